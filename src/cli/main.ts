@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { registerNodeCommands } from './node-commands.js';
+import { runProgram } from './run.js';
+
+/** `tradectl`: every subcommand. */
+const program = new Command('tradectl').description('signal execution for crypto copy trading: center, execution nodes, bundle');
+registerNodeCommands(program);
+
+// Exit explicitly: idle keep-alive sockets to exchanges would otherwise hold
+// the process open for seconds after a graceful stop.
+process.exit(await runProgram(program, process.argv));

@@ -1,0 +1,43 @@
+/**
+ * Every error code tradectl puts on the wire, with what it means for money.
+ * `docs/protocol.md` documents the same list; keep them together.
+ */
+
+/** Codes for a whole HTTP request that was refused. */
+export const REQUEST_ERROR_CODES = {
+  invalid_json: 'The body is not valid JSON.',
+  invalid_request: 'A field is missing, has the wrong type or is out of range; `field` names it.',
+  payload_too_large: 'The body is larger than the node accepts (`max_body_bytes`).',
+  too_many_accounts: 'More accounts in one request than the node accepts (`max_accounts_per_request`).',
+  unauthorized: 'Missing or wrong credentials for the node (token or signature).',
+  forbidden: 'The caller address is not in `node_allowed_ips`.',
+  not_found: 'No such route.',
+  shutting_down: 'The node is stopping and takes no new work; retry on another node or later.',
+  internal_error: 'A bug in tradectl; the log has the details (never secrets).',
+} as const;
+
+/** Codes for one account's result; they never fail the other accounts. */
+export const ACCOUNT_ERROR_CODES = {
+  auth_failed: 'The exchange refused the API key, secret, passphrase, IP or permissions. Nothing was placed.',
+  insufficient_funds: 'Not enough margin or balance. Nothing was placed.',
+  invalid_order: 'The exchange refused the order parameters (size, price, precision, reduce-only, …). Nothing was placed.',
+  market_not_found: 'The exchange has no such symbol. Nothing was placed.',
+  rate_limited: 'The exchange refused the request for rate limits. Nothing was placed; safe to retry later.',
+  exchange_unavailable: 'The exchange could not be reached before anything was sent. Nothing was placed.',
+  exchange_not_supported: 'This node does not support that exchange id. Nothing was placed.',
+  exchange_error: 'The exchange refused the request for another reason; its message is kept. Nothing was placed.',
+  timeout: 'The account ran out of time before any order was sent. Nothing was placed.',
+  unknown_outcome:
+    'An order request was sent but its answer was lost (timeout, 5xx, connection reset). The order may exist: reconcile by client order id, never re-place blindly.',
+  order_not_found: 'The exchange has no order with that client order id (query-orders).',
+  entry_not_filled: 'Stop-loss / take-profit were not placed because the entry has not filled.',
+  internal_error: 'A bug in tradectl while handling this account; the log has the details.',
+} as const;
+
+export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
+export type AccountErrorCode = keyof typeof ACCOUNT_ERROR_CODES;
+
+export interface ErrorBody {
+  code: AccountErrorCode;
+  message: string;
+}

@@ -1,0 +1,24 @@
+import * as v from 'valibot';
+
+/**
+ * `POST {center_url}/api/nodes/{node_code}/heartbeat` (seed §3.1, §5.3): what
+ * a node reports about itself. The center stores it beside
+ * `last_heartbeat_at`.
+ */
+export const HeartbeatSchema = v.object({
+  node_code: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
+  version: v.pipe(v.string(), v.maxLength(64)),
+  status: v.picklist(['ok', 'draining']),
+  started_at: v.pipe(v.string(), v.isoTimestamp()),
+  uptime_seconds: v.pipe(v.number(), v.minValue(0)),
+  /** Accounts being executed right now. */
+  in_flight: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  /** How many accounts the node executes at once (`execute_concurrency`). */
+  capacity: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  /** The URL the node says it is reachable at, when `node_public_url` is set. */
+  base_url: v.optional(v.pipe(v.string(), v.url())),
+});
+export type Heartbeat = v.InferOutput<typeof HeartbeatSchema>;
+
+/** Node codes appear in URLs and logs: keep them to a safe alphabet. */
+export const NODE_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -1,0 +1,66 @@
+import {
+  AuthenticationError,
+  BadRequest,
+  BadSymbol,
+  BaseError,
+  DDoSProtection,
+  DuplicateOrderId,
+  ExchangeError,
+  InsufficientFunds,
+  InvalidNonce,
+  InvalidOrder,
+  NetworkError,
+  NotSupported,
+  OnMaintenance,
+  OperationRejected,
+  RateLimitExceeded,
+  RequestTimeout,
+} from 'ccxt';
+import { scrubSecrets, type Credentials } from '../core/credentials.js';
+import { ExchangeFailure } from './exchange-failure.js';
+
+/**
+ * Exchange answers that mean "this client order id is already taken". ccxt
+ * maps some exchanges' codes to `DuplicateOrderId`; Binance USD-M answers
+ * -4116, which ccxt raises as a plain `ExchangeError`.
+ */
+const DUPLICATE_CLIENT_ID = /"code"\s*:\s*-4116\b|clientorderid is duplicated|duplicate(d)? (client ?order ?id|clordid|order sent)/i;
+
+/** The connection was never made, so nothing can have reached the exchange. */
+const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|certificate|self[- ]signed/i;
+
+/**
+ * Turns anything ccxt (or the network) threw into an `ExchangeFailure`.
+ *
+ * The rule for money: only errors that prove the exchange refused the
+ * request are unambiguous. Everything else (timeouts, 5xx, resets, a parse
+ * error after the answer arrived, a bug) is ambiguous, because the order may
+ * have been accepted before the answer was lost.
+ */
+export function normaliseError(error: unknown, credentials?: Credentials): ExchangeFailure {
+  if (error instanceof ExchangeFailure) return error;
+  const raw = error instanceof Error ? error.message : String(error);
+  const message = scrubSecrets(raw, credentials).slice(0, 1000);
+
+  if (error instanceof DuplicateOrderId || (error instanceof ExchangeError && DUPLICATE_CLIENT_ID.test(raw))) {
+    return new ExchangeFailure('invalid_order', message, { duplicateClientId: true });
+  }
+  if (error instanceof AuthenticationError) return new ExchangeFailure('auth_failed', message);
+  if (error instanceof InsufficientFunds) return new ExchangeFailure('insufficient_funds', message);
+  if (error instanceof BadSymbol) return new ExchangeFailure('market_not_found', message);
+  if (error instanceof InvalidOrder || error instanceof BadRequest || error instanceof OperationRejected) {
+    return new ExchangeFailure('invalid_order', message);
+  }
+  if (error instanceof NotSupported) return new ExchangeFailure('invalid_order', message);
+  if (error instanceof ExchangeError) return new ExchangeFailure('exchange_error', message);
+  if (error instanceof DDoSProtection || error instanceof RateLimitExceeded) return new ExchangeFailure('rate_limited', message);
+  if (error instanceof InvalidNonce) return new ExchangeFailure('exchange_error', message);
+  if (error instanceof OnMaintenance) return new ExchangeFailure('exchange_unavailable', message);
+  if (error instanceof RequestTimeout) return new ExchangeFailure('unknown_outcome', message, { ambiguous: true });
+  if (error instanceof NetworkError) {
+    if (NEVER_CONNECTED.test(raw)) return new ExchangeFailure('exchange_unavailable', message);
+    return new ExchangeFailure('unknown_outcome', message, { ambiguous: true });
+  }
+  if (error instanceof BaseError) return new ExchangeFailure('unknown_outcome', message, { ambiguous: true });
+  return new ExchangeFailure('internal_error', message, { ambiguous: true });
+}

@@ -1,0 +1,135 @@
+import { OrderNotFound, type Exchange, type Order } from 'ccxt';
+import type { Credentials } from '../core/credentials.js';
+import type { Balance, Position } from '../core/wire-sync.js';
+import { normaliseError } from './ccxt-errors.js';
+import type { OrderRequest, OrderSnapshot, OrderStatus, Trader } from './trader.js';
+
+const STATUSES: ReadonlySet<string> = new Set(['open', 'closed', 'canceled', 'expired', 'rejected']);
+
+function finite(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+export function toSnapshot(order: Order): OrderSnapshot {
+  const status = typeof order.status === 'string' && STATUSES.has(order.status) ? (order.status as OrderStatus) : 'unknown';
+  const feeCost = finite(order.fee?.cost);
+  return {
+    id: String(order.id),
+    clientOrderId: order.clientOrderId ?? null,
+    status,
+    amount: finite(order.amount),
+    filled: finite(order.filled) ?? 0,
+    average: finite(order.average) ?? (finite(order.filled) ? finite(order.price) : null),
+    fee: feeCost === null ? null : { cost: feeCost, currency: order.fee?.currency ?? null },
+  };
+}
+
+/**
+ * A `Trader` over one ccxt instance (one account on one exchange). Every
+ * error leaves here normalised and scrubbed of the account's credentials.
+ */
+export function ccxtTrader(
+  exchange: Exchange,
+  credentials: Credentials,
+  requireSymbol: (symbol: string) => Promise<void> = async () => undefined,
+): Trader {
+  const fail = (error: unknown) => normaliseError(error, credentials);
+
+  async function fetchByClientId(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null> {
+    try {
+      const params: Record<string, unknown> = { clientOrderId };
+      if (trigger) params['trigger'] = true;
+      // ccxt looks the order up by the clientOrderId param when one is given;
+      // the positional id is then unused, so there is none to pass.
+      const order = await exchange.fetchOrder(undefined as unknown as string, symbol, params);
+      return toSnapshot(order);
+    } catch (error) {
+      if (error instanceof OrderNotFound) return null;
+      throw fail(error);
+    }
+  }
+
+  return {
+    exchange: exchange.id,
+
+    async placeOrder(request: OrderRequest): Promise<OrderSnapshot> {
+      await requireSymbol(request.symbol);
+      const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
+      if (request.reduceOnly) params['reduceOnly'] = true;
+      if (request.trigger) {
+        params[request.trigger.kind === 'stop_loss' ? 'stopLossPrice' : 'takeProfitPrice'] = request.trigger.price;
+      }
+      const price = request.type === 'limit' ? request.price : undefined;
+      let order: Order;
+      try {
+        order = await exchange.createOrder(request.symbol, request.type, request.side, request.amount, price, params);
+      } catch (error) {
+        throw fail(error);
+      }
+      const snapshot = toSnapshot(order);
+      // Some exchanges (OKX, Bybit) answer a new order with its id only; ask
+      // once for the state so a market fill is reported as a fill.
+      if (snapshot.status === 'unknown' && !request.trigger) {
+        return (await fetchByClientId(request.symbol, request.clientOrderId, false).catch(() => null)) ?? snapshot;
+      }
+      return snapshot;
+    },
+
+    findOrder: fetchByClientId,
+
+    async setLeverage(symbol: string, leverage: number): Promise<void> {
+      try {
+        await exchange.setLeverage(leverage, symbol);
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+
+    async fetchBalances(): Promise<Balance[]> {
+      let raw: Awaited<ReturnType<Exchange['fetchBalance']>>;
+      try {
+        raw = await exchange.fetchBalance();
+      } catch (error) {
+        throw fail(error);
+      }
+      const out: Balance[] = [];
+      const totals = (raw.total ?? {}) as unknown as Record<string, number | undefined>;
+      const free = (raw.free ?? {}) as unknown as Record<string, number | undefined>;
+      const used = (raw.used ?? {}) as unknown as Record<string, number | undefined>;
+      for (const [currency, total] of Object.entries(totals)) {
+        const t = finite(total);
+        if (t === null || t === 0) continue;
+        out.push({ currency, total: t, free: finite(free[currency]), used: finite(used[currency]) });
+      }
+      return out.sort((a, b) => a.currency.localeCompare(b.currency));
+    },
+
+    async fetchPositions(symbols: string[] | undefined): Promise<Position[]> {
+      let raw: Awaited<ReturnType<Exchange['fetchPositions']>>;
+      try {
+        raw = await exchange.fetchPositions(symbols);
+      } catch (error) {
+        throw fail(error);
+      }
+      const out: Position[] = [];
+      for (const p of raw) {
+        const contracts = finite(p.contracts);
+        if (contracts === null || contracts === 0 || !p.symbol) continue;
+        out.push({
+          symbol: p.symbol,
+          side: p.side === 'short' ? 'short' : 'long',
+          contracts: Math.abs(contracts),
+          contract_size: finite(p.contractSize),
+          entry_price: finite(p.entryPrice),
+          mark_price: finite(p.markPrice),
+          notional: finite(p.notional),
+          unrealized_pnl: finite(p.unrealizedPnl),
+          leverage: finite(p.leverage),
+          liquidation_price: finite(p.liquidationPrice),
+          margin_mode: p.marginMode ?? null,
+        });
+      }
+      return out.sort((a, b) => a.symbol.localeCompare(b.symbol));
+    },
+  };
+}

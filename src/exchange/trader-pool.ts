@@ -1,0 +1,211 @@
+import type { Exchange } from 'ccxt';
+import type { Credentials } from '../core/credentials.js';
+import type { ExchangeCatalog } from './ccxt-catalog.js';
+import { normaliseError } from './ccxt-errors.js';
+import { ccxtTrader } from './ccxt-trader.js';
+import { ExchangeFailure } from './exchange-failure.js';
+import type { PaperExchange } from './paper-exchange.js';
+import type { Trader } from './trader.js';
+
+export interface TraderPoolOptions {
+  catalog: ExchangeCatalog;
+  /** exchange id → base URL (simulator, testnet, proxy). Node config only, never from a request. */
+  exchangeUrls: Readonly<Record<string, string>>;
+  /** ccxt's per-HTTP-request timeout. */
+  requestTimeoutMs: number;
+  /** How many account instances stay cached; the least recently used goes first. */
+  maxInstances: number;
+  /** Markets older than this are refreshed in the background while the old ones keep serving. */
+  marketsTtlMs: number;
+  paper: PaperExchange;
+  onMarketsLoaded?: (exchange: string, sandbox: boolean, ms: number) => void;
+  onMarketsFailed?: (exchange: string, sandbox: boolean, error: ExchangeFailure) => void;
+}
+
+export interface AccountRef {
+  exchange: string;
+  credentials: Credentials;
+  sandbox: boolean;
+}
+
+export interface TraderPoolStats {
+  /** Market-metadata loads per exchange since start (goal: one each). */
+  market_loads: Record<string, number>;
+  cached_instances: number;
+  exchanges_loaded: string[];
+}
+
+export interface TraderPool {
+  supports(exchange: string): boolean;
+  /** A ready trader for the account; throws `ExchangeFailure` (never ambiguous). */
+  trader(account: AccountRef): Promise<Trader>;
+  stats(): TraderPoolStats;
+}
+
+interface Venue {
+  template: Exchange | undefined;
+  loadedAt: number;
+  loading: Promise<Exchange> | undefined;
+}
+
+/** A symbol missing from markets this old triggers one reload (a new listing). */
+const MISSING_SYMBOL_RELOAD_AFTER_MS = 60_000;
+
+/**
+ * Point every REST base URL of a ccxt instance at `base`, keeping the path:
+ * `https://fapi.binance.com/fapi/v1` → `http://127.0.0.1:9000/fapi/v1`.
+ */
+export function rewriteApiUrls(urls: unknown, base: string): unknown {
+  const origin = base.replace(/\/+$/, '');
+  if (typeof urls === 'string') return urls.replace(/^https?:\/\/[^/]+/i, origin);
+  if (urls && typeof urls === 'object') {
+    const out: Record<string, unknown> = Array.isArray(urls) ? [] as unknown as Record<string, unknown> : {};
+    for (const [key, value] of Object.entries(urls)) out[key] = rewriteApiUrls(value, origin);
+    return out;
+  }
+  return urls;
+}
+
+/**
+ * ccxt instances for many accounts, sharing one set of markets per exchange.
+ *
+ * Markets are loaded once per (exchange, sandbox) per process and handed to
+ * each account's instance with ccxt's `setMarketsFromExchange`, so no request
+ * ever waits on `loadMarkets`. Instances are cached per credentials with an
+ * LRU bound; a new instance costs milliseconds, a cached one nothing.
+ * ccxt's own throttle is off: it spaces one instance's calls far apart, which
+ * would serialise an account's entry, stop-loss and take-profit; exchange
+ * limits are per account and per IP and answer 429 when crossed.
+ */
+export function createTraderPool(options: TraderPoolOptions): TraderPool {
+  const venues = new Map<string, Venue>();
+  const instances = new Map<string, Exchange>();
+  const loads: Record<string, number> = {};
+
+  function newInstance(exchange: string, sandbox: boolean, credentials?: Credentials): Exchange {
+    const secrets = credentials?.reveal();
+    const instance = options.catalog.create(exchange, {
+      apiKey: secrets?.apiKey,
+      secret: secrets?.secret,
+      password: secrets?.passphrase,
+      enableRateLimit: false,
+      timeout: options.requestTimeoutMs,
+      // fetchCurrencies would add a spot-wallet call to every market load
+      // (Binance sapi); orders and balances do not need it.
+      options: { fetchCurrencies: false },
+    });
+    if (!instance) throw new ExchangeFailure('exchange_not_supported', `exchange "${exchange}" is not supported by this node`);
+    if (sandbox) {
+      try {
+        instance.setSandboxMode(true);
+      } catch (error) {
+        throw new ExchangeFailure('invalid_order', `sandbox mode is not available for ${exchange}: ${normaliseError(error).message}`);
+      }
+    }
+    const base = options.exchangeUrls[exchange];
+    if (base) instance.urls['api'] = rewriteApiUrls(instance.urls['api'], base) as Exchange['urls']['api'];
+    return instance;
+  }
+
+  async function loadVenue(exchange: string, sandbox: boolean): Promise<Exchange> {
+    const started = Date.now();
+    // A fresh template each time: ccxt caches a failed loadMarkets promise
+    // on the instance, so a failed instance could never recover.
+    const template = newInstance(exchange, sandbox);
+    try {
+      await template.loadMarkets();
+    } catch (error) {
+      const failure = normaliseError(error);
+      const code = failure.code === 'unknown_outcome' || failure.code === 'internal_error' ? 'exchange_unavailable' : failure.code;
+      const wrapped = new ExchangeFailure(code, `could not load ${exchange} markets: ${failure.message}`);
+      options.onMarketsFailed?.(exchange, sandbox, wrapped);
+      throw wrapped;
+    }
+    loads[exchange] = (loads[exchange] ?? 0) + 1;
+    options.onMarketsLoaded?.(exchange, sandbox, Date.now() - started);
+    return template;
+  }
+
+  function reload(venueKey: string, venue: Venue, exchange: string, sandbox: boolean): Promise<Exchange> {
+    venue.loading ??= loadVenue(exchange, sandbox).then(
+      (template) => {
+        venue.template = template;
+        venue.loadedAt = Date.now();
+        venue.loading = undefined;
+        for (const [key, instance] of instances) {
+          if (key.startsWith(`${venueKey}|`)) instance.setMarketsFromExchange(template);
+        }
+        return template;
+      },
+      (error: unknown) => {
+        venue.loading = undefined;
+        throw error;
+      },
+    );
+    return venue.loading;
+  }
+
+  async function marketsFor(exchange: string, sandbox: boolean): Promise<Exchange> {
+    const venueKey = `${exchange}|${sandbox ? 'sandbox' : 'live'}`;
+    let venue = venues.get(venueKey);
+    if (!venue) {
+      venue = { template: undefined, loadedAt: 0, loading: undefined };
+      venues.set(venueKey, venue);
+    }
+    if (!venue.template) return reload(venueKey, venue, exchange, sandbox);
+    if (Date.now() - venue.loadedAt > options.marketsTtlMs) {
+      // Stale markets keep serving; a failed refresh is retried next time.
+      reload(venueKey, venue, exchange, sandbox).catch(() => undefined);
+    }
+    return venue.template;
+  }
+
+  async function requireSymbol(exchange: string, sandbox: boolean, symbol: string): Promise<void> {
+    const venueKey = `${exchange}|${sandbox ? 'sandbox' : 'live'}`;
+    const venue = venues.get(venueKey);
+    const known = () => venue?.template?.markets?.[symbol] !== undefined;
+    if (known()) return;
+    if (venue && Date.now() - venue.loadedAt > MISSING_SYMBOL_RELOAD_AFTER_MS) {
+      await reload(venueKey, venue, exchange, sandbox).catch(() => undefined);
+      if (known()) return;
+    }
+    throw new ExchangeFailure('market_not_found', `${exchange} has no market ${symbol}`);
+  }
+
+  return {
+    supports(exchange) {
+      return exchange === 'paper' || options.catalog.ids.includes(exchange);
+    },
+
+    async trader(account) {
+      if (account.exchange === 'paper') return options.paper.trader(account.credentials);
+      if (!this.supports(account.exchange)) {
+        throw new ExchangeFailure('exchange_not_supported', `exchange "${account.exchange}" is not supported by this node`);
+      }
+      const template = await marketsFor(account.exchange, account.sandbox);
+      const key = `${account.exchange}|${account.sandbox ? 'sandbox' : 'live'}|${account.credentials.fingerprint()}`;
+      let instance = instances.get(key);
+      if (instance) {
+        instances.delete(key);
+      } else {
+        instance = newInstance(account.exchange, account.sandbox, account.credentials);
+        instance.setMarketsFromExchange(template);
+      }
+      instances.set(key, instance);
+      while (instances.size > options.maxInstances) {
+        const oldest = instances.keys().next().value;
+        if (oldest === undefined) break;
+        instances.delete(oldest);
+      }
+      return ccxtTrader(instance, account.credentials, (symbol) => requireSymbol(account.exchange, account.sandbox, symbol));
+    },
+
+    stats() {
+      return {
+        market_loads: { ...loads },
+        cached_instances: instances.size,
+        exchanges_loaded: [...venues.entries()].filter(([, v]) => v.template).map(([k]) => k),
+      };
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import type { Balance, Position } from '../core/wire-sync.js';
+
+/**
+ * What the execution path needs from an exchange, and nothing more. The ccxt
+ * adapter and the paper exchange both implement it; `node/execute.ts` only
+ * ever sees this interface.
+ */
+export interface Trader {
+  readonly exchange: string;
+  placeOrder(request: OrderRequest): Promise<OrderSnapshot>;
+  /** The order with this client id, or `null` when the exchange has none. */
+  findOrder(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null>;
+  setLeverage(symbol: string, leverage: number): Promise<void>;
+  fetchBalances(): Promise<Balance[]>;
+  fetchPositions(symbols: string[] | undefined): Promise<Position[]>;
+}
+
+export interface OrderRequest {
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  amount: number;
+  /** Limit price; for a market order only a reference (the paper exchange fills at it). */
+  price: number | undefined;
+  clientOrderId: string;
+  reduceOnly: boolean;
+  /** Present for a stop-loss / take-profit trigger order. */
+  trigger?: { kind: 'stop_loss' | 'take_profit'; price: number };
+}
+
+export type OrderStatus = 'open' | 'closed' | 'canceled' | 'expired' | 'rejected' | 'unknown';
+
+/** The exchange's view of one order, in plain numbers. */
+export interface OrderSnapshot {
+  id: string;
+  clientOrderId: string | null;
+  status: OrderStatus;
+  amount: number | null;
+  filled: number;
+  average: number | null;
+  fee: { cost: number; currency: string | null } | null;
+}

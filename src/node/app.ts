@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import type { GenericSchema, InferOutput } from 'valibot';
+import { REQUEST_ID_HEADER } from '../core/signing.js';
+import { parseWith } from '../core/validation.js';
+import { VERSION } from '../core/version.js';
+import { ExecuteRequestSchema } from '../core/wire-execute.js';
+import { QueryOrdersRequestSchema } from '../core/wire-query.js';
+import { SyncRequestSchema } from '../core/wire-sync.js';
+import { centerAuth } from './auth.js';
+import { execute } from './execute.js';
+import type { HeartbeatStatus } from './heartbeat.js';
+import type { NodeEnv } from './hono-env.js';
+import { HttpError, errorResponse, invalidRequest } from './http-errors.js';
+import type { IpAllowlist } from './ip-allowlist.js';
+import { queryOrders } from './query-orders.js';
+import { readJsonObject } from './read-body.js';
+import type { ReplayGuard } from './replay-guard.js';
+import type { NodeRuntime } from './runtime.js';
+import { syncBalances, syncPositions } from './sync.js';
+
+export interface NodeAppParts {
+  runtime: NodeRuntime;
+  allowlist: IpAllowlist;
+  replay: ReplayGuard;
+  heartbeat: () => HeartbeatStatus;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * The execution node's HTTP API (seed §5): execute, query-orders,
+ * sync-balance, sync-positions and health. Stateless: every request carries
+ * the credentials it needs and nothing is written anywhere but the log.
+ */
+export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeAppParts): Hono<NodeEnv> {
+  const { config } = runtime;
+  const app = new Hono<NodeEnv>();
+
+  app.use('*', async (c, next) => {
+    const given = c.req.header(REQUEST_ID_HEADER);
+    const requestId = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', runtime.logger.child({ request_id: requestId }));
+    c.header(REQUEST_ID_HEADER, requestId);
+    await next();
+  });
+
+  app.get('/health', (c) => {
+    const stats = runtime.traders.stats();
+    return c.json({
+      status: runtime.draining ? 'draining' : 'ok',
+      version: VERSION,
+      node_code: config.node_code ?? null,
+      started_at: runtime.startedAt.toISOString(),
+      uptime_seconds: Math.round((Date.now() - runtime.startedAt.getTime()) / 1000),
+      in_flight: { requests: runtime.requests.inFlight, accounts: runtime.limiter.active, queued_accounts: runtime.limiter.queued },
+      capacity: runtime.limiter.capacity,
+      heartbeat: heartbeat(),
+      markets: { loads: stats.market_loads, cached_instances: stats.cached_instances },
+    });
+  });
+
+  app.use('/api/*', async (c, next) => {
+    if (runtime.draining) throw new HttpError(503, 'shutting_down', 'the node is shutting down; send this request to another node or retry later');
+    runtime.requests.inFlight++;
+    try {
+      await next();
+    } finally {
+      runtime.requests.inFlight--;
+    }
+  });
+  app.use(
+    '/api/*',
+    centerAuth({
+      enabled: config.node_auth_enabled,
+      secret: config.node_auth_secret,
+      mode: config.node_auth_mode,
+      allowlist,
+      replay,
+      maxBodyBytes: config.max_body_bytes,
+    }),
+  );
+
+  async function parse<S extends GenericSchema>(c: Context<NodeEnv>, schema: S): Promise<InferOutput<S>> {
+    const body = await readJsonObject(c, config.max_body_bytes);
+    const accounts = body['accounts'];
+    if (Array.isArray(accounts) && accounts.length > config.max_accounts_per_request) {
+      throw new HttpError(400, 'too_many_accounts', `accounts: ${accounts.length} accounts in one request; this node accepts at most ${config.max_accounts_per_request} (max_accounts_per_request)`, [
+        { field: 'accounts', message: `expected at most ${config.max_accounts_per_request} accounts` },
+      ]);
+    }
+    const parsed = parseWith(schema, body);
+    if (!parsed.ok) throw invalidRequest(parsed.issues);
+    return parsed.value;
+  }
+
+  const nodeCode = config.node_code ?? null;
+
+  const executeRoute = async (c: Context<NodeEnv>) => {
+    const batch = await parse(c, ExecuteRequestSchema);
+    const log = c.get('log');
+    log.info(
+      { signal_id: batch.signal.signal_id, symbol: batch.signal.symbol, side: batch.signal.side, accounts: batch.accounts.length, attempt: batch.attempt, retry: batch.retry },
+      'execute received',
+    );
+    const results = await execute(batch, { ...runtime, logger: log });
+    const summary: Record<string, number> = {};
+    for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
+    log.info({ signal_id: batch.signal.signal_id, statuses: summary }, 'execute answered');
+    return c.json({ success: true as const, node_code: nodeCode, request_id: batch.request_id ?? c.get('requestId'), results });
+  };
+  app.post('/api/execute', executeRoute);
+  app.post('/api/execute-batch', executeRoute);
+
+  app.post('/api/query-orders', async (c) => {
+    const batch = await parse(c, QueryOrdersRequestSchema);
+    const results = await queryOrders(batch, { ...runtime, logger: c.get('log') });
+    return c.json({ success: true as const, node_code: nodeCode, results });
+  });
+
+  app.post('/api/sync-balance', async (c) => {
+    const batch = await parse(c, SyncRequestSchema);
+    const results = await syncBalances(batch, { ...runtime, logger: c.get('log') });
+    return c.json({ success: true as const, node_code: nodeCode, results });
+  });
+
+  app.post('/api/sync-positions', async (c) => {
+    const batch = await parse(c, SyncRequestSchema);
+    const results = await syncPositions(batch, { ...runtime, logger: c.get('log') });
+    return c.json({ success: true as const, node_code: nodeCode, results });
+  });
+
+  app.notFound((c) => c.json({ success: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return errorResponse(c, error);
+    // Domain code records exchange failures per account; anything reaching
+    // here is a bug. The log gets the stack, the caller a plain message.
+    (c.get('log') ?? runtime.logger).error({ err: error }, 'unhandled error');
+    return errorResponse(c, new HttpError(500, 'internal_error', 'internal error; see the node log'));
+  });
+
+  return app;
+}

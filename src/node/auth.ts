@@ -1,0 +1,84 @@
+import type { MiddlewareHandler } from 'hono';
+import {
+  SIGNATURE_HEADER,
+  SIGNATURE_WINDOW_MS,
+  TIMESTAMP_HEADER,
+  TOKEN_HEADER,
+  constantTimeEqual,
+  verifySignature,
+} from '../core/signing.js';
+import type { NodeEnv } from './hono-env.js';
+import { HttpError } from './http-errors.js';
+import type { IpAllowlist } from './ip-allowlist.js';
+import { readBody } from './read-body.js';
+import type { ReplayGuard } from './replay-guard.js';
+
+export interface CenterAuthOptions {
+  enabled: boolean;
+  secret: string | undefined;
+  mode: 'any' | 'token' | 'hmac';
+  allowlist: IpAllowlist;
+  replay: ReplayGuard;
+  maxBodyBytes: number;
+  now?: () => number;
+}
+
+// One message per status for every reason, so a caller learns nothing about
+// which check failed; the log says which.
+const UNAUTHORIZED = () => new HttpError(401, 'unauthorized', 'authentication required');
+const FORBIDDEN = () => new HttpError(403, 'forbidden', 'forbidden');
+
+/**
+ * Only the center may call the node (seed §5.4): caller IP in
+ * `node_allowed_ips` (when set), then `X-Center-Token` compared in constant
+ * time, or an HMAC signature of timestamp, method, path and body that is
+ * fresh (±5 min) and unused.
+ */
+export function centerAuth(options: CenterAuthOptions): MiddlewareHandler<NodeEnv> {
+  const now = options.now ?? Date.now;
+  return async (c, next) => {
+    const refuse = (error: HttpError, reason: string) => {
+      c.get('log').warn({ reason, remote: remoteAddress(c.env), path: c.req.path }, 'request refused');
+      return error;
+    };
+
+    if (!options.allowlist.empty && !options.allowlist.allows(remoteAddress(c.env))) {
+      throw refuse(FORBIDDEN(), 'caller address not in node_allowed_ips');
+    }
+    if (!options.enabled || !options.secret) return next();
+    const secret = options.secret;
+
+    const token = c.req.header(TOKEN_HEADER);
+    const signature = c.req.header(SIGNATURE_HEADER);
+    const timestamp = c.req.header(TIMESTAMP_HEADER);
+
+    if (signature !== undefined || timestamp !== undefined) {
+      if (options.mode === 'token') throw refuse(UNAUTHORIZED(), 'signature sent but node_auth_mode is token');
+      if (!signature || !timestamp || !/^\d{1,16}$/.test(timestamp) || !/^[0-9a-fA-F]{64}$/.test(signature)) {
+        throw refuse(UNAUTHORIZED(), 'malformed signature headers');
+      }
+      const sentAt = Number(timestamp);
+      const at = now();
+      if (Math.abs(at - sentAt) > SIGNATURE_WINDOW_MS) throw refuse(UNAUTHORIZED(), 'signature timestamp outside the 5-minute window');
+      const url = new URL(c.req.url);
+      const body = await readBody(c, options.maxBodyBytes);
+      const parts = { timestamp, method: c.req.method, path: url.pathname + url.search, body };
+      if (!verifySignature(secret, parts, signature)) throw refuse(UNAUTHORIZED(), 'bad signature');
+      if (!options.replay.firstUse(signature.toLowerCase(), sentAt + SIGNATURE_WINDOW_MS, at)) {
+        throw refuse(UNAUTHORIZED(), 'signature replayed');
+      }
+      return next();
+    }
+
+    if (token !== undefined) {
+      if (options.mode === 'hmac') throw refuse(UNAUTHORIZED(), 'token sent but node_auth_mode is hmac');
+      if (!constantTimeEqual(secret, token)) throw refuse(UNAUTHORIZED(), 'bad token');
+      return next();
+    }
+    throw refuse(UNAUTHORIZED(), 'no credentials');
+  };
+}
+
+function remoteAddress(env: NodeEnv['Bindings'] | undefined): string | undefined {
+  return env?.incoming?.socket?.remoteAddress;
+}

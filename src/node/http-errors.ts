@@ -1,0 +1,41 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { RequestErrorCode } from '../core/error-codes.js';
+import type { FieldIssue } from '../core/validation.js';
+
+/**
+ * A request the node refuses, with the JSON error the caller sees. Thrown
+ * anywhere in a route; `app.onError` turns it into the response.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: RequestErrorCode,
+    message: string,
+    readonly issues?: FieldIssue[],
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function invalidRequest(issues: FieldIssue[]): HttpError {
+  const first = issues[0];
+  const message = first ? `${first.field}: ${first.message}` : 'invalid request';
+  return new HttpError(400, 'invalid_request', issues.length > 1 ? `${message} (and ${issues.length - 1} more)` : message, issues);
+}
+
+export function errorResponse(c: Context, error: HttpError): Response {
+  const first = error.issues?.[0];
+  return c.json(
+    {
+      success: false,
+      error: {
+        code: error.code,
+        message: error.message,
+        ...(first ? { field: first.field, issues: error.issues } : {}),
+      },
+    },
+    error.status,
+  );
+}

@@ -1,0 +1,14 @@
+import { Command } from 'commander';
+import { registerNodeCommands } from '../cli/node-commands.js';
+import { runProgram } from '../cli/run.js';
+
+/**
+ * The standalone execution node's entry (`tradectl bundle`): only the node
+ * commands, so no center, database or Redis code can reach the executable.
+ */
+const program = new Command('execution-node').description('tradectl execution node');
+registerNodeCommands(program);
+
+// Exit explicitly: idle keep-alive sockets to exchanges would otherwise hold
+// the process open for seconds after a graceful stop.
+void runProgram(program, process.argv).then((code) => process.exit(code));

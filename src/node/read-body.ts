@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import type { NodeEnv } from './hono-env.js';
+import { HttpError } from './http-errors.js';
+
+/**
+ * The request body as text, read at most once per request and never past
+ * `limit` bytes: a declared Content-Length over the limit is refused before
+ * reading, a chunked body as soon as it crosses it.
+ */
+export async function readBody(c: Context<NodeEnv>, limit: number): Promise<string> {
+  const cached = c.get('rawBody') as string | undefined;
+  if (cached !== undefined) return cached;
+  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body is larger than ${limit} bytes (max_body_bytes)`);
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+
+  const stream = c.req.raw.body;
+  let text = '';
+  if (stream) {
+    const reader = stream.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    text = Buffer.concat(chunks).toString('utf8');
+  }
+  c.set('rawBody', text);
+  return text;
+}
+
+/** The body parsed as a JSON object, or a 400 that says what is wrong. */
+export async function readJsonObject(c: Context<NodeEnv>, limit: number): Promise<Record<string, unknown>> {
+  const text = await readBody(c, limit);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const detail = error instanceof SyntaxError ? error.message : 'unparseable';
+    throw new HttpError(400, 'invalid_json', text.trim() === '' ? 'the request body is empty; expected a JSON object' : `the request body is not valid JSON: ${detail}`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new HttpError(400, 'invalid_request', '(body): expected a JSON object', [{ field: '(body)', message: 'expected a JSON object' }]);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import { VERSION } from '../core/version.js';
+import type { Heartbeat } from '../core/wire-heartbeat.js';
+import { fullCatalog, type ExchangeCatalog } from '../exchange/ccxt-catalog.js';
+import { createPaperExchange, type PaperExchange } from '../exchange/paper-exchange.js';
+import { createTraderPool, type TraderPool } from '../exchange/trader-pool.js';
+import type { NodeConfig } from './config.js';
+import type { ExecuteDeps } from './execute.js';
+import { createLimiter, type Limiter } from './limiter.js';
+
+/**
+ * Everything a running node shares between requests: the trader pool with its
+ * market cache, the concurrency bound, the orders in flight. The center's
+ * in-process execution builds the same thing.
+ */
+export interface NodeRuntime extends ExecuteDeps {
+  config: NodeConfig;
+  traders: TraderPool;
+  limiter: Limiter;
+  startedAt: Date;
+  /** HTTP requests being handled right now. */
+  requests: { inFlight: number };
+  draining: boolean;
+}
+
+export interface RuntimeParts {
+  catalog?: ExchangeCatalog;
+  paper?: PaperExchange;
+}
+
+export function createNodeRuntime(config: NodeConfig, logger: Logger, parts: RuntimeParts = {}): NodeRuntime {
+  const traders = createTraderPool({
+    catalog: parts.catalog ?? fullCatalog(),
+    exchangeUrls: config.exchange_urls,
+    requestTimeoutMs: config.exchange_timeout,
+    maxInstances: config.ccxt_cache_size,
+    marketsTtlMs: config.markets_ttl,
+    paper: parts.paper ?? createPaperExchange(),
+    onMarketsLoaded: (exchange, sandbox, ms) => logger.info({ exchange, sandbox, ms }, 'markets loaded'),
+    onMarketsFailed: (exchange, sandbox, error) => logger.warn({ exchange, sandbox, code: error.code, reason: error.message }, 'markets failed to load'),
+  });
+  return {
+    config,
+    logger,
+    traders,
+    limiter: createLimiter(config.execute_concurrency),
+    accountTimeoutMs: config.account_timeout,
+    inFlight: new Map(),
+    startedAt: new Date(),
+    requests: { inFlight: 0 },
+    draining: false,
+  };
+}
+
+export function heartbeatOf(runtime: NodeRuntime, nodeCode: string): Heartbeat {
+  const heartbeat: Heartbeat = {
+    node_code: nodeCode,
+    version: VERSION,
+    status: runtime.draining ? 'draining' : 'ok',
+    started_at: runtime.startedAt.toISOString(),
+    uptime_seconds: Math.round((Date.now() - runtime.startedAt.getTime()) / 1000),
+    in_flight: runtime.limiter.active + runtime.limiter.queued,
+    capacity: runtime.limiter.capacity,
+  };
+  if (runtime.config.node_public_url) heartbeat.base_url = runtime.config.node_public_url;
+  return heartbeat;
+}
