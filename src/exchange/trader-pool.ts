@@ -66,6 +66,34 @@ export function rewriteApiUrls(urls: unknown, base: string): unknown {
   return urls;
 }
 
+function stringLeaves(value: unknown, out: string[] = []): string[] {
+  if (typeof value === 'string') out.push(value);
+  else if (value && typeof value === 'object') for (const v of Object.values(value)) stringLeaves(v, out);
+  return out;
+}
+
+/**
+ * Sends an instance's REST calls to `base` while keeping ccxt's error
+ * classification as it is for the real hosts: some exchanges (Binance) pick
+ * their error table by request URL (`https://fapi.binance.com/...` → the
+ * USD-M codes), and a redirected URL would otherwise fall back to generic
+ * codes (Binance -2019 "Margin is insufficient" would become a plain
+ * ExchangeError instead of InsufficientFunds).
+ */
+function redirect(instance: Exchange, base: string): void {
+  const original = stringLeaves(instance.urls['api']);
+  instance.urls['api'] = rewriteApiUrls(instance.urls['api'], base) as Exchange['urls']['api'];
+  const pairs = original.map((url) => [rewriteApiUrls(url, base) as string, url] as const).sort((a, b) => b[0].length - a[0].length);
+  // ccxt's typings do not declare this per-exchange hook; it exists on Binance.
+  const hooked = instance as unknown as { getExceptionsByUrl?: (url: string, kind: string) => unknown };
+  const byUrl = hooked.getExceptionsByUrl;
+  if (typeof byUrl !== 'function') return;
+  hooked.getExceptionsByUrl = (url: string, kind: string) => {
+    const pair = typeof url === 'string' ? pairs.find(([rewritten]) => url.startsWith(rewritten)) : undefined;
+    return byUrl.call(instance, pair ? pair[1] + url.slice(pair[0].length) : url, kind);
+  };
+}
+
 /**
  * ccxt instances for many accounts, sharing one set of markets per exchange.
  *
@@ -103,7 +131,7 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
       }
     }
     const base = options.exchangeUrls[exchange];
-    if (base) instance.urls['api'] = rewriteApiUrls(instance.urls['api'], base) as Exchange['urls']['api'];
+    if (base) redirect(instance, base);
     return instance;
   }
 
@@ -172,14 +200,15 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     throw new ExchangeFailure('market_not_found', `${exchange} has no market ${symbol}`);
   }
 
+  const supported = new Set(options.catalog.ids);
+  const supports = (exchange: string) => exchange === 'paper' || supported.has(exchange);
+
   return {
-    supports(exchange) {
-      return exchange === 'paper' || options.catalog.ids.includes(exchange);
-    },
+    supports,
 
     async trader(account) {
       if (account.exchange === 'paper') return options.paper.trader(account.credentials);
-      if (!this.supports(account.exchange)) {
+      if (!supports(account.exchange)) {
         throw new ExchangeFailure('exchange_not_supported', `exchange "${account.exchange}" is not supported by this node`);
       }
       const template = await marketsFor(account.exchange, account.sandbox);

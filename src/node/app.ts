@@ -106,7 +106,13 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     );
     const results = await execute(batch, { ...runtime, logger: log });
     const summary: Record<string, number> = {};
-    for (const r of results) summary[r.status] = (summary[r.status] ?? 0) + 1;
+    for (const r of results) {
+      summary[r.status] = (summary[r.status] ?? 0) + 1;
+      const problem = r.error ?? r.stop_loss_error ?? r.take_profit_error;
+      const line = { signal_id: batch.signal.signal_id, account_id: r.account_id, client_order_id: r.client_order_id, status: r.status, order_id: r.order_id, latency_ms: r.latency_ms };
+      if (problem) log.warn({ ...line, code: problem.code, reason: problem.message }, 'account not fully executed');
+      else log.debug(line, 'account executed');
+    }
     log.info({ signal_id: batch.signal.signal_id, statuses: summary }, 'execute answered');
     return c.json({ success: true as const, node_code: nodeCode, request_id: batch.request_id ?? c.get('requestId'), results });
   };

@@ -44,6 +44,8 @@ export function perAccount<A extends AccountLike, R extends object>(
       );
       const outcome = await withDeadline(work, deps.accountTimeoutMs);
       const value = outcome.done ? outcome.value : failed(account, { code: 'timeout', message: 'no answer within account_timeout' });
+      const error = (value as { error?: ErrorBody }).error;
+      if (error) deps.logger.warn({ account_id: account.account_id, code: error.code, reason: error.message }, 'account read failed');
       return { ...value, latency_ms: Math.round(performance.now() - started) };
     }),
   );

@@ -1,0 +1,53 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { nodeOverhead } from './node-overhead.js';
+
+/**
+ * `npm run bench`: every figure is a ratio against a baseline measured in the
+ * same run, because these machines are shared and noisy. Writes the same
+ * figures as JSON under bench/results/.
+ *
+ *   npm run bench -- --samples 300 --latency 0,50
+ */
+const { values } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '300' },
+    warmup: { type: 'string', default: '30' },
+    latency: { type: 'string', default: '0,20,50' },
+    out: { type: 'string', default: 'bench/results' },
+  },
+});
+
+const samples = Number(values.samples);
+const warmup = Number(values.warmup);
+const latencies = String(values.latency).split(',').map(Number);
+if (!Number.isInteger(samples) || samples < 10 || latencies.some((l) => !Number.isFinite(l) || l < 0)) {
+  process.stderr.write('usage: npm run bench -- [--samples N>=10] [--warmup N] [--latency ms,ms,…] [--out dir]\n');
+  process.exit(2);
+}
+
+const started = new Date();
+process.stdout.write(`tradectl bench: ${cpus().length} CPUs, node ${process.version}, ${samples} samples per cell\n\n`);
+
+const overhead = await nodeOverhead({ latencies, samples, warmup });
+process.stdout.write('Node overhead: POST /api/execute (one account) vs the same ccxt calls made directly, same simulator\n');
+console.table(
+  overhead.map((r) => ({
+    scenario: r.scenario,
+    'sim latency ms': r.latency_ms,
+    'direct p50': r.direct_p50_ms,
+    'node p50': r.node_p50_ms,
+    'ratio p50': r.ratio_p50,
+    'direct p99': r.direct_p99_ms,
+    'node p99': r.node_p99_ms,
+    'ratio p99': r.ratio_p99,
+  })),
+);
+process.stdout.write('goal: ratio p50 <= 1.15\n');
+
+mkdirSync(values.out as string, { recursive: true });
+const file = `${values.out}/bench-${started.toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, node_overhead: overhead }, null, 2)}\n`);
+process.stdout.write(`\nwrote ${file}\n`);
+process.exit(0);
