@@ -49,8 +49,12 @@ export function startSim(accounts: number): Promise<Spawned> {
 export function startNode(env: Record<string, string>): Promise<Spawned> {
   return spawnWithUrl(
     process.execPath,
-    ['bin/tradectl.js', 'node', 'serve', '--port', '0', '--log-format', 'json', '--log-level', 'warn'],
+    ['bin/tradectl.js', 'node', 'serve', '--port', '0', '--log-format', 'json', '--log-level', 'info'],
     env,
     /"url":"(http[^"]+)"/,
   );
+}
+
+export function startHelloHono(): Promise<Spawned> {
+  return spawnWithUrl(process.execPath, ['--import', 'tsx', 'bench/hello-hono.ts'], {}, /"url":"([^"]+)"/);
 }

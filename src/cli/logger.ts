@@ -15,8 +15,10 @@ const REDACTED = '[redacted]';
 
 // Credentials are sealed in `Credentials` and print as [redacted] on their
 // own; these paths catch a plain string that someone logs by mistake.
-const SECRET_KEYS = ['api_key', 'api_secret', 'apiKey', 'secret', 'passphrase', 'password', 'node_auth_secret', 'token', 'x-center-token', 'authorization'];
-const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), ...SECRET_KEYS.map((k) => `*.*.${k}`)];
+const SECRET_KEYS = ['api_key', 'api_secret', 'apiKey', 'secret', 'passphrase', 'password', 'node_auth_secret', 'token', 'authorization'];
+const HEADER_KEYS = ['["x-center-token"]', '["x-center-signature"]'];
+// One level of nesting: each wildcard level costs on every log line.
+const REDACT_PATHS = [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`), ...HEADER_KEYS, ...HEADER_KEYS.map((k) => `*${k}`)];
 
 const LEVEL_NAMES: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const OMIT = new Set(['level', 'time', 'msg', 'pid', 'hostname']);

@@ -80,7 +80,7 @@ function stringLeaves(value: unknown, out: string[] = []): string[] {
  * codes (Binance -2019 "Margin is insufficient" would become a plain
  * ExchangeError instead of InsufficientFunds).
  */
-function redirect(instance: Exchange, base: string): void {
+export function redirectInstance(instance: Exchange, base: string): void {
   const original = stringLeaves(instance.urls['api']);
   instance.urls['api'] = rewriteApiUrls(instance.urls['api'], base) as Exchange['urls']['api'];
   const pairs = original.map((url) => [rewriteApiUrls(url, base) as string, url] as const).sort((a, b) => b[0].length - a[0].length);
@@ -131,7 +131,7 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
       }
     }
     const base = options.exchangeUrls[exchange];
-    if (base) redirect(instance, base);
+    if (base) redirectInstance(instance, base);
     return instance;
   }
 

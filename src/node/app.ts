@@ -100,7 +100,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
   const executeRoute = async (c: Context<NodeEnv>) => {
     const batch = await parse(c, ExecuteRequestSchema);
     const log = c.get('log');
-    log.info(
+    log.debug(
       { signal_id: batch.signal.signal_id, symbol: batch.signal.symbol, side: batch.signal.side, accounts: batch.accounts.length, attempt: batch.attempt, retry: batch.retry },
       'execute received',
     );
@@ -113,7 +113,10 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
       if (problem) log.warn({ ...line, code: problem.code, reason: problem.message }, 'account not fully executed');
       else log.debug(line, 'account executed');
     }
-    log.info({ signal_id: batch.signal.signal_id, statuses: summary }, 'execute answered');
+    log.info(
+      { signal_id: batch.signal.signal_id, symbol: batch.signal.symbol, side: batch.signal.side, attempt: batch.attempt, statuses: summary },
+      'execute answered',
+    );
     return c.json({ success: true as const, node_code: nodeCode, request_id: batch.request_id ?? c.get('requestId'), results });
   };
   app.post('/api/execute', executeRoute);
