@@ -1,22 +1,22 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { authHeaders, signRequest } from '../../src/core/signing.js';
-import { marketSignal, startHarness, type Harness } from '../helpers/node-harness.js';
+import { marketSignal, startHarness, type CallResult, type Harness } from '../helpers/node-harness.js';
 
 const SECRET = 'center-node-shared-secret-0123456789';
 const PATH = '/api/execute';
 
-let any: Harness;
+let anyMode: Harness;
 let tokenOnly: Harness;
 let hmacOnly: Harness;
 before(async () => {
-  [any, tokenOnly, hmacOnly] = await Promise.all([
+  [anyMode, tokenOnly, hmacOnly] = await Promise.all([
     startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1' }),
     startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'token', host: '127.0.0.1' }),
     startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'hmac', host: '127.0.0.1' }),
   ]);
 });
-after(() => Promise.all([any.close(), tokenOnly.close(), hmacOnly.close()]));
+after(() => Promise.all([anyMode.close(), tokenOnly.close(), hmacOnly.close()]));
 
 function body(h: Harness) {
   return JSON.stringify({ signal: marketSignal(), accounts: [h.account(1)] });
@@ -26,7 +26,7 @@ function signed(text: string, at = Date.now(), secret = SECRET): Record<string, 
   return authHeaders(secret, 'hmac', 'POST', PATH, text, at);
 }
 
-function assertRefused(res: { status: number; body: any; text: string }, status: 401 | 403) {
+function assertRefused(res: CallResult, status: 401 | 403) {
   assert.equal(res.status, status, res.text);
   assert.equal(res.body.success, false);
   // Same answer whatever the reason: nothing that helps a guesser.
@@ -35,16 +35,16 @@ function assertRefused(res: { status: number; body: any; text: string }, status:
 }
 
 test('the right token or a fresh signature is accepted', async () => {
-  const byToken = await any.post(PATH, body(any), { 'x-center-token': SECRET });
+  const byToken = await anyMode.post(PATH, body(anyMode), { 'x-center-token': SECRET });
   assert.equal(byToken.status, 200, byToken.text);
   assert.equal(byToken.body.results[0].status, 'filled');
-  const text = body(any);
-  const bySignature = await any.post(PATH, text, signed(text));
+  const text = body(anyMode);
+  const bySignature = await anyMode.post(PATH, text, signed(text));
   assert.equal(bySignature.status, 200, bySignature.text);
 });
 
 test('every refusal is a plain 401', async () => {
-  const text = body(any);
+  const text = body(anyMode);
   const now = Date.now();
   const cases: Array<[string, Record<string, string>]> = [
     ['no credentials', {}],
@@ -60,19 +60,19 @@ test('every refusal is a plain 401', async () => {
     ['malformed timestamp', { 'x-center-timestamp': 'yesterday', 'x-center-signature': 'a'.repeat(64) }],
   ];
   for (const [name, headers] of cases) {
-    const res = await any.post(PATH, text, headers);
+    const res = await anyMode.post(PATH, text, headers);
     assert.equal(res.status, 401, name);
     assertRefused(res, 401);
   }
 });
 
 test('a signature is bound to its body and path and is accepted once', async () => {
-  const text = body(any);
+  const text = body(anyMode);
   const headers = signed(text);
-  assertRefused(await any.post(PATH, body(any), headers), 401);
-  assertRefused(await any.post('/api/sync-balance', text, headers), 401);
-  assert.equal((await any.post(PATH, text, headers)).status, 200);
-  assertRefused(await any.post(PATH, text, headers), 401);
+  assertRefused(await anyMode.post(PATH, body(anyMode), headers), 401);
+  assertRefused(await anyMode.post('/api/sync-balance', text, headers), 401);
+  assert.equal((await anyMode.post(PATH, text, headers)).status, 200);
+  assertRefused(await anyMode.post(PATH, text, headers), 401);
 });
 
 test('token mode refuses signatures and hmac mode refuses tokens', async () => {
@@ -86,9 +86,9 @@ test('token mode refuses signatures and hmac mode refuses tokens', async () => {
 
 test('every /api route is protected; /health is open and shows no secret', async () => {
   for (const path of ['/api/execute', '/api/execute-batch', '/api/query-orders', '/api/sync-balance', '/api/sync-positions', '/api/nope']) {
-    assertRefused(await any.post(path, '{}'), 401);
+    assertRefused(await anyMode.post(path, '{}'), 401);
   }
-  const health = await fetch(`${any.url}/health`);
+  const health = await fetch(`${anyMode.url}/health`);
   assert.equal(health.status, 200);
   assert.ok(!(await health.text()).includes(SECRET));
 });
@@ -110,7 +110,7 @@ test('a caller outside node_allowed_ips gets 403 even with the right token', asy
 });
 
 test('refusals are logged with a reason but never the secret', () => {
-  const logs = any.logs.join('\n');
+  const logs = anyMode.logs.join('\n');
   assert.match(logs, /"reason":"bad token"/);
   assert.match(logs, /"reason":"signature replayed"/);
   assert.ok(!logs.includes(SECRET));

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
-import { call, marketSignal, startHarness, type Harness } from '../helpers/node-harness.js';
+import { call, marketSignal, startHarness, type Harness, type CallResult } from '../helpers/node-harness.js';
 
 let h: Harness;
 before(async () => {
@@ -11,7 +11,7 @@ after(() => h.close());
 
 const ROUTES = ['/api/execute', '/api/execute-batch', '/api/query-orders', '/api/sync-balance', '/api/sync-positions'];
 
-function expectError(res: { status: number; body: any; text: string }, status: number, code: string, field?: string) {
+function expectError(res: CallResult, status: number, code: string, field?: string) {
   assert.equal(res.status, status, res.text);
   assert.equal(res.body?.success, false, res.text);
   assert.equal(res.body.error.code, code, res.text);

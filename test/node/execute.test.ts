@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { protectionOrderId } from '../../src/core/client-order-id.js';
-import { marketSignal, startHarness, type Harness } from '../helpers/node-harness.js';
+import { marketSignal, startHarness, type Harness, type Json } from '../helpers/node-harness.js';
 
 let h: Harness;
 before(async () => {
@@ -53,10 +53,10 @@ test('one account failing never fails another', async () => {
   assert.equal(res.status, 200);
   const byId = new Map(res.body.results.map((r: { account_id: number }) => [r.account_id, r]));
   assert.deepEqual(res.body.results.map((r: { account_id: number }) => r.account_id), [10, 11, 12, 13], 'results keep request order');
-  const r10 = byId.get(10) as Record<string, any>;
-  const r11 = byId.get(11) as Record<string, any>;
-  const r12 = byId.get(12) as Record<string, any>;
-  const r13 = byId.get(13) as Record<string, any>;
+  const r10 = byId.get(10) as Record<string, Json>;
+  const r11 = byId.get(11) as Record<string, Json>;
+  const r12 = byId.get(12) as Record<string, Json>;
+  const r13 = byId.get(13) as Record<string, Json>;
   assert.equal(r10.status, 'filled');
   assert.equal(r11.status, 'rejected');
   assert.equal(r11.error.code, 'insufficient_funds');

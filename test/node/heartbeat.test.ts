@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { HeartbeatSchema } from '../../src/core/wire-heartbeat.js';
 import { runCli } from '../helpers/cli.js';
 import { startFakeCenter } from '../helpers/fake-center.js';
-import { startHarness } from '../helpers/node-harness.js';
+import { startHarness, type Json } from '../helpers/node-harness.js';
 
 const SECRET = 'heartbeat-shared-secret-0123456789';
 
@@ -64,14 +64,14 @@ test('heartbeat failures back off, show in /health, never stop the node, and rec
   const h = await startHarness({ center_url: center.url, node_code: 'node-b', heartbeat_interval: 1 });
   try {
     await until(() => center.received.length >= 2, 5000);
-    const down = (await fetch(`${h.url}/health`).then((r) => r.json())) as { status: string; heartbeat: Record<string, any> };
+    const down = (await fetch(`${h.url}/health`).then((r) => r.json())) as { status: string; heartbeat: Record<string, Json> };
     assert.equal(down.status, 'ok');
     assert.match(down.heartbeat['last_error'], /HTTP 500/);
     assert.ok(down.heartbeat['consecutive_failures'] >= 1);
     center.forceStatus = undefined;
     await until(() => center.received.length >= 4, 5000);
     await sleep(50);
-    const up = (await fetch(`${h.url}/health`).then((r) => r.json())) as { heartbeat: Record<string, any> };
+    const up = (await fetch(`${h.url}/health`).then((r) => r.json())) as { heartbeat: Record<string, Json> };
     assert.equal(up.heartbeat['consecutive_failures'], 0);
     assert.equal(typeof up.heartbeat['last_success_at'], 'string');
     assert.ok(h.logs.some((l) => l.includes('heartbeat accepted again')));
