@@ -72,7 +72,7 @@ export const NodeConfigEntries = {
     exchange_timeout: secondsSetting(0.1, 300, 10),
     max_accounts_per_request: integerSetting(1, 100_000, 1000),
     max_body_bytes: integerSetting(1024, 256 * 1024 * 1024, 4 * 1024 * 1024),
-    ccxt_cache_size: integerSetting(1, 1_000_000, 2000),
+    ccxt_cache_size: integerSetting(0, 1_000_000, 1000),
     markets_ttl: secondsSetting(60, 7 * 24 * 3600, 3600),
     shutdown_grace: secondsSetting(0, 3600, 30),
 };

@@ -139,3 +139,15 @@ test('the paper exchange fills in-process and dedupes retries too', async () => 
   assert.equal(retry.body.results[0].stop_loss_order_id, first.body.results[0].stop_loss_order_id);
   assert.equal(retry.body.results[0].deduplicated, true);
 });
+
+test('with ccxt_cache_size 0 nothing is cached between requests, and orders still work', async () => {
+  const lean = await startHarness({ ccxt_cache_size: 0 });
+  try {
+    const res = await lean.post('/api/execute', { signal: marketSignal(), accounts: [lean.account(1), lean.account(2)] });
+    assert.deepEqual(res.body.results.map((r: { status: string }) => r.status), ['filled', 'filled']);
+    assert.equal(lean.node.runtime.traders.stats().cached_instances, 0);
+    assert.equal(lean.sim.requestCount('GET', '/fapi/v1/exchangeInfo'), 1, 'markets are still shared');
+  } finally {
+    await lean.close();
+  }
+});
