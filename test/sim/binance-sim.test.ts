@@ -1,154 +1,491 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
-import ccxt, { type Exchange } from 'ccxt';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { after, afterEach, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import ccxt from 'ccxt';
 import { redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBinanceSim, type BinanceSim } from './binance-sim.js';
 
 /**
- * The simulator is judged by ccxt's real client, redirected exactly as the
- * node redirects it: if ccxt's binanceusdm code
- * path works against it the way it works against Binance, the node's tests
- * mean something.
+ * Drives the simulator with REAL, unmodified ccxt (binanceusdm pointed at it
+ * by rewriting urls.api, plainly or the way the node redirects it), so what
+ * passes here is what the project's ccxt code path will see.
  */
-let sim: BinanceSim;
-before(async () => {
-  sim = await startBinanceSim({ accounts: [{ apiKey: 'k1', secret: 's1' }, { apiKey: 'k2', secret: 's2', usdt: 10 }] });
-});
-after(() => sim.close());
 
-function client(apiKey: string, secret: string, timeout = 10_000): Exchange {
-  const exchange = new ccxt.binanceusdm({ apiKey, secret, enableRateLimit: false, timeout, options: { fetchCurrencies: false } });
-  redirectInstance(exchange, sim.url);
-  return exchange;
+type Binance = InstanceType<typeof ccxt.binanceusdm>;
+interface Creds {
+  apiKey: string;
+  secret: string;
+}
+interface Sent {
+  method: string;
+  url: string;
+  body: string | undefined;
 }
 
-test('ccxt loads the markets with one exchangeInfo request', async () => {
+const BTC = 'BTC/USDT:USDT';
+/** ccxt types fetchOrder's id as string, but Binance's fetchOrder takes none when a clientOrderId is given. */
+const NO_ID = undefined as unknown as string;
+let sim: BinanceSim;
+
+before(async () => {
+  sim = await startBinanceSim();
+});
+afterEach(() => {
+  sim.clearFaults();
+  sim.setLatency(0);
+  for (const [symbol, price] of Object.entries({ BTCUSDT: 60000, ETHUSDT: 3000, SOLUSDT: 150 })) sim.setMarkPrice(symbol, price);
+});
+after(async () => {
+  await sim.close();
+});
+
+function account(usdt?: number): Creds {
+  const creds = { apiKey: `key-${randomUUID()}`, secret: `secret-${randomUUID()}` };
+  sim.addAccount({ ...creds, ...(usdt === undefined ? {} : { usdt }) });
+  return creds;
+}
+
+function rewrite(urls: unknown, origin: string): unknown {
+  if (typeof urls === 'string') return urls.replace(/^https?:\/\/[^/]+/, origin);
+  if (urls && typeof urls === 'object') return Object.fromEntries(Object.entries(urls).map(([k, v]) => [k, rewrite(v, origin)]));
+  return urls;
+}
+
+/**
+ * A binanceusdm instance aimed at the simulator. Plain: every urls.api string
+ * rewritten to the simulator's origin. `asNode`: redirected the way the node
+ * does it (`redirectInstance`), which also keeps ccxt choosing Binance's USD-M
+ * error table by URL as it does for https://fapi.binance.com — on a rewritten
+ * host binance.getExceptionsByUrl finds no table and only the generic codes apply.
+ */
+function exchange(creds: Creds, opts: { timeout?: number; asNode?: boolean; sent?: Sent[]; base?: string } = {}): Binance {
+  const base = opts.base ?? sim.url;
+  const ex = new ccxt.binanceusdm({ ...creds, enableRateLimit: false, timeout: opts.timeout ?? 10_000, options: { fetchCurrencies: false } });
+  if (opts.asNode) redirectInstance(ex, base);
+  else ex.urls.api = rewrite(ex.urls.api, base) as Binance['urls']['api'];
+  const sent = opts.sent;
+  if (sent) {
+    const fetch = ex.fetch.bind(ex);
+    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
+      sent.push({ method: method ?? 'GET', url, body });
+      return fetch(url, method, headers, body);
+    };
+  }
+  return ex;
+}
+
+function idOf(order: { id?: string | undefined }): string {
+  assert.ok(order.id, 'order has an id');
+  return order.id;
+}
+
+/** The ccxt error class a call ends in ('resolved' if it does not throw). */
+async function errorClass(call: Promise<unknown>): Promise<string> {
+  try {
+    await call;
+    return 'resolved';
+  } catch (error) {
+    return (error as Error).constructor.name;
+  }
+}
+
+/** A signed request written by hand from Binance's spec, to test the protocol without ccxt. */
+async function signed(creds: Creds, method: string, path: string, params: Record<string, string>, split?: { query: string[] }) {
+  const all = new URLSearchParams({ ...params, timestamp: String(Date.now()) });
+  const query = new URLSearchParams();
+  const body = new URLSearchParams();
+  for (const [k, v] of all) (split ? split.query.includes(k) : method !== 'POST') ? query.append(k, v) : body.append(k, v);
+  // totalParams = query string + body, concatenated with no separator.
+  const signature = createHmac('sha256', creds.secret).update(query.toString() + body.toString()).digest('hex');
+  (body.toString() ? body : query).append('signature', signature);
+  const res = await fetch(`${sim.url}${path}${query.toString() ? `?${query}` : ''}`, {
+    method,
+    headers: { 'X-MBX-APIKEY': creds.apiKey, 'content-type': 'application/x-www-form-urlencoded' },
+    ...(body.toString() ? { body: body.toString() } : {}),
+  });
+  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
+}
+
+test('markets load with exactly one exchangeInfo request and unified linear symbols', async () => {
   sim.resetCounts();
-  const ex = client('k1', 's1');
+  const ex = exchange(account());
   await ex.loadMarkets();
-  assert.equal(sim.requestCount(), 1);
   assert.equal(sim.requestCount('GET', '/fapi/v1/exchangeInfo'), 1);
-  const btc = ex.market('BTC/USDT:USDT');
+  assert.equal(sim.requestCount(), 1, 'fetchCurrencies:false: no other request');
+  for (const symbol of ['BTC/USDT:USDT', 'ETH/USDT:USDT', 'SOL/USDT:USDT']) assert.ok(ex.markets?.[symbol], symbol);
+  const btc = ex.market(BTC);
   assert.equal(btc.id, 'BTCUSDT');
-  assert.equal(btc.swap, true);
-  assert.equal(btc.linear, true);
+  assert.equal(btc.swap && btc.linear, true);
   assert.equal(btc.precision.amount, 0.001);
   assert.equal(btc.precision.price, 0.1);
   assert.equal(btc.limits.cost?.min, 100);
+  assert.equal(btc.limits.market?.max, 120);
 });
 
-test('signatures are checked against the account secret', async () => {
-  await assert.rejects(client('k1', 'wrong-secret').fetchBalance(), (e: Error) => e instanceof ccxt.AuthenticationError && /-1022/.test(e.message));
-  await assert.rejects(client('nobody', 's1').fetchBalance(), (e: Error) => e instanceof ccxt.AuthenticationError && /-2015/.test(e.message));
-});
-
-test('a market order fills at the mark price and is found by client id', async () => {
-  const ex = client('k1', 's1');
-  const order = await ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simA' });
+test('a market order fills at the mark and is found again by its client id', async () => {
+  const sent: Sent[] = [];
+  const ex = exchange(account(), { sent });
+  const order = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'mkt-1' });
   assert.equal(order.status, 'closed');
   assert.equal(order.filled, 0.01);
   assert.equal(order.average, 60000);
-  const found = await ex.fetchOrder(undefined as unknown as string, 'BTC/USDT:USDT', { clientOrderId: 'simA' });
+  assert.equal(order.cost, 600);
+  assert.equal(order.clientOrderId, 'mkt-1');
+  const post = sent.find((s) => s.method === 'POST');
+  assert.match(post?.body ?? '', /^timestamp=\d+&symbol=BTCUSDT&side=BUY&newClientOrderId=mkt-1&newOrderRespType=RESULT&type=MARKET&quantity=0\.01&recvWindow=10000&signature=[0-9a-f]{64}$/);
+
+  const found = await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'mkt-1' });
   assert.equal(found.id, order.id);
-  await assert.rejects(ex.fetchOrder(undefined as unknown as string, 'BTC/USDT:USDT', { clientOrderId: 'nope' }), ccxt.OrderNotFound);
+  assert.equal(found.status, 'closed');
+  const get = sent.at(-1);
+  assert.equal(get?.method, 'GET');
+  assert.match(get?.url ?? '', /\/fapi\/v1\/order\?timestamp=\d+&symbol=BTCUSDT&origClientOrderId=mkt-1&recvWindow=10000&signature=/);
+
+  assert.equal(await errorClass(ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'never-sent' })), 'OrderNotFound');
 });
 
-test('Binance rejects a client id only while its order is open', async () => {
-  const ex = client('k1', 's1');
-  await ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simB' });
-  await ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simB' });
-  assert.equal(sim.orders('k1').filter((o) => o.clientOrderId === 'simB').length, 2, 'a filled id may be reused');
-  await ex.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 50000, { clientOrderId: 'simC' });
-  await assert.rejects(ex.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 50000, { clientOrderId: 'simC' }), /-4116/);
-  await ex.cancelOrder(undefined as unknown as string, 'BTC/USDT:USDT', { clientOrderId: 'simC' });
-  await ex.createOrder('BTC/USDT:USDT', 'limit', 'buy', 0.01, 50000, { clientOrderId: 'simC' });
+test("Binance's duplicate rule: a FILLED order's client id is accepted again, an OPEN one's is refused", async () => {
+  const creds = account();
+  const ex = exchange(creds);
+  const table = exchange(creds, { asNode: true });
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'dup-1' });
+  const again = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'dup-1' });
+  assert.equal(again.status, 'closed');
+  const reused = sim.orders(creds.apiKey).filter((o) => o.clientOrderId === 'dup-1');
+  assert.equal(reused.length, 2, 'the hole: the same client id placed twice');
+  assert.notEqual(reused[0]?.orderId, reused[1]?.orderId);
+
+  const open = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000, { clientOrderId: 'dup-2' });
+  assert.equal(open.status, 'open');
+  assert.equal(await errorClass(ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000, { clientOrderId: 'dup-2' })), 'ExchangeError');
+  assert.equal(await errorClass(table.createOrder(BTC, 'limit', 'buy', 0.01, 58000, { clientOrderId: 'dup-2' })), 'InvalidOrder');
+  assert.equal(sim.orders(creds.apiKey).filter((o) => o.clientOrderId === 'dup-2').length, 1);
+
+  const listed = await ex.fetchOpenOrders(BTC);
+  assert.deepEqual(listed.map((o) => o.clientOrderId), ['dup-2']);
+  const canceled = await ex.cancelOrder(idOf(open), BTC);
+  assert.equal(canceled.status, 'canceled');
+  assert.equal(await errorClass(ex.cancelOrder(idOf(open), BTC)), 'OrderNotFound', '-2011 Unknown order sent.');
+  await ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000, { clientOrderId: 'dup-2' });
 });
 
-test('stop-loss and take-profit go to the algo endpoint and fire when the mark crosses', async () => {
-  const ex = client('k1', 's1');
-  sim.resetCounts();
-  const sl = await ex.createOrder('ETH/USDT:USDT', 'market', 'sell', 0.1, undefined, { clientOrderId: 'simSL', stopLossPrice: 2900, reduceOnly: true }).catch((e: Error) => e);
-  assert.ok(sl instanceof ccxt.InvalidOrder, 'reduce-only with no position is refused (-2022)');
-  await ex.createOrder('ETH/USDT:USDT', 'market', 'buy', 0.1, undefined, { clientOrderId: 'simE' });
-  const stop = await ex.createOrder('ETH/USDT:USDT', 'market', 'sell', 0.1, undefined, { clientOrderId: 'simSL', stopLossPrice: 2900, reduceOnly: true });
-  const take = await ex.createOrder('ETH/USDT:USDT', 'market', 'sell', 0.1, undefined, { clientOrderId: 'simTP', takeProfitPrice: 3300, reduceOnly: true });
-  assert.equal(sim.requestCount('POST', '/fapi/v1/algoOrder'), 3);
-  assert.equal(stop.status, 'open');
-  const found = await ex.fetchOrder(undefined as unknown as string, 'ETH/USDT:USDT', { clientOrderId: 'simSL', trigger: true });
-  assert.equal(found.id, stop.id);
-  assert.equal(found.triggerPrice, 2900);
-  assert.equal(take.reduceOnly, true);
-  await assert.rejects(ex.createOrder('ETH/USDT:USDT', 'market', 'sell', 0.1, undefined, { clientOrderId: 'simX', stopLossPrice: 3100, reduceOnly: true }), /-2021/);
-  sim.setMarkPrice('ETHUSDT', 2850);
-  const fired = await ex.fetchOrder(undefined as unknown as string, 'ETH/USDT:USDT', { clientOrderId: 'simSL', trigger: true });
+test('stop-loss and take-profit go to the algo endpoint, are fetched by client id, and fire on the mark', async () => {
+  const sent: Sent[] = [];
+  const creds = account();
+  const ex = exchange(creds, { sent });
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'e1' });
+  const sl = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { stopLossPrice: 58000, reduceOnly: true, clientOrderId: 'e1-sl' });
+  const tp = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { takeProfitPrice: 63000, reduceOnly: true, clientOrderId: 'e1-tp' });
+  const algoPosts = sent.filter((s) => s.method === 'POST' && s.url.endsWith('/fapi/v1/algoOrder'));
+  assert.equal(algoPosts.length, 2);
+  assert.match(algoPosts[0]?.body ?? '', /^timestamp=\d+&symbol=BTCUSDT&side=SELL&clientAlgoId=e1-sl&newOrderRespType=RESULT&type=STOP_MARKET&quantity=0\.01&triggerPrice=58000&reduceOnly=true&algoType=CONDITIONAL&recvWindow=10000&signature=/);
+  assert.match(algoPosts[1]?.body ?? '', /&clientAlgoId=e1-tp&.*&type=TAKE_PROFIT_MARKET&.*&triggerPrice=63000&/);
+  assert.equal(sl.status, 'open');
+  assert.equal(sl.triggerPrice, 58000);
+  assert.equal(tp.clientOrderId, 'e1-tp');
+
+  const fetched = await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'e1-sl', trigger: true });
+  assert.equal(fetched.id, sl.id);
+  assert.equal(fetched.status, 'open');
+  assert.match(sent.at(-1)?.url ?? '', /\/fapi\/v1\/algoOrder\?timestamp=\d+&symbol=BTCUSDT&clientAlgoId=e1-sl&recvWindow=10000&signature=/);
+  assert.equal(await errorClass(ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { stopLossPrice: 57000, reduceOnly: true, clientOrderId: 'e1-sl' })), 'ExchangeError', 'open clientAlgoId is refused (-4116)');
+  assert.equal(await errorClass(ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'nope', trigger: true })), 'OrderNotFound');
+  assert.deepEqual((await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true })).map((o) => o.clientOrderId).sort(), ['e1-sl', 'e1-tp']);
+
+  sim.setMarkPrice('BTCUSDT', 57900);
+  const fired = await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'e1-sl', trigger: true });
   assert.equal(fired.status, 'closed');
-  const positions = await ex.fetchPositions(['ETH/USDT:USDT']);
-  assert.equal(positions.length, 0, 'the stop closed the position');
-  sim.setMarkPrice('ETHUSDT', 3000);
+  assert.equal(fired.info['algoStatus'], 'FINISHED');
+  const exit = sim.orders(creds.apiKey).find((o) => o.kind === 'order' && String(o.orderId) === fired.info['actualOrderId']);
+  assert.equal(exit?.status, 'FILLED');
+  assert.equal(exit?.reduceOnly, true);
+  assert.equal(exit?.avgPrice, '57900.0');
+  assert.deepEqual(await ex.fetchPositions([BTC]), []);
+
+  // Binance does not cancel the sibling: the take-profit stays open until cancelled.
+  const canceled = await ex.cancelOrder(idOf(tp), BTC, { trigger: true });
+  assert.equal(canceled.id, tp.id);
+  assert.equal((await ex.fetchOrder(idOf(tp), BTC, { trigger: true })).status, 'canceled');
+  assert.equal(await errorClass(ex.cancelOrder(idOf(tp), BTC, { trigger: true })), 'OrderNotFound');
 });
 
-test('balance, positions and leverage parse through ccxt', async () => {
-  const ex = client('k1', 's1');
-  await ex.setLeverage(10, 'SOL/USDT:USDT');
-  await ex.createOrder('SOL/USDT:USDT', 'market', 'sell', 2, undefined, { clientOrderId: 'simS' });
-  const balance = await ex.fetchBalance();
-  assert.ok((balance.total as unknown as Record<string, number>)['USDT'] ?? 0 > 9000);
-  const [position] = await ex.fetchPositions(['SOL/USDT:USDT']);
-  assert.equal(position?.side, 'short');
-  assert.equal(position?.contracts, 2);
-  assert.equal(position?.entryPrice, 150);
+test('a resting limit holds margin and fills (as maker) when the mark crosses it', async () => {
+  const creds = account();
+  const ex = exchange(creds);
+  const order = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { clientOrderId: 'rest-1' });
+  assert.equal(order.status, 'open');
+  let balance = await ex.fetchBalance();
+  assert.equal(balance['USDT']?.used, 29.5, 'open-order initial margin 590 / 20x');
+  sim.setMarkPrice('BTCUSDT', 58900);
+  const filled = await ex.fetchOrder(idOf(order), BTC);
+  assert.equal(filled.status, 'closed');
+  assert.equal(filled.average, 59000);
+  balance = await ex.fetchBalance();
+  assert.equal(balance['USDT']?.total, Number((10000 - 590 * 0.0002 - 1).toFixed(8)), 'maker fee, and 0.01 × (58900 − 59000) unrealised');
 });
 
-test('margin, size and rate-limit refusals map to the ccxt classes the node relies on', async () => {
-  const poor = client('k2', 's2');
-  await assert.rejects(poor.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01), ccxt.InsufficientFunds);
-  const ex = client('k1', 's1');
-  await assert.rejects(ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.0015), ccxt.InvalidOrder);
-  sim.fault({ kind: 'rate_limit', apiKey: 'k1' });
-  await assert.rejects(ex.fetchBalance(), ccxt.DDoSProtection);
+test('a stop that the mark already crossed, or a reduce-only order with nothing to reduce, is refused', async () => {
+  const creds = account();
+  const ex = exchange(creds);
+  const table = exchange(creds, { asNode: true });
+  assert.equal(await errorClass(ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true })), 'ExchangeError');
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true })), 'InvalidOrder', '-2022');
+  await ex.createOrder(BTC, 'market', 'buy', 0.01);
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'sell', 0.01, undefined, { stopLossPrice: 61000, reduceOnly: true })), 'OrderImmediatelyFillable', '-2021');
+  assert.equal(sim.orders(creds.apiKey).length, 1);
 });
 
-test('"after" faults place the order and lose the answer', async () => {
-  const ex = client('k1', 's1', 300);
-  sim.fault({ kind: 'http_503_after', method: 'POST', path: '/fapi/v1/order', apiKey: 'k1' });
-  await assert.rejects(ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simD1' }), ccxt.RequestTimeout);
-  sim.fault({ kind: 'timeout_after', method: 'POST', path: '/fapi/v1/order', apiKey: 'k1' });
-  await assert.rejects(ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simD2' }), ccxt.RequestTimeout);
-  sim.fault({ kind: 'http_500', method: 'POST', path: '/fapi/v1/order', apiKey: 'k1' });
-  await assert.rejects(ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'simD3' }), ccxt.ExchangeNotAvailable);
-  const ids = sim.orders('k1').map((o) => o.clientOrderId);
-  assert.ok(ids.includes('simD1') && ids.includes('simD2'));
-  assert.ok(!ids.includes('simD3'));
+test('margin: -2019 when the initial margin exceeds the available balance', async () => {
+  const creds = account(100);
+  const plain = exchange(creds);
+  const table = exchange(creds, { asNode: true });
+  // 0.1 BTC = 6000 USDT notional needs 300 USDT at the default 20x.
+  assert.equal(await errorClass(plain.createOrder(BTC, 'market', 'buy', 0.1)), 'ExchangeError');
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'buy', 0.1)), 'InsufficientFunds');
+  // ccxt truncates 0.0015 to 0.001 BTC: 60 USDT is under BTCUSDT's 100 USDT MIN_NOTIONAL (-4164).
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'buy', 0.0015)), 'InvalidOrder');
+  assert.equal(sim.orders(creds.apiKey).length, 0);
+  await plain.setLeverage(125, BTC);
+  const order = await plain.createOrder(BTC, 'market', 'buy', 0.1);
+  assert.equal(order.status, 'closed', '6000 / 125 = 48 USDT fits');
 });
 
-test('the HTTP control surface and the standalone process work', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--accounts', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+test('balance, positions and leverage parse to the numbers of the fill', async () => {
+  const ex = exchange(account());
+  await ex.createOrder(BTC, 'market', 'buy', 0.01);
+  let balance = await ex.fetchBalance();
+  assert.equal(balance['USDT']?.total, 9999.7, '10000 − 0.05% taker fee on 600');
+  assert.equal(balance['USDT']?.used, 30, '600 / 20x');
+  assert.equal(balance['USDT']?.free, 9969.7);
+
+  sim.setMarkPrice('BTCUSDT', 61000);
+  const [position] = await ex.fetchPositions([BTC]);
+  assert.equal(position?.side, 'long');
+  assert.equal(position?.contracts, 0.01);
+  assert.equal(position?.entryPrice, 60000);
+  assert.equal(position?.markPrice, 61000);
+  assert.equal(position?.unrealizedPnl, 10);
+  assert.equal(position?.notional, 610);
+  assert.equal(position?.marginMode, 'cross');
+
+  const leverage = (await ex.setLeverage(10, BTC)) as Record<string, unknown>;
+  assert.equal(leverage['leverage'], 10);
+  assert.equal(leverage['symbol'], 'BTCUSDT');
+  balance = await ex.fetchBalance();
+  assert.equal(balance['USDT']?.used, 61, '610 / 10x');
+  assert.equal(await errorClass(ex.setLeverage(101, 'SOL/USDT:USDT')), 'BadRequest', 'SOLUSDT tops out at 100x (-4028)');
+
+  await ex.createOrder('SOL/USDT:USDT', 'market', 'sell', 2);
+  const [short] = await ex.fetchPositions(['SOL/USDT:USDT']);
+  assert.equal(short?.side, 'short');
+  assert.equal(short?.contracts, 2);
+  assert.equal(short?.entryPrice, 150);
+  assert.ok((short?.liquidationPrice ?? 0) > 150, 'a short is liquidated above its entry');
+  await ex.createOrder('SOL/USDT:USDT', 'market', 'buy', 2, undefined, { reduceOnly: true });
+
+  // Closing realises the PnL into the wallet.
+  await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true });
+  balance = await ex.fetchBalance();
+  assert.equal(Number(balance['USDT']?.total?.toFixed(4)), Number((9999.7 + 10 - 610 * 0.0005 - 2 * 300 * 0.0005).toFixed(4)), '+10 PnL, minus taker fees');
+  assert.deepEqual(await ex.fetchPositions(), []);
+});
+
+test('authentication: unknown key, wrong secret and a stale timestamp', async () => {
+  const good = account();
+  assert.equal(await errorClass(exchange({ apiKey: 'nobody', secret: 'x' }).fetchBalance()), 'AuthenticationError', '401 -2015');
+  assert.equal(await errorClass(exchange({ apiKey: good.apiKey, secret: 'wrong' }).fetchBalance()), 'AuthenticationError', '-1022');
+  const stale = exchange(good);
+  stale.nonce = () => Date.now() - 60_000;
+  assert.equal(await errorClass(stale.fetchBalance()), 'InvalidNonce', '-1021 outside recvWindow');
+
+  const raw = await fetch(`${sim.url}/fapi/v3/account?timestamp=${Date.now()}&signature=00`, { headers: { 'X-MBX-APIKEY': 'nobody' } });
+  assert.equal(raw.status, 401);
+  assert.deepEqual(await raw.json(), { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' });
+});
+
+test('signatures follow the spec: query + body concatenated, parameters split across both', async () => {
+  const creds = account();
+  const split = await signed(creds, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.010', price: '58000.0', newClientOrderId: 'raw-1' }, { query: ['symbol', 'side', 'type', 'timeInForce'] });
+  assert.equal(split.status, 200, JSON.stringify(split.json));
+  assert.equal(split.json['status'], 'NEW', 'default newOrderRespType is ACK');
+  assert.ok(split.headers.get('x-mbx-used-weight-1m'));
+  assert.ok(split.headers.get('x-mbx-order-count-1m'));
+
+  const expect = async (params: Record<string, string>, code: number) => {
+    const r = await signed(creds, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.010', price: '58000.0', ...params });
+    assert.equal(r.status, 400);
+    assert.equal(r.json['code'], code, JSON.stringify(r.json));
+  };
+  await expect({ quantity: '0.0101' }, -1111);
+  await expect({ price: '58000.001' }, -1111);
+  await expect({ price: '58000.05' }, -4014);
+  await expect({ symbol: 'SOLUSDT', quantity: '1', price: '150.005' }, -4014);
+  await expect({ quantity: '0.001' }, -4164);
+  await expect({ price: '70000.0' }, -4016);
+  await expect({ side: 'SELL', price: '50000.0' }, -4024);
+  await expect({ type: 'STOP_MARKET' }, -4120);
+  await expect({ newClientOrderId: 'has space' }, -1100);
+  await expect({ symbol: 'DOGEUSDT' }, -1121);
+  assert.equal((await signed(creds, 'GET', '/fapi/v1/order', { symbol: 'BTCUSDT', orderId: '1' })).json['code'], -2013);
+});
+
+test('faults: 429, 5xx before and after processing, timeouts before and after processing', async () => {
+  const creds = account();
+  const ex = exchange(creds);
+  const order = () => ex.createOrder(BTC, 'market', 'buy', 0.01);
+  const placed = () => sim.orders(creds.apiKey).length;
+
+  sim.fault({ kind: 'rate_limit', path: '/fapi/v1/order', apiKey: creds.apiKey });
+  assert.equal(await errorClass(order()), 'DDoSProtection', 'ccxt turns any HTTP 429 into DDoSProtection');
+  sim.fault({ kind: 'http_500', path: '/fapi/v1/order', apiKey: creds.apiKey });
+  assert.equal(await errorClass(order()), 'ExchangeNotAvailable');
+  assert.equal(placed(), 0);
+
+  sim.fault({ kind: 'http_503_after', path: '/fapi/v1/order', apiKey: creds.apiKey });
+  assert.equal(await errorClass(order()), 'RequestTimeout', '503 -1007 "execution status unknown"');
+  assert.equal(placed(), 1, 'the order exists although the client saw an error');
+
+  const hasty = exchange(creds, { timeout: 300 });
+  sim.fault({ kind: 'timeout', path: '/fapi/v1/order', apiKey: creds.apiKey });
+  assert.equal(await errorClass(hasty.createOrder(BTC, 'market', 'buy', 0.01)), 'RequestTimeout');
+  assert.equal(placed(), 1);
+  sim.fault({ kind: 'timeout_after', path: '/fapi/v1/order', apiKey: creds.apiKey });
+  assert.equal(await errorClass(hasty.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'lost-1' })), 'RequestTimeout');
+  assert.equal(placed(), 2);
+  assert.equal((await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'lost-1' })).status, 'closed');
+
+  sim.fault({ kind: 'reject', path: '/fapi/v1/order', apiKey: creds.apiKey, code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes.', status: 503, times: Number.POSITIVE_INFINITY });
+  assert.equal(await errorClass(order()), 'ExchangeError', '-1008 is only in the USD-M (URL-keyed) table');
+  assert.equal(await errorClass(order()), 'ExchangeError', 'times: Infinity keeps matching');
+  sim.clearFaults();
+
+  sim.fault({ kind: 'echo_key_error', apiKey: creds.apiKey });
+  const echoed = await order().catch((e: Error) => e);
+  assert.ok(echoed instanceof ccxt.AuthenticationError);
+  assert.ok(echoed.message.includes(creds.apiKey) && echoed.message.includes('signature='), 'the error text carries the key and the query');
+  assert.equal(placed(), 2);
+});
+
+test('the error table: each Binance code and the ccxt class it becomes', async () => {
+  const creds = account();
+  const plain = exchange(creds);
+  const table = exchange(creds, { asNode: true });
+  await Promise.all([plain.loadMarkets(), table.loadMarkets()]);
+  // [code, HTTP status, ccxt class on a plainly rewritten URL, ccxt class as the node redirects (USD-M table)]
+  const rows: Array<[number, number, string, string]> = [
+    [-1003, 429, 'DDoSProtection', 'DDoSProtection'],
+    [-1000, 500, 'OperationFailed', 'OperationFailed'],
+    [-1007, 503, 'RequestTimeout', 'RequestTimeout'],
+    [-1008, 503, 'ExchangeError', 'OperationFailed'],
+    [-1021, 400, 'InvalidNonce', 'InvalidNonce'],
+    [-1022, 400, 'AuthenticationError', 'AuthenticationError'],
+    [-2014, 401, 'AuthenticationError', 'AuthenticationError'],
+    [-2015, 401, 'AuthenticationError', 'AuthenticationError'],
+    [-1100, 400, 'BadRequest', 'BadRequest'],
+    [-1111, 400, 'BadRequest', 'BadRequest'],
+    [-1121, 400, 'BadSymbol', 'BadSymbol'],
+    [-2011, 400, 'OrderNotFound', 'OrderNotFound'],
+    [-2013, 400, 'OrderNotFound', 'OrderNotFound'],
+    [-2019, 400, 'ExchangeError', 'InsufficientFunds'],
+    [-2021, 400, 'ExchangeError', 'OrderImmediatelyFillable'],
+    [-2022, 400, 'ExchangeError', 'InvalidOrder'],
+    [-4014, 400, 'BadRequest', 'BadRequest'],
+    [-4116, 400, 'ExchangeError', 'InvalidOrder'],
+    [-4118, 400, 'ExchangeError', 'OperationRejected'],
+    [-4120, 400, 'ExchangeError', 'ExchangeError'],
+    [-4164, 400, 'ExchangeError', 'InvalidOrder'],
+  ];
+  for (const [code, status, onRewritten, withTable] of rows) {
+    const got: string[] = [];
+    for (const ex of [plain, table]) {
+      sim.fault({ kind: 'reject', path: '/fapi/v1/order', code, status, msg: `simulated ${code}` });
+      got.push(await errorClass(ex.createOrder(BTC, 'market', 'buy', 0.01)));
+    }
+    assert.deepEqual(got, [onRewritten, withTable], `code ${code}`);
+  }
+});
+
+test('latency is added with timers: concurrent requests overlap', async () => {
+  sim.setLatency(200);
+  const started = Date.now();
+  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${sim.url}/fapi/v1/time`)));
+  const elapsed = Date.now() - started;
+  assert.ok(answers.every((r) => r.status === 200));
+  assert.ok(elapsed >= 190 && elapsed < 1000, `20 × 200 ms took ${elapsed} ms`);
+});
+
+test('the /__sim/ HTTP control surface', async () => {
+  const other = await startBinanceSim();
+  const ctl = (method: string, path: string, body?: unknown) =>
+    fetch(`${other.url}/__sim/${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, json: (await r.json()) as unknown }));
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d: Buffer) => {
-        const m = /"url":"([^"]+)"/.exec(String(d));
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-    });
-    const post = (path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', body: JSON.stringify(body) });
-    assert.equal((await post('/__sim/accounts', { apiKey: 'k9', secret: 's9' })).status, 200);
-    await post('/__sim/latency', { ms: 1 });
-    await post('/__sim/mark-price', { symbol: 'BTCUSDT', price: 61000 });
-    const ex = new ccxt.binanceusdm({ apiKey: 'key-2', secret: 'secret-2', enableRateLimit: false, options: { fetchCurrencies: false } });
-    redirectInstance(ex, url);
-    const order = await ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'proc1' });
-    assert.equal(order.average, 61000);
-    await post('/__sim/faults', { kind: 'rate_limit', times: null });
-    await assert.rejects(ex.fetchBalance(), ccxt.DDoSProtection);
-    await assert.rejects(ex.fetchBalance(), ccxt.DDoSProtection);
-    await fetch(`${url}/__sim/faults`, { method: 'DELETE' });
-    const orders = (await (await fetch(`${url}/__sim/orders?apiKey=key-2`)).json()) as Array<{ clientOrderId: string }>;
-    assert.deepEqual(orders.map((o) => o.clientOrderId), ['proc1']);
-    const counts = (await (await fetch(`${url}/__sim/counts`)).json()) as Record<string, number>;
+    assert.equal((await ctl('POST', 'accounts', [{ apiKey: 'h1', secret: 's1' }, { apiKey: 'h2', secret: 's2', usdt: 50 }])).status, 200);
+    assert.equal((await ctl('POST', 'mark-price', { symbol: 'ETHUSDT', price: 3100 })).status, 200);
+    const eth = (await (await fetch(`${other.url}/fapi/v1/premiumIndex?symbol=ETHUSDT`)).json()) as Record<string, string>;
+    assert.equal(Number(eth['markPrice']), 3100);
+
+    const ex = exchange({ apiKey: 'h1', secret: 's1' }, { base: other.url });
+    const order = await ex.createOrder('ETH/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'ctl-1' });
+    assert.equal(order.average, 3100);
+    assert.equal((await ctl('POST', 'faults', { kind: 'reject', path: '/fapi/v1/order', code: -1008, msg: 'busy', status: 503, times: null })).status, 200);
+    assert.equal(await errorClass(ex.createOrder('ETH/USDT:USDT', 'market', 'buy', 0.01)), 'ExchangeError');
+    assert.equal(await errorClass(ex.createOrder('ETH/USDT:USDT', 'market', 'buy', 0.01)), 'ExchangeError', 'times: null is Infinity');
+    assert.equal((await ctl('DELETE', 'faults')).status, 200);
+    await ex.createOrder('ETH/USDT:USDT', 'market', 'buy', 0.01);
+    assert.equal((await ctl('POST', 'latency', { ms: 120 })).status, 200);
+    const t0 = Date.now();
+    await ex.fetchBalance();
+    assert.ok(Date.now() - t0 >= 110);
+    await ctl('POST', 'latency', { ms: 0 });
+
+    const orders = (await ctl('GET', 'orders?apiKey=h1')).json as Array<Record<string, unknown>>;
+    assert.equal(orders.length, 2);
+    assert.equal(orders[0]?.['clientOrderId'], 'ctl-1');
+    assert.equal(((await ctl('GET', 'orders?apiKey=h2')).json as unknown[]).length, 0);
+    const counts = (await ctl('GET', 'counts')).json as Record<string, number>;
     assert.equal(counts['GET /fapi/v1/exchangeInfo'], 1);
+    assert.equal(counts['POST /fapi/v1/order'], 4);
+    assert.equal((await ctl('POST', 'faults', { kind: 'no-such-kind' })).status, 400);
+    assert.equal((await ctl('GET', 'nope')).status, 404);
+    assert.equal((await ctl('POST', 'reset')).status, 200);
+    assert.deepEqual((await ctl('GET', 'orders')).json, []);
+    assert.deepEqual((await ctl('GET', 'counts')).json, {});
+    assert.equal(await errorClass(ex.fetchBalance()), 'AuthenticationError', 'reset drops the accounts');
   } finally {
+    await other.close();
+  }
+});
+
+test('close() returns promptly while a timed-out request holds its socket', async () => {
+  const local = await startBinanceSim({ accounts: [{ apiKey: 'k', secret: 's' }] });
+  local.fault({ kind: 'timeout' });
+  const pending = fetch(`${local.url}/fapi/v1/time`).catch((e: Error) => e);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = Date.now();
+  await local.close();
+  assert.ok(Date.now() - t0 < 500);
+  assert.ok((await pending) instanceof Error);
+});
+
+test('main.ts runs as its own process, prints its url and exits on SIGTERM', async () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--accounts', '2', '--latency', '5'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout }).once('line', resolve);
+      child.once('exit', (code) => reject(new Error(`exited early with ${code}`)));
+    });
+    const { url } = JSON.parse(line) as { url: string };
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    const balance = await exchange({ apiKey: 'key-2', secret: 'secret-2' }, { base: url }).fetchBalance();
+    assert.equal(balance['USDT']?.total, 1_000_000);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
   }
 });

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { validSignature } from './binance-auth.js';
 import { BinanceBook, type SimAccountInit, type SimOrder } from './binance-book.js';
 import { BinanceError, errors } from './binance-errors.js';
-import { SIM_MARKETS, exchangeInfo } from './binance-markets.js';
-import { accountView, ackView, algoView, balanceView, leverageBracketView, orderView, positionRiskView } from './binance-views.js';
+import { setMarkPrice } from './binance-orders.js';
+import { ORDER_ROUTES, requestWeight, route } from './binance-routes.js';
 
 export type { SimAccountInit, SimOrder } from './binance-book.js';
 
@@ -12,55 +11,95 @@ export type SimFaultKind =
   | 'http_500' // answer 500 before doing anything (nothing placed)
   | 'http_503_after' // process the request (an order IS placed), then answer 503: outcome unknown to the client
   | 'rate_limit' // 429 -1003, nothing placed
-  | 'timeout' // never answer; nothing placed
+  | 'timeout' // never answer; nothing placed (the socket is held until the client gives up or close())
   | 'timeout_after' // process the request (order placed), then never answer
   | 'reject' // answer a given Binance error, nothing placed
   | 'echo_key_error'; // 400 whose message contains the API key and the query string
 
+const FAULT_KINDS = new Set<string>(['http_500', 'http_503_after', 'rate_limit', 'timeout', 'timeout_after', 'reject', 'echo_key_error']);
+
 export interface SimFault {
   kind: SimFaultKind;
+  /** e.g. 'POST'; default any. */
   method?: string;
+  /** Exact path, e.g. '/fapi/v1/order'; default any. */
   path?: string;
+  /** Only requests signed with this key; default any. */
   apiKey?: string;
-  /** How many matching requests it affects; default 1. */
+  /** How many matching requests it affects; default 1; Infinity allowed. */
   times?: number;
+  /** For 'reject'. */
   code?: number;
   msg?: string;
   status?: number;
 }
 
 export interface BinanceSim {
+  /** 'http://127.0.0.1:PORT' */
   readonly url: string;
   readonly port: number;
   addAccount(account: SimAccountInit): void;
-  /** Added to every exchange answer (not to /__sim/ control calls). */
+  /** Added to every exchange answer (not to /__sim/ control calls); timers, never blocking. */
   setLatency(ms: number): void;
+  /** Exchange id, e.g. 'BTCUSDT'. Crossed resting limits fill and crossed trigger orders fire. */
   setMarkPrice(symbol: string, price: number): void;
+  /** Queue a fault; faults are matched in order. */
   fault(fault: SimFault): void;
   clearFaults(): void;
-  /** Every regular and algo order ever accepted, oldest first. */
+  /** Every regular and algo order ever accepted (filled, open, canceled), oldest first. */
   orders(apiKey?: string): SimOrder[];
+  /** Requests received, e.g. requestCount('GET', '/fapi/v1/exchangeInfo'). */
   requestCount(method?: string, path?: string): number;
   resetCounts(): void;
+  /** Drops accounts, orders, faults and counts, and restores the default mark prices. */
   reset(): void;
+  /** Closes the server and destroys every socket, held ones included. */
   close(): Promise<void>;
 }
 
 export interface SimOptions {
+  /** Default 0: a free port. */
   port?: number;
+  /** Default 127.0.0.1. */
   host?: string;
   latencyMs?: number;
   accounts?: SimAccountInit[];
 }
 
-/** Endpoints that need X-MBX-APIKEY + timestamp + signature (Binance "SIGNED"). */
-const SIGNED = /^\/fapi\/v[123]\/(order|algoOrder|openOrders|openAlgoOrders|allOrders|leverage|marginType|account|balance|positionRisk|leverageBracket|positionSide\/dual|userTrades)$/;
+interface QueuedFault extends SimFault {
+  left: number;
+}
 
-const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'x-mbx-used-weight-1m': '1', ...headers });
-  res.end(text);
-};
+const JSON_TYPE = 'application/json;charset=UTF-8';
+
+/** Binance's request-weight and order counters, reset each minute / 10 seconds like the real windows. */
+class UsageCounters {
+  private minute = 0;
+  private tenSeconds = 0;
+  private weight = 0;
+  private orders1m = 0;
+  private orders10s = 0;
+
+  headers(routeKey: string, query: URLSearchParams, now: number): Record<string, string> {
+    const minute = Math.floor(now / 60_000);
+    const tenSeconds = Math.floor(now / 10_000);
+    if (minute !== this.minute) [this.minute, this.weight, this.orders1m] = [minute, 0, 0];
+    if (tenSeconds !== this.tenSeconds) [this.tenSeconds, this.orders10s] = [tenSeconds, 0];
+    this.weight += requestWeight(routeKey, query);
+    const headers: Record<string, string> = { 'x-mbx-used-weight-1m': String(this.weight) };
+    if (ORDER_ROUTES.has(routeKey)) {
+      headers['x-mbx-order-count-10s'] = String(++this.orders10s);
+      headers['x-mbx-order-count-1m'] = String(++this.orders1m);
+    }
+    return headers;
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>, contentType = JSON_TYPE): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
 
 /**
  * An exchange simulator on 127.0.0.1 that speaks enough Binance USD-M
@@ -72,28 +111,19 @@ const json = (res: ServerResponse, status: number, body: unknown, headers: Recor
  */
 export async function startBinanceSim(options: SimOptions = {}): Promise<BinanceSim> {
   const book = new BinanceBook();
+  const usage = new UsageCounters();
   let latency = options.latencyMs ?? 0;
-  let faults: Array<SimFault & { left: number }> = [];
+  let faults: QueuedFault[] = [];
   let counts = new Map<string, number>();
-  const held = new Set<Socket>();
   const sockets = new Set<Socket>();
   for (const account of options.accounts ?? []) book.addAccount(account);
 
-  const takeFault = (method: string, path: string, apiKey: string | undefined) => {
-    const index = faults.findIndex(
-      (f) => (!f.method || f.method === method) && (!f.path || f.path === path) && (!f.apiKey || f.apiKey === apiKey),
-    );
+  const takeFault = (method: string, path: string, apiKey: string | undefined): QueuedFault | undefined => {
+    const index = faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path === path) && (!f.apiKey || f.apiKey === apiKey));
     if (index < 0) return undefined;
-    const fault = faults[index] as SimFault & { left: number };
-    fault.left--;
-    if (fault.left <= 0) faults.splice(index, 1);
+    const fault = faults[index] as QueuedFault;
+    if (--fault.left <= 0) faults.splice(index, 1);
     return fault;
-  };
-
-  const hold = (req: IncomingMessage) => {
-    // Keep the connection open and silent; close() destroys it.
-    held.add(req.socket);
-    req.socket.once('close', () => held.delete(req.socket));
   };
 
   const sim: BinanceSim = {
@@ -101,10 +131,11 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
     port: 0,
     addAccount: (a) => book.addAccount(a),
     setLatency: (ms) => {
-      latency = ms;
+      latency = Math.max(0, ms);
     },
-    setMarkPrice: (symbol, price) => book.setMark(symbol, price, Date.now()),
+    setMarkPrice: (symbol, price) => setMarkPrice(book, symbol, price, Date.now()),
     fault: (f) => {
+      if (!FAULT_KINDS.has(f.kind)) throw new Error(`unknown fault kind ${String(f.kind)}`);
       faults.push({ ...f, left: f.times ?? 1 });
     },
     clearFaults: () => {
@@ -114,8 +145,8 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
     requestCount: (method, path) => {
       let n = 0;
       for (const [key, count] of counts) {
-        const [m, p] = key.split(' ');
-        if ((!method || m === method) && (!path || p === path)) n += count;
+        const space = key.indexOf(' ');
+        if ((!method || key.slice(0, space) === method) && (!path || key.slice(space + 1) === path)) n += count;
       }
       return n;
     },
@@ -123,177 +154,125 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       counts = new Map();
     },
     reset: () => {
-      book.accounts.clear();
+      book.reset();
       faults = [];
       counts = new Map();
     },
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
+        server.closeAllConnections();
+        for (const socket of sockets) socket.destroy();
       }),
   };
 
-  function control(method: string, path: string, query: URLSearchParams, body: string, res: ServerResponse): void {
-    const input = body ? (JSON.parse(body) as Record<string, unknown>) : {};
-    if (method === 'POST' && path === '/__sim/accounts') {
-      for (const a of Array.isArray(input) ? input : [input]) sim.addAccount(a as SimAccountInit);
-      return json(res, 200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/latency') {
-      sim.setLatency(Number(input['ms']));
-      return json(res, 200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/mark-price') {
-      sim.setMarkPrice(String(input['symbol']), Number(input['price']));
-      return json(res, 200, { ok: true });
-    }
-    if (method === 'POST' && path === '/__sim/faults') {
-      const times = input['times'] === null ? Number.POSITIVE_INFINITY : (input['times'] as number | undefined);
-      sim.fault({ ...(input as unknown as SimFault), ...(times === undefined ? {} : { times }) });
-      return json(res, 200, { ok: true });
-    }
-    if (method === 'DELETE' && path === '/__sim/faults') {
-      sim.clearFaults();
-      return json(res, 200, { ok: true });
-    }
-    if (method === 'GET' && path === '/__sim/orders') return json(res, 200, sim.orders(query.get('apiKey') ?? undefined));
-    if (method === 'GET' && path === '/__sim/counts') return json(res, 200, Object.fromEntries(counts));
-    if (method === 'POST' && path === '/__sim/reset') {
-      sim.reset();
-      return json(res, 200, { ok: true });
-    }
-    return json(res, 404, { error: 'no such control route' });
-  }
-
-  function authenticate(req: IncomingMessage, query: string, body: string, params: URLSearchParams, now: number) {
-    const apiKey = req.headers['x-mbx-apikey'];
-    const account = book.account(typeof apiKey === 'string' ? apiKey : undefined);
-    if (!account) throw errors.badApiKey();
-    const timestamp = Number(params.get('timestamp'));
-    const recvWindow = Number(params.get('recvWindow') ?? 5000);
-    if (!Number.isFinite(timestamp)) throw errors.mandatory('timestamp');
-    if (timestamp > now + 1000 || now - timestamp > recvWindow) throw errors.recvWindow();
-    const signature = params.get('signature');
-    if (!signature || !validSignature(account.secret, query, body, signature)) throw errors.badSignature();
-    return account;
-  }
-
-  /** The exchange itself: returns the JSON answer or throws a BinanceError. */
-  function handle(req: IncomingMessage, method: string, path: string, query: string, body: string): unknown {
-    const now = Date.now();
-    const params = new URLSearchParams(query);
-    for (const [k, v] of new URLSearchParams(body)) params.set(k, v);
-    if (method === 'GET' && path === '/fapi/v1/ping') return {};
-    if (method === 'GET' && path === '/fapi/v1/time') return { serverTime: now };
-    if (method === 'GET' && path === '/fapi/v1/exchangeInfo') return exchangeInfo(now);
-    if (method === 'GET' && path === '/sapi/v1/capital/config/getall') return [];
-    if (method === 'GET' && path === '/fapi/v1/premiumIndex') {
-      const rows = SIM_MARKETS.map((m) => ({ symbol: m.symbol, markPrice: String(book.marks.get(m.symbol)), indexPrice: String(book.marks.get(m.symbol)), lastFundingRate: '0.0001', nextFundingTime: now + 3600_000, time: now }));
-      const symbol = params.get('symbol');
-      return symbol ? (rows.find((r) => r.symbol === symbol) ?? (() => { throw errors.badSymbol(); })()) : rows;
-    }
-    if (!SIGNED.test(path)) throw errors.unknownPath();
-    const account = authenticate(req, query, body, params, now);
-
+  /** The `/__sim/` control surface: the same operations as the in-process API, as JSON over HTTP. */
+  function control(method: string, path: string, query: URLSearchParams, body: string): [number, unknown] {
+    const input: unknown = body ? JSON.parse(body) : {};
+    const fields = (input ?? {}) as Record<string, unknown>;
     switch (`${method} ${path}`) {
-      case 'POST /fapi/v1/order': {
-        const order = book.newOrder(account, params, now);
-        return params.get('newOrderRespType') === 'RESULT' ? orderView(order) : ackView(order);
+      case 'POST /__sim/accounts':
+        for (const a of Array.isArray(input) ? input : [input]) {
+          const init = a as Partial<SimAccountInit>;
+          if (typeof init.apiKey !== 'string' || typeof init.secret !== 'string') throw new Error('apiKey and secret are required');
+          sim.addAccount({ apiKey: init.apiKey, secret: init.secret, ...(typeof init.usdt === 'number' ? { usdt: init.usdt } : {}) });
+        }
+        return [200, { ok: true }];
+      case 'POST /__sim/latency':
+        sim.setLatency(Number(fields['ms']));
+        return [200, { ok: true }];
+      case 'POST /__sim/mark-price':
+        sim.setMarkPrice(String(fields['symbol']), Number(fields['price']));
+        return [200, { ok: true }];
+      case 'POST /__sim/faults': {
+        // JSON has no Infinity: `times: null` stands for it.
+        const times = fields['times'] === null ? Number.POSITIVE_INFINITY : (fields['times'] as number | undefined);
+        sim.fault({ ...(fields as unknown as SimFault), ...(times === undefined ? {} : { times }) });
+        return [200, { ok: true }];
       }
-      case 'GET /fapi/v1/order':
-        return orderView(book.findOrder(account, 'order', params, 'orderId', 'origClientOrderId'));
-      case 'DELETE /fapi/v1/order':
-        return orderView(book.cancel(book.findOrder(account, 'order', params, 'orderId', 'origClientOrderId'), now));
-      case 'GET /fapi/v1/openOrders':
-        return book.allOrders(account.apiKey).filter((o) => o.kind === 'order' && (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (!params.get('symbol') || o.symbol === params.get('symbol'))).map(orderView);
-      case 'POST /fapi/v1/algoOrder':
-        return algoView(book.newAlgoOrder(account, params, now));
-      case 'GET /fapi/v1/algoOrder':
-        return algoView(book.findOrder(account, 'algo', params, 'algoId', 'clientAlgoId'));
-      case 'DELETE /fapi/v1/algoOrder': {
-        const order = book.cancel(book.findOrder(account, 'algo', params, 'algoId', 'clientAlgoId'), now);
-        return { algoId: order.algoId, clientAlgoId: order.clientOrderId, code: '200', msg: 'success' };
-      }
-      case 'GET /fapi/v1/openAlgoOrders':
-        return book.allOrders(account.apiKey).filter((o) => o.kind === 'algo' && o.status === 'NEW' && (!params.get('symbol') || o.symbol === params.get('symbol'))).map(algoView);
-      case 'POST /fapi/v1/leverage':
-        return book.setLeverage(account, params);
-      case 'POST /fapi/v1/marginType':
-        return { code: 200, msg: 'success' };
-      case 'GET /fapi/v2/account':
-      case 'GET /fapi/v3/account':
-        return accountView(book, account, now);
-      case 'GET /fapi/v2/balance':
-      case 'GET /fapi/v3/balance':
-        return balanceView(book, account, now);
-      case 'GET /fapi/v2/positionRisk':
-      case 'GET /fapi/v3/positionRisk':
-        return positionRiskView(book, account, params.get('symbol'), now);
-      case 'GET /fapi/v1/leverageBracket': {
-        const symbol = params.get('symbol');
-        return leverageBracketView(symbol ? [symbol] : SIM_MARKETS.map((m) => m.symbol));
+      case 'DELETE /__sim/faults':
+        sim.clearFaults();
+        return [200, { ok: true }];
+      case 'GET /__sim/orders':
+        return [200, sim.orders(query.get('apiKey') ?? undefined)];
+      case 'GET /__sim/counts':
+        return [200, Object.fromEntries(counts)];
+      case 'POST /__sim/reset':
+        sim.reset();
+        return [200, { ok: true }];
+      default:
+        return [404, { error: 'no such control route' }];
+    }
+  }
+
+  function exchange(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string, body: string): void {
+    const key = `${method} ${path}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    const apiKeyHeader = req.headers['x-mbx-apikey'];
+    const apiKey = typeof apiKeyHeader === 'string' ? apiKeyHeader : undefined;
+    const now = Date.now();
+    const headers = usage.headers(key, new URLSearchParams(query), now);
+    const answer = (status: number, text: string, contentType?: string) => {
+      if (latency > 0) setTimeout(() => send(res, status, text, headers, contentType), latency);
+      else send(res, status, text, headers, contentType);
+    };
+    const fault = takeFault(method, path, apiKey);
+    switch (fault?.kind) {
+      case 'http_500':
+        return answer(500, '<html><body><h1>500 Internal Server Error</h1></body></html>', 'text/html');
+      case 'rate_limit':
+        headers['retry-after'] = '1';
+        return answer(429, errors.rateLimit().body());
+      case 'timeout':
+        return; // never answered: the client times out, close() destroys the socket
+      case 'reject':
+        return answer(fault.status ?? 400, JSON.stringify({ code: fault.code ?? -1000, msg: fault.msg ?? 'An unknown error occured while processing the request.' }));
+      case 'echo_key_error': {
+        const sent = [query, body].filter(Boolean).join('&');
+        return answer(400, JSON.stringify({ code: -2014, msg: `API-key format invalid: ${apiKey ?? ''} for ${method} ${path}?${sent}` }));
       }
       default:
-        throw errors.unknownPath();
+        break; // no fault, or one of the "after" kinds that process the request first
     }
+
+    let status = 200;
+    let payload: string;
+    try {
+      payload = JSON.stringify(route(book, method, path, query, body, apiKeyHeader, now));
+    } catch (error) {
+      if (!(error instanceof BinanceError)) throw error;
+      status = error.status;
+      payload = error.body();
+    }
+    if (fault?.kind === 'timeout_after') return;
+    if (fault?.kind === 'http_503_after') return answer(503, errors.unknownOutcome().body());
+    answer(status, payload);
   }
 
-  const server = createServer((req, res) => {
+  const server = createServer({ keepAlive: true }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
+      const body = chunks.length === 0 ? '' : Buffer.concat(chunks).toString('utf8');
       const method = req.method ?? 'GET';
-      const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q < 0 ? url : url.slice(0, q);
+      const query = q < 0 ? '' : url.slice(q + 1);
       if (path.startsWith('/__sim/')) {
+        let result: [number, unknown];
         try {
-          return control(method, path, new URLSearchParams(query), body, res);
+          result = control(method, path, new URLSearchParams(query), body);
         } catch (error) {
-          return json(res, 400, { error: (error as Error).message });
+          result = [400, { error: (error as Error).message }];
         }
+        return send(res, result[0], JSON.stringify(result[1]), {});
       }
-      counts.set(`${method} ${path}`, (counts.get(`${method} ${path}`) ?? 0) + 1);
-      const apiKey = typeof req.headers['x-mbx-apikey'] === 'string' ? req.headers['x-mbx-apikey'] : undefined;
-      const fault = takeFault(method, path, apiKey);
-
-      const answer = (status: number, payload: unknown, headers: Record<string, string> = {}) => {
-        if (latency > 0) setTimeout(() => json(res, status, payload, headers), latency);
-        else json(res, status, payload, headers);
-      };
-
-      if (fault) {
-        switch (fault.kind) {
-          case 'http_500':
-            res.writeHead(500, { 'content-type': 'text/html' });
-            return void res.end('<html><body><h1>500 Internal Server Error</h1></body></html>');
-          case 'rate_limit':
-            return answer(429, errors.rateLimit().body(), { 'retry-after': '1' });
-          case 'timeout':
-            return hold(req);
-          case 'reject':
-            return answer(fault.status ?? 400, JSON.stringify({ code: fault.code ?? -1000, msg: fault.msg ?? 'rejected' }));
-          case 'echo_key_error':
-            return answer(400, JSON.stringify({ code: -2014, msg: `API-key format invalid: ${apiKey} for ${method} ${path}?${query}${body ? `&${body}` : ''}` }));
-          default:
-            break; // the "after" faults process the request first
-        }
-      }
-
-      let status = 200;
-      let payload: unknown;
       try {
-        payload = handle(req, method, path, query, body);
+        exchange(req, res, method, path, query, body);
       } catch (error) {
-        if (!(error instanceof BinanceError)) throw error;
-        status = error.status;
-        payload = error.body();
+        send(res, 500, JSON.stringify({ code: -1000, msg: `simulator bug: ${(error as Error).message}` }), {});
       }
-      if (fault?.kind === 'timeout_after') return hold(req);
-      if (fault?.kind === 'http_503_after') {
-        return answer(503, JSON.stringify({ code: -1007, msg: 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.' }));
-      }
-      answer(status, payload);
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -302,11 +281,12 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
     socket.once('close', () => sockets.delete(socket));
   });
 
+  const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  Object.assign(sim, { port, url: `http://${options.host ?? '127.0.0.1'}:${port}` });
+  Object.assign(sim, { port, url: `http://${host}:${port}` });
   return sim;
 }
