@@ -21,6 +21,12 @@ export const CENTER_CONFIG_KEYS = [
   'node_heartbeat_timeout',
   'node_request_timeout',
   'fallback_to_local',
+  'reconcile_interval',
+  'reconcile_after',
+  'require_points',
+  'fee_rate',
+  'referral_shares',
+  // queue mode and the worker (seed §4.5, §8)
   'use_node_execution_queue',
   'node_execute_queue',
   'node_execute_poll_timeout',
@@ -29,8 +35,4 @@ export const CENTER_CONFIG_KEYS = [
   'redis_port',
   'redis_password',
   'redis_db',
-  'require_points',
-  'fee_rate',
-  'referral_shares',
-  'reconcile_interval',
 ] as const;

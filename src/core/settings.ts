@@ -68,7 +68,7 @@ export function textSetting(message = 'expected a string') {
 }
 
 /** A list from a YAML sequence or a comma-separated string. */
-export function listSetting() {
+export function listSetting(fallback: string[] = []) {
   const message = 'expected a list or a comma-separated string';
   return v.optional(
     v.pipe(
@@ -79,7 +79,7 @@ export function listSetting() {
           .filter((s) => s !== ''),
       ),
     ),
-    [],
+    fallback,
   );
 }
 

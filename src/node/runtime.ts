@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
+import type * as v from 'valibot';
 import { VERSION } from '../core/version.js';
 import type { Heartbeat } from '../core/wire-heartbeat.js';
 import { fullCatalog, type ExchangeCatalog } from '../exchange/ccxt-catalog.js';
 import { createPaperExchange, type PaperExchange } from '../exchange/paper-exchange.js';
 import { createTraderPool, type TraderPool } from '../exchange/trader-pool.js';
-import type { NodeConfig } from './config.js';
+import type { ExecutionSettings, NodeConfig } from './config.js';
 import type { ExecuteDeps } from './execute.js';
 import { createLimiter, type Limiter } from './limiter.js';
 
@@ -28,24 +29,36 @@ export interface RuntimeParts {
   paper?: PaperExchange;
 }
 
-export function createNodeRuntime(config: NodeConfig, logger: Logger, parts: RuntimeParts = {}): NodeRuntime {
+export type ExecutionConfig = v.InferOutput<v.ObjectSchema<typeof ExecutionSettings, undefined>>;
+
+/**
+ * What `execute()` needs, built from the execution settings. The node builds
+ * one per process; so does the center, for accounts that have no node.
+ */
+export function createExecutionDeps(settings: ExecutionConfig, logger: Logger, parts: RuntimeParts = {}): ExecuteDeps & { traders: TraderPool; limiter: Limiter } {
   const traders = createTraderPool({
     catalog: parts.catalog ?? fullCatalog(),
-    exchangeUrls: config.exchange_urls,
-    requestTimeoutMs: config.exchange_timeout,
-    maxInstances: config.ccxt_cache_size,
-    marketsTtlMs: config.markets_ttl,
+    exchangeUrls: settings.exchange_urls,
+    requestTimeoutMs: settings.exchange_timeout,
+    maxInstances: settings.ccxt_cache_size,
+    marketsTtlMs: settings.markets_ttl,
     paper: parts.paper ?? createPaperExchange(),
     onMarketsLoaded: (exchange, sandbox, ms) => logger.info({ exchange, sandbox, ms }, 'markets loaded'),
     onMarketsFailed: (exchange, sandbox, error) => logger.warn({ exchange, sandbox, code: error.code, reason: error.message }, 'markets failed to load'),
   });
   return {
-    config,
     logger,
     traders,
-    limiter: createLimiter(config.execute_concurrency),
-    accountTimeoutMs: config.account_timeout,
+    limiter: createLimiter(settings.execute_concurrency),
+    accountTimeoutMs: settings.account_timeout,
     inFlight: new Map(),
+  };
+}
+
+export function createNodeRuntime(config: NodeConfig, logger: Logger, parts: RuntimeParts = {}): NodeRuntime {
+  return {
+    ...createExecutionDeps(config, logger, parts),
+    config,
     startedAt: new Date(),
     requests: { inFlight: 0 },
     draining: false,

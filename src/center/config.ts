@@ -1,0 +1,106 @@
+import * as v from 'valibot';
+import {
+  booleanSetting,
+  choiceSetting,
+  integerSetting,
+  listSetting,
+  secondsSetting,
+  textSetting,
+} from '../core/settings.js';
+import { NODE_CODE_PATTERN } from '../core/wire-heartbeat.js';
+import { ExecutionSettings, LogSettings } from '../node/config.js';
+
+const nodeEntry = v.object({
+  node_code: v.pipe(v.string('expected a node_code'), v.regex(NODE_CODE_PATTERN, 'expected letters, digits, ".", "_" or "-"')),
+  base_url: v.pipe(v.string('expected a base_url'), v.regex(/^https?:\/\/[^\s/]+/i, 'expected a URL starting with http:// or https://')),
+  name: v.optional(v.string()),
+});
+
+/** A YAML list, or JSON text from an environment variable. */
+const executionNodes = v.optional(
+  v.pipe(
+    v.nullable(v.union([v.array(v.unknown()), v.string()], 'expected a list of {node_code, base_url, name?}')),
+    v.transform((x): unknown => {
+      if (x === null || x === '') return [];
+      if (typeof x !== 'string') return x;
+      try {
+        return JSON.parse(x) as unknown;
+      } catch {
+        return 'invalid';
+      }
+    }),
+    v.array(nodeEntry, 'expected a list of {node_code, base_url, name?} (JSON in an environment variable)'),
+  ),
+  [],
+);
+
+/** Center-only keys; the node's loader ignores them in a shared file. */
+export const CenterOnlyEntries = {
+  center_host: textSetting(),
+  center_port: integerSetting(0, 65535, 8080),
+  center_api_token: textSetting(),
+  data_dir: v.optional(textSetting(), 'data'),
+  db_url: textSetting(),
+  db_host: textSetting(),
+  db_port: integerSetting(1, 65535, 3306),
+  db_user: textSetting(),
+  db_password: textSetting(),
+  db_name: textSetting(),
+  master_key: textSetting(),
+  master_key_file: textSetting(),
+  execution_nodes: executionNodes,
+  node_heartbeat_timeout: secondsSetting(1, 86_400, 120),
+  node_request_timeout: secondsSetting(1, 600, 35),
+  fallback_to_local: booleanSetting(false),
+  reconcile_interval: secondsSetting(1, 3600, 15),
+  reconcile_after: secondsSetting(1, 86_400, 60),
+  require_points: booleanSetting(false),
+  fee_rate: v.optional(
+    v.pipe(v.union([v.number(), v.string()]), v.transform(Number), v.check((n) => Number.isFinite(n) && n >= 0 && n < 1, 'expected a fraction from 0 to below 1')),
+    0.001,
+  ),
+  referral_shares: v.pipe(
+    listSetting(['0.2', '0.1']),
+    v.transform((items) => items.map(Number)),
+    v.check((shares) => shares.every((n) => Number.isFinite(n) && n >= 0 && n < 1), 'expected fractions from 0 to below 1, e.g. [0.2, 0.1]'),
+    v.check((shares) => shares.reduce((a, b) => a + b, 0) <= 1, 'the shares add up to more than the whole fee'),
+  ),
+};
+
+/**
+ * `tradectl center serve`: center keys plus the execution settings it uses
+ * for accounts that run in the center itself, and the shared node secret.
+ */
+export const CenterConfigEntries = {
+  ...LogSettings,
+  ...ExecutionSettings,
+  node_auth_secret: textSetting(),
+  node_auth_mode: choiceSetting(['any', 'token', 'hmac'], 'any'),
+  ...CenterOnlyEntries,
+};
+
+export const CenterConfigSchema = v.pipe(
+  v.object(CenterConfigEntries),
+  v.forward(v.check((c) => c.center_api_token === undefined || c.center_api_token.length >= 16, 'expected at least 16 characters'), ['center_api_token']),
+  v.forward(
+    v.check((c) => c.node_auth_secret === undefined || c.node_auth_secret.length >= 16, 'expected at least 16 characters'),
+    ['node_auth_secret'],
+  ),
+  v.forward(v.check((c) => !(c.db_url && c.db_host), 'set db_url or the db_* keys, not both'), ['db_url']),
+  v.forward(v.check((c) => !c.db_url || /^mysql:\/\//i.test(c.db_url), 'expected a mysql:// URL'), ['db_url']),
+  v.forward(v.check((c) => !c.db_host || (c.db_user !== undefined && c.db_name !== undefined), 'db_host needs db_user and db_name'), ['db_host']),
+);
+
+export type CenterConfig = v.InferOutput<typeof CenterConfigSchema>;
+
+/** Seed-style names also read as bare environment variables. */
+export const CENTER_SEED_ENV_KEYS = ['node_auth_secret', 'use_node_execution_queue', 'node_execute_poll_timeout'] as const;
+
+export function dbTargetOf(config: CenterConfig): { dialect: 'mysql' | 'sqlite'; location: string } {
+  if (config.db_url) return { dialect: 'mysql', location: config.db_url };
+  if (config.db_host) {
+    const auth = `${encodeURIComponent(config.db_user ?? '')}${config.db_password ? `:${encodeURIComponent(config.db_password)}` : ''}`;
+    return { dialect: 'mysql', location: `mysql://${auth}@${config.db_host}:${config.db_port}/${encodeURIComponent(config.db_name ?? '')}` };
+  }
+  return { dialect: 'sqlite', location: `${config.data_dir}/tradectl.sqlite` };
+}

@@ -1,0 +1,69 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export type DialectName = 'mysql' | 'sqlite';
+
+export interface DbTarget {
+  dialect: DialectName;
+  /** mysql: a mysql:// URL; sqlite: a file path (or `:memory:`). */
+  location: string;
+}
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: DialectName;
+  /** Where it points, with any password removed: safe to log. */
+  describe: string;
+  close(): Promise<void>;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+/**
+ * Opens the center's database: MySQL (mysql2 pool) in production, or an
+ * embedded SQLite file. Each driver is imported only when chosen, so a MySQL
+ * deployment never loads the native SQLite module and vice versa.
+ */
+export async function openDb(target: DbTarget): Promise<Db> {
+  if (target.dialect === 'mysql') {
+    const { createPool } = await import('mysql2');
+    const pool = createPool({
+      uri: target.location,
+      connectionLimit: 10,
+      // BIGINT money and time columns stay below 2^53 (checked where written),
+      // so they come back as plain numbers.
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+      timezone: 'Z',
+    });
+    const kysely = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+    return { kysely, dialect: 'mysql', describe: redactUrl(target.location), close: () => kysely.destroy() };
+  }
+  const { default: SQLite } = await import('better-sqlite3');
+  if (target.location !== ':memory:') mkdirSync(dirname(target.location), { recursive: true });
+  const database = new SQLite(target.location);
+  // WAL lets the API read while a dispatch writes; busy_timeout waits for a
+  // writer instead of failing with SQLITE_BUSY.
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('foreign_keys = ON');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { kysely, dialect: 'sqlite', describe: `sqlite:${target.location}`, close: () => kysely.destroy() };
+}
+
+/** True when a write failed on a UNIQUE index (both dialects). */
+export function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number } | null;
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,244 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectName } from './connect.js';
+
+/**
+ * Migrations live in code, in order, and run on start and with
+ * `tradectl center migrate`. Kysely's schema builder writes the DDL for both
+ * dialects; only the id column differs.
+ */
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- migrations run before the typed schema exists
+
+function idColumn(dialect: DialectName) {
+  // SQLite only auto-increments an INTEGER PRIMARY KEY; MySQL wants BIGINT.
+  return dialect === 'sqlite' ? ('integer' as const) : ('bigint' as const);
+}
+
+function initial(dialect: DialectName): Migration {
+  const id = idColumn(dialect);
+  const pk = <T extends { primaryKey(): T; autoIncrement(): T }>(c: T) => c.primaryKey().autoIncrement();
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('dim_execution_node')
+        .addColumn('id', id, pk)
+        .addColumn('node_code', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('name', 'varchar(128)')
+        .addColumn('base_url', 'varchar(512)', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('last_heartbeat_at', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'varchar(16)', (c) => c.notNull().defaultTo('api'))
+        .addColumn('version', 'varchar(64)')
+        .addColumn('heartbeat_status', 'varchar(16)')
+        .addColumn('uptime_seconds', 'bigint')
+        .addColumn('in_flight', 'integer')
+        .addColumn('capacity', 'integer')
+        .addColumn('reported_url', 'varchar(512)')
+        .execute();
+
+      await db.schema
+        .createTable('dim_user')
+        .addColumn('id', id, pk)
+        .addColumn('username', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('inviter_id', 'bigint')
+        .addColumn('points_units', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('rewards_units', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('fact_exchange_account')
+        .addColumn('id', id, pk)
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('exchange', 'varchar(32)', (c) => c.notNull())
+        .addColumn('label', 'varchar(128)')
+        .addColumn('api_key_enc', 'text', (c) => c.notNull())
+        .addColumn('api_secret_enc', 'text', (c) => c.notNull())
+        .addColumn('passphrase_enc', 'text')
+        .addColumn('api_key_hint', 'varchar(32)', (c) => c.notNull())
+        .addColumn('sandbox', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('execution_node_id', 'bigint')
+        .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('idx_account_node').on('fact_exchange_account').column('execution_node_id').execute();
+      await db.schema.createIndex('idx_account_user').on('fact_exchange_account').column('user_id').execute();
+
+      await db.schema
+        .createTable('dim_strategy')
+        .addColumn('id', id, pk)
+        .addColumn('strategy_code', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('name', 'varchar(128)')
+        .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('dim_strategy_binding')
+        .addColumn('id', id, pk)
+        .addColumn('strategy_id', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('multiplier', 'varchar(40)', (c) => c.notNull().defaultTo('1'))
+        .addColumn('enabled', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_binding').unique().on('dim_strategy_binding').columns(['strategy_id', 'account_id']).execute();
+
+      await db.schema
+        .createTable('fact_signal')
+        .addColumn('id', id, pk)
+        .addColumn('signal_id', 'varchar(128)', (c) => c.notNull().unique())
+        .addColumn('strategy_id', 'bigint', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('order_type', 'varchar(16)', (c) => c.notNull())
+        .addColumn('price', 'varchar(40)')
+        .addColumn('stop_loss', 'varchar(40)')
+        .addColumn('take_profit', 'varchar(40)')
+        .addColumn('leverage', 'integer')
+        .addColumn('request_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('accepted_at', 'bigint', (c) => c.notNull())
+        .addColumn('dispatched_at', 'bigint')
+        .addColumn('completed_at', 'bigint')
+        .execute();
+
+      await db.schema
+        .createTable('fact_order')
+        .addColumn('id', id, pk)
+        .addColumn('signal_row_id', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('execution_node_id', 'bigint')
+        .addColumn('client_order_id', 'varchar(40)', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('status', 'varchar(24)', (c) => c.notNull())
+        .addColumn('exchange_order_id', 'varchar(64)')
+        .addColumn('filled_quantity', 'varchar(40)', (c) => c.notNull().defaultTo('0'))
+        .addColumn('filled_price', 'varchar(40)')
+        .addColumn('fee_cost', 'varchar(40)')
+        .addColumn('fee_currency', 'varchar(16)')
+        .addColumn('stop_loss_order_id', 'varchar(64)')
+        .addColumn('take_profit_order_id', 'varchar(64)')
+        .addColumn('stop_loss_error', 'varchar(1024)')
+        .addColumn('take_profit_error', 'varchar(1024)')
+        .addColumn('error_code', 'varchar(32)')
+        .addColumn('error_message', 'varchar(1024)')
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('dispatched_at', 'bigint')
+        .addColumn('node_received_ms', 'integer')
+        .addColumn('completed_at', 'bigint')
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_order_client_id').unique().on('fact_order').columns(['account_id', 'client_order_id']).execute();
+      await db.schema.createIndex('uq_order_signal_account').unique().on('fact_order').columns(['signal_row_id', 'account_id']).execute();
+      await db.schema.createIndex('idx_order_status').on('fact_order').columns(['status', 'updated_at']).execute();
+
+      await db.schema
+        .createTable('fact_fill')
+        .addColumn('id', id, pk)
+        .addColumn('order_id', 'bigint', (c) => c.notNull())
+        .addColumn('cumulative_quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('price', 'varchar(40)', (c) => c.notNull())
+        .addColumn('notional_units', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_fill').unique().on('fact_fill').columns(['order_id', 'cumulative_quantity']).execute();
+
+      await db.schema
+        .createTable('fact_account')
+        .addColumn('id', id, pk)
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'varchar(32)', (c) => c.notNull())
+        .addColumn('total', 'double precision', (c) => c.notNull())
+        .addColumn('free', 'double precision')
+        .addColumn('used', 'double precision')
+        .addColumn('synced_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_balance').unique().on('fact_account').columns(['account_id', 'currency']).execute();
+
+      await db.schema
+        .createTable('fact_position')
+        .addColumn('id', id, pk)
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('contracts', 'double precision', (c) => c.notNull())
+        .addColumn('entry_price', 'double precision')
+        .addColumn('mark_price', 'double precision')
+        .addColumn('notional', 'double precision')
+        .addColumn('unrealized_pnl', 'double precision')
+        .addColumn('leverage', 'double precision')
+        .addColumn('liquidation_price', 'double precision')
+        .addColumn('margin_mode', 'varchar(16)')
+        .addColumn('synced_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_position').unique().on('fact_position').columns(['account_id', 'symbol', 'side']).execute();
+
+      await db.schema
+        .createTable('fact_ledger')
+        .addColumn('id', id, pk)
+        .addColumn('entry_key', 'varchar(128)', (c) => c.notNull().unique())
+        .addColumn('kind', 'varchar(32)', (c) => c.notNull())
+        .addColumn('user_id', 'bigint')
+        .addColumn('order_id', 'bigint')
+        .addColumn('amount_units', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('idx_ledger_user').on('fact_ledger').column('user_id').execute();
+
+      await db.schema
+        .createTable('dim_profit_pool')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('balance_units', 'bigint', (c) => c.notNull().defaultTo(0))
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.insertInto('dim_profit_pool').values({ id: 1, balance_units: 0, updated_at: Date.now() }).execute();
+    },
+    async down(db: AnyDb) {
+      for (const table of [
+        'dim_profit_pool',
+        'fact_ledger',
+        'fact_position',
+        'fact_account',
+        'fact_fill',
+        'fact_order',
+        'fact_signal',
+        'dim_strategy_binding',
+        'dim_strategy',
+        'fact_exchange_account',
+        'dim_user',
+        'dim_execution_node',
+      ]) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  };
+}
+
+export function migrationsFor(dialect: DialectName): Record<string, Migration> {
+  return { '0001_initial': initial(dialect) };
+}
+
+export interface MigrationReport {
+  applied: string[];
+  current: string[];
+}
+
+/** Brings the schema up to date; safe to run on every start and from several processes. */
+export async function migrateToLatest(kysely: AnyDb, dialect: DialectName): Promise<MigrationReport> {
+  const provider: MigrationProvider = { getMigrations: async () => migrationsFor(dialect) };
+  const migrator = new Migrator({ db: kysely, provider, migrationTableName: 'tradectl_migration', migrationLockTableName: 'tradectl_migration_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const current = (await migrator.getMigrations()).filter((m) => m.executedAt).map((m) => m.name);
+  return { applied, current };
+}

@@ -1,0 +1,204 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * The center's tables, seed names (§3, §4). Times are Unix milliseconds in
+ * BIGINT columns and money is BIGINT in 1e-8 units, so both dialects compare
+ * and add them exactly the same way and balance updates can be single
+ * atomic `SET x = x + ?` statements.
+ */
+export interface Database {
+  dim_execution_node: ExecutionNodeTable;
+  dim_user: UserTable;
+  fact_exchange_account: ExchangeAccountTable;
+  dim_strategy: StrategyTable;
+  dim_strategy_binding: StrategyBindingTable;
+  fact_signal: SignalTable;
+  fact_order: OrderTable;
+  fact_fill: FillTable;
+  fact_account: AccountBalanceTable;
+  fact_position: PositionTable;
+  fact_ledger: LedgerTable;
+  dim_profit_pool: ProfitPoolTable;
+}
+
+export interface ExecutionNodeTable {
+  id: Generated<number>;
+  node_code: string;
+  name: string | null;
+  base_url: string;
+  /** 1 = may receive work, 0 = disabled by an operator. */
+  status: number;
+  last_heartbeat_at: number | null;
+  created_at: number;
+  updated_at: number;
+  /** `config` when seeded from `execution_nodes`, `api` when registered. */
+  source: string;
+  version: string | null;
+  heartbeat_status: string | null;
+  uptime_seconds: number | null;
+  in_flight: number | null;
+  capacity: number | null;
+  reported_url: string | null;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  inviter_id: number | null;
+  /** Point-card balance, 1e-8 units. May go below zero when a fill is charged. */
+  points_units: number;
+  /** Referral rewards earned, 1e-8 units. */
+  rewards_units: number;
+  created_at: number;
+}
+
+export interface ExchangeAccountTable {
+  id: Generated<number>;
+  user_id: number;
+  exchange: string;
+  label: string | null;
+  /** AES-256-GCM sealed (see `crypto/secret-box.ts`); never returned by the API. */
+  api_key_enc: string;
+  api_secret_enc: string;
+  passphrase_enc: string | null;
+  /** First and last characters of the key, for operators. */
+  api_key_hint: string;
+  sandbox: number;
+  /** null = execute in the center itself (seed §3.2). */
+  execution_node_id: number | null;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StrategyTable {
+  id: Generated<number>;
+  strategy_code: string;
+  name: string | null;
+  enabled: number;
+  created_at: number;
+}
+
+export interface StrategyBindingTable {
+  id: Generated<number>;
+  strategy_id: number;
+  account_id: number;
+  /** Signal quantity × multiplier = the account's quantity. Decimal text. */
+  multiplier: string;
+  enabled: number;
+  created_at: number;
+}
+
+export interface SignalTable {
+  id: Generated<number>;
+  signal_id: string;
+  strategy_id: number;
+  symbol: string;
+  side: string;
+  quantity: string;
+  order_type: string;
+  price: string | null;
+  stop_loss: string | null;
+  take_profit: string | null;
+  leverage: number | null;
+  request_id: string;
+  status: string;
+  accepted_at: number;
+  dispatched_at: number | null;
+  completed_at: number | null;
+}
+
+export interface OrderTable {
+  id: Generated<number>;
+  signal_row_id: number;
+  account_id: number;
+  user_id: number;
+  /** The node it was sent to; null = executed in the center. */
+  execution_node_id: number | null;
+  client_order_id: string;
+  symbol: string;
+  side: string;
+  quantity: string;
+  status: string;
+  exchange_order_id: string | null;
+  filled_quantity: string;
+  filled_price: string | null;
+  fee_cost: string | null;
+  fee_currency: string | null;
+  stop_loss_order_id: string | null;
+  take_profit_order_id: string | null;
+  stop_loss_error: string | null;
+  take_profit_error: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+  created_at: number;
+  dispatched_at: number | null;
+  node_received_ms: number | null;
+  completed_at: number | null;
+  updated_at: number;
+}
+
+export interface FillTable {
+  id: Generated<number>;
+  order_id: number;
+  /** Cumulative filled quantity after this fill, decimal text; unique per order. */
+  cumulative_quantity: string;
+  quantity: string;
+  price: string;
+  notional_units: number;
+  created_at: number;
+}
+
+export interface AccountBalanceTable {
+  id: Generated<number>;
+  account_id: number;
+  currency: string;
+  total: number;
+  free: number | null;
+  used: number | null;
+  synced_at: number;
+}
+
+export interface PositionTable {
+  id: Generated<number>;
+  account_id: number;
+  symbol: string;
+  side: string;
+  contracts: number;
+  entry_price: number | null;
+  mark_price: number | null;
+  notional: number | null;
+  unrealized_pnl: number | null;
+  leverage: number | null;
+  liquidation_price: number | null;
+  margin_mode: string | null;
+  synced_at: number;
+}
+
+export interface LedgerTable {
+  id: Generated<number>;
+  /** Unique per money movement: replaying a settlement inserts nothing. */
+  entry_key: string;
+  kind: string;
+  user_id: number | null;
+  order_id: number | null;
+  amount_units: number;
+  created_at: number;
+}
+
+export interface ProfitPoolTable {
+  id: number;
+  balance_units: number;
+  updated_at: number;
+}
+
+export type NodeRow = Selectable<ExecutionNodeTable>;
+export type UserRow = Selectable<UserTable>;
+export type AccountRow = Selectable<ExchangeAccountTable>;
+export type StrategyRow = Selectable<StrategyTable>;
+export type BindingRow = Selectable<StrategyBindingTable>;
+export type SignalRow = Selectable<SignalTable>;
+export type OrderRow = Selectable<OrderTable>;
+export type NewOrder = Insertable<OrderTable>;
+export type OrderUpdate = Updateable<OrderTable>;

@@ -1,0 +1,153 @@
+import type { Kysely } from 'kysely';
+import type { AccountResult } from '../../core/wire-execute.js';
+import type { OrderReport } from '../../core/wire-query.js';
+import { isUniqueViolation } from '../db/connect.js';
+import type { Database, OrderRow, OrderUpdate } from '../db/schema.js';
+import { settleFill, type SettlementRules } from '../settle/settlement.js';
+import { notionalUnits } from '../settle/units.js';
+
+export const ORDER_STATUSES = ['pending', 'unknown', 'open', 'partially_filled', 'filled', 'rejected', 'failed', 'skipped'] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+/** What we learned about one order, from an execute result or a lookup. */
+export interface OrderOutcome {
+  status: Exclude<OrderStatus, 'pending'>;
+  exchangeOrderId: string | null;
+  filledQuantity: number;
+  filledPrice: number | null;
+  fee?: { cost: number; currency: string | null } | null | undefined;
+  stopLossOrderId?: string | null | undefined;
+  takeProfitOrderId?: string | null | undefined;
+  stopLossError?: string | null | undefined;
+  takeProfitError?: string | null | undefined;
+  error?: { code: string; message: string } | undefined;
+  nodeMs?: number | undefined;
+}
+
+export function outcomeOfResult(result: AccountResult): OrderOutcome {
+  const legError = (e: { code: string; message: string } | undefined) => (e ? `${e.code}: ${e.message}` : undefined);
+  return {
+    status: result.status,
+    exchangeOrderId: result.order_id,
+    filledQuantity: result.filled_quantity,
+    filledPrice: result.filled_price,
+    fee: result.fee,
+    stopLossOrderId: result.stop_loss_order_id,
+    takeProfitOrderId: result.take_profit_order_id,
+    stopLossError: legError(result.stop_loss_error),
+    takeProfitError: legError(result.take_profit_error),
+    error: result.error,
+    nodeMs: result.latency_ms,
+  };
+}
+
+/** A lookup's answer about an entry; `undefined` when it proves nothing (not found, lookup failed). */
+export function outcomeOfReport(report: OrderReport): OrderOutcome | undefined {
+  const base = { exchangeOrderId: report.order_id, filledQuantity: report.filled_quantity, filledPrice: report.filled_price, fee: report.fee };
+  switch (report.state) {
+    case 'open':
+    case 'filled':
+    case 'partially_filled':
+      return { ...base, status: report.state };
+    case 'canceled':
+    case 'expired':
+    case 'rejected':
+      return { ...base, status: 'rejected', error: { code: 'exchange_error', message: `the exchange reports the order ${report.state} without a fill` } };
+    default:
+      return undefined;
+  }
+}
+
+const RANK: Record<OrderStatus, number> = { pending: 0, unknown: 1, open: 2, partially_filled: 3, filled: 4, rejected: 4, failed: 4, skipped: 4 };
+const FINAL = new Set<OrderStatus>(['filled', 'rejected', 'failed', 'skipped']);
+
+/**
+ * The status an order moves to: never backwards (a late "unknown" does not
+ * undo a fill), never out of a final state, except that a fill always wins,
+ * because money moved.
+ */
+export function nextStatus(current: OrderStatus, incoming: OrderStatus, moreFilled: boolean): OrderStatus {
+  if (moreFilled) return incoming === 'filled' || incoming === 'partially_filled' || incoming === 'open' ? incoming : 'partially_filled';
+  if (FINAL.has(current)) return current;
+  return RANK[incoming] >= RANK[current] ? incoming : current;
+}
+
+export type ApplyOutcome = 'applied' | 'unchanged';
+
+/**
+ * Applies what we learned about one order, idempotently, in one
+ * transaction: the order row, a `fact_fill` for any newly filled quantity,
+ * and its settlement. Applying the same outcome again changes nothing: the
+ * fill is keyed by (order, cumulative quantity) and the ledger by fill.
+ */
+export async function applyOutcome(
+  db: Kysely<Database>,
+  orderId: number,
+  outcome: OrderOutcome,
+  rules: SettlementRules,
+  now: number = Date.now(),
+): Promise<ApplyOutcome> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const order = await trx.selectFrom('fact_order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+      const recorded = Number(order.filled_quantity);
+      const moreFilled = outcome.filledQuantity > recorded + 1e-12 && outcome.filledPrice !== null;
+      const status = nextStatus(order.status as OrderStatus, outcome.status, moreFilled);
+      const update: OrderUpdate = {};
+      if (status !== order.status) update.status = status;
+      if (moreFilled) {
+        const delta = outcome.filledQuantity - recorded;
+        const cumulative = String(outcome.filledQuantity);
+        const price = outcome.filledPrice as number;
+        // Average price of this increment, from the new and old cumulative averages.
+        const oldNotional = recorded * Number(order.filled_price ?? 0);
+        const incrementPrice = recorded > 0 ? (outcome.filledQuantity * price - oldNotional) / delta : price;
+        const units = notionalUnits(delta, incrementPrice);
+        await trx
+          .insertInto('fact_fill')
+          .values({ order_id: order.id, cumulative_quantity: cumulative, quantity: String(delta), price: String(incrementPrice), notional_units: units, created_at: now })
+          .execute();
+        await settleFill(trx, { orderId: order.id, userId: order.user_id, fillKey: cumulative, notionalUnits: units }, rules, now);
+        update.filled_quantity = cumulative;
+        update.filled_price = String(price);
+      }
+      setIfChanged(update, order, 'exchange_order_id', outcome.exchangeOrderId);
+      setIfChanged(update, order, 'stop_loss_order_id', outcome.stopLossOrderId);
+      setIfChanged(update, order, 'take_profit_order_id', outcome.takeProfitOrderId);
+      if (outcome.fee) {
+        setIfChanged(update, order, 'fee_cost', String(outcome.fee.cost));
+        setIfChanged(update, order, 'fee_currency', outcome.fee.currency);
+      }
+      // Errors describe the latest attempt; a success clears them.
+      if (update.status !== undefined || moreFilled) {
+        const accepted = (update.status ?? order.status) as OrderStatus;
+        const failed = accepted === 'rejected' || accepted === 'failed' || accepted === 'unknown';
+        setIfChanged(update, order, 'error_code', failed ? (outcome.error?.code ?? null) : null, true);
+        setIfChanged(update, order, 'error_message', failed ? (outcome.error?.message.slice(0, 1000) ?? null) : null, true);
+      }
+      if (outcome.stopLossError !== undefined) setIfChanged(update, order, 'stop_loss_error', outcome.stopLossError?.slice(0, 1000) ?? null, true);
+      if (outcome.takeProfitError !== undefined) setIfChanged(update, order, 'take_profit_error', outcome.takeProfitError?.slice(0, 1000) ?? null, true);
+      if (outcome.nodeMs !== undefined && order.node_received_ms === null) update.node_received_ms = Math.round(outcome.nodeMs);
+      if (Object.keys(update).length === 0) return 'unchanged';
+      if (update.status && FINAL.has(update.status as OrderStatus)) update.completed_at = now;
+      update.updated_at = now;
+      await trx.updateTable('fact_order').set(update).where('id', '=', order.id).execute();
+      return 'applied';
+    });
+  } catch (error) {
+    // Another applier recorded this fill first; its transaction did the work.
+    if (isUniqueViolation(error)) return 'unchanged';
+    throw error;
+  }
+}
+
+function setIfChanged<K extends keyof OrderUpdate & keyof OrderRow>(
+  update: OrderUpdate,
+  order: OrderRow,
+  key: K,
+  value: OrderRow[K] | undefined,
+  allowNull = false,
+): void {
+  if (value === undefined || (value === null && !allowNull)) return;
+  if (order[key] !== value) (update as Record<string, unknown>)[key] = value;
+}
