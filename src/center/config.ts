@@ -54,6 +54,7 @@ export const CenterOnlyEntries = {
   fallback_to_local: booleanSetting(false),
   reconcile_interval: secondsSetting(1, 3600, 15),
   reconcile_after: secondsSetting(1, 86_400, 60),
+  signal_max_age: secondsSetting(0, 86_400, 120),
   require_points: booleanSetting(false),
   fee_rate: v.optional(
     v.pipe(v.union([v.number(), v.string()]), v.transform(Number), v.check((n) => Number.isFinite(n) && n >= 0 && n < 1, 'expected a fraction from 0 to below 1')),

@@ -1,10 +1,12 @@
 import { Command } from 'commander';
+import { registerCenterCommands } from './center-commands.js';
 import { registerNodeCommands } from './node-commands.js';
 import { runProgram } from './run.js';
 
 /** `tradectl`: every subcommand. */
 const program = new Command('tradectl').description('signal execution for crypto copy trading: center, execution nodes, bundle');
 registerNodeCommands(program);
+registerCenterCommands(program);
 
 // Exit explicitly: idle keep-alive sockets to exchanges would otherwise hold
 // the process open for seconds after a graceful stop.

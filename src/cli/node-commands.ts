@@ -41,7 +41,7 @@ interface HeartbeatFlags {
 }
 
 /** Waits for SIGTERM / SIGINT, then runs `stop` once. */
-function onShutdown(stop: () => Promise<void>): Promise<void> {
+export function onShutdown(stop: () => Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
     const handler = () => {
       process.off('SIGTERM', handler);

@@ -23,6 +23,7 @@ export const CENTER_CONFIG_KEYS = [
   'fallback_to_local',
   'reconcile_interval',
   'reconcile_after',
+  'signal_max_age',
   'require_points',
   'fee_rate',
   'referral_shares',

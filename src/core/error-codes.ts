@@ -11,7 +11,8 @@ export const REQUEST_ERROR_CODES = {
   too_many_accounts: 'More accounts in one request than the node accepts (`max_accounts_per_request`).',
   unauthorized: 'Missing or wrong credentials for the node (token or signature).',
   forbidden: 'The caller address is not in `node_allowed_ips`.',
-  not_found: 'No such route.',
+  not_found: 'No such route, or no such record (node, account, user, strategy, signal).',
+  conflict: 'The request contradicts what is stored (a duplicate name, a disabled strategy, a node that still has accounts).',
   shutting_down: 'The node is stopping and takes no new work; retry on another node or later.',
   internal_error: 'A bug in tradectl; the log has the details (never secrets).',
 } as const;
@@ -32,6 +33,11 @@ export const ACCOUNT_ERROR_CODES = {
   order_not_found: 'The exchange has no order with that client order id (query-orders).',
   entry_not_filled: 'Stop-loss / take-profit were not placed because the entry has not filled.',
   internal_error: 'A bug in tradectl while handling this account; the log has the details.',
+  // Center-side outcomes of an order (data API, GET /api/signals/{id}):
+  node_unavailable: 'The account\'s node is disabled or its heartbeat is stale; nothing was sent.',
+  node_refused: 'The node refused the request (auth, bad input, shutting down); nothing was executed.',
+  insufficient_points: 'The account owner has no points and require_points is on; nothing was sent.',
+  expired: 'The order was never confirmed and its signal is older than signal_max_age; not placed late.',
 } as const;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;

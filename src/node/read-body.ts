@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import type { NodeEnv } from './hono-env.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -7,7 +6,14 @@ import { HttpError } from './http-errors.js';
  * `limit` bytes: a declared Content-Length over the limit is refused before
  * reading, a chunked body as soon as it crosses it.
  */
-export async function readBody(c: Context<NodeEnv>, limit: number): Promise<string> {
+/** Any Hono env whose context can hold the raw body. */
+export interface BodyEnv {
+  Variables: { rawBody: string };
+}
+
+export async function readBody<E extends BodyEnv>(context: Context<E>, limit: number): Promise<string> {
+  // Hono's Context is invariant in its env; the body slot is all this needs.
+  const c = context as unknown as Context<BodyEnv>;
   const cached = c.get('rawBody') as string | undefined;
   if (cached !== undefined) return cached;
   const tooLarge = () => new HttpError(413, 'payload_too_large', `request body is larger than ${limit} bytes (max_body_bytes)`);
@@ -37,7 +43,7 @@ export async function readBody(c: Context<NodeEnv>, limit: number): Promise<stri
 }
 
 /** The body parsed as a JSON object, or a 400 that says what is wrong. */
-export async function readJsonObject(c: Context<NodeEnv>, limit: number): Promise<Record<string, unknown>> {
+export async function readJsonObject<E extends BodyEnv>(c: Context<E>, limit: number): Promise<Record<string, unknown>> {
   const text = await readBody(c, limit);
   let value: unknown;
   try {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Kysely, MysqlDialect, SqliteDialect } from 'kysely';
+import { Kysely, MysqlDialect, SqliteDialect, type Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 export type DialectName = 'mysql' | 'sqlite';
@@ -66,4 +66,27 @@ export async function openDb(target: DbTarget): Promise<Db> {
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; errno?: number } | null;
   return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** InnoDB's "deadlock, try again" and lock-wait timeout: the transaction did nothing and may be rerun. */
+export function isRetryableConflict(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number } | null;
+  return e?.errno === 1213 || e?.errno === 1205 || e?.code === 'ER_LOCK_DEADLOCK' || e?.code === 'ER_LOCK_WAIT_TIMEOUT' || e?.code === 'SQLITE_BUSY';
+}
+
+/**
+ * Runs `work` in a transaction, rerunning it when the database aborts it to
+ * break a deadlock (InnoDB does this under concurrent writers; the standard
+ * remedy is to retry). `work` must therefore be safe to run again: it is
+ * rolled back in full before each retry.
+ */
+export async function transact<T>(kysely: Kysely<Database>, work: (trx: Transaction<Database>) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await kysely.transaction().execute(work);
+    } catch (error) {
+      if (attempt >= attempts || !isRetryableConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
+    }
+  }
 }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountResult } from '../../core/wire-execute.js';
 import type { OrderReport } from '../../core/wire-query.js';
-import { isUniqueViolation } from '../db/connect.js';
+import { isUniqueViolation, transact } from '../db/connect.js';
 import type { Database, OrderRow, OrderUpdate } from '../db/schema.js';
 import { settleFill, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
@@ -88,7 +88,7 @@ export async function applyOutcome(
   now: number = Date.now(),
 ): Promise<ApplyOutcome> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    return await transact(db, async (trx) => {
       const order = await trx.selectFrom('fact_order').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
       const recorded = Number(order.filled_quantity);
       const moreFilled = outcome.filledQuantity > recorded + 1e-12 && outcome.filledPrice !== null;

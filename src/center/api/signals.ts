@@ -1,0 +1,114 @@
+import type { Hono } from 'hono';
+import * as v from 'valibot';
+import { parseWith } from '../../core/validation.js';
+import { SignalSchema } from '../../core/wire-execute.js';
+import { HttpError, invalidRequest } from '../../node/http-errors.js';
+import { readBody, readJsonObject } from '../../node/read-body.js';
+import { inBackground, type CenterContext } from '../context.js';
+import { acceptSignal, dispatchOrders, newSignalId, SignalError } from '../dispatch/dispatcher.js';
+import { syncAccounts } from '../sync.js';
+import { input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
+import { orderView } from './views.js';
+
+const SyncFilter = v.object({
+  account_ids: v.optional(v.pipe(v.array(v.pipe(v.number('expected account ids'), v.integer(), v.minValue(1))), v.maxLength(10_000))),
+  node_code: v.optional(v.string('expected a node_code')),
+});
+
+/** Signals in, per-account outcomes out (seed §4), and balance / position sync (seed §5.2). */
+export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
+  const k = ctx.db.kysely;
+
+  async function signalView(signalId: string) {
+    const signal = await k.selectFrom('fact_signal').selectAll().where('signal_id', '=', signalId).executeTakeFirst();
+    if (!signal) throw notFound(`signal "${signalId}"`);
+    const strategy = await k.selectFrom('dim_strategy').select('strategy_code').where('id', '=', signal.strategy_id).executeTakeFirst();
+    const orders = await k
+      .selectFrom('fact_order as o')
+      .leftJoin('dim_execution_node as n', 'n.id', 'o.execution_node_id')
+      .selectAll('o')
+      .select('n.node_code')
+      .where('o.signal_row_id', '=', signal.id)
+      .orderBy('o.account_id')
+      .execute();
+    const summary: Record<string, number> = {};
+    for (const o of orders) summary[o.status] = (summary[o.status] ?? 0) + 1;
+    return {
+      signal_id: signal.signal_id,
+      strategy_code: strategy?.strategy_code ?? null,
+      symbol: signal.symbol,
+      side: signal.side,
+      quantity: Number(signal.quantity),
+      order_type: signal.order_type,
+      price: signal.price === null ? null : Number(signal.price),
+      stop_loss: signal.stop_loss === null ? null : Number(signal.stop_loss),
+      take_profit: signal.take_profit === null ? null : Number(signal.take_profit),
+      leverage: signal.leverage,
+      status: signal.status,
+      request_id: signal.request_id,
+      accepted_at: iso(signal.accepted_at),
+      dispatched_at: iso(signal.dispatched_at),
+      completed_at: iso(signal.completed_at),
+      latency_ms: {
+        accepted_to_dispatched: signal.dispatched_at === null ? null : signal.dispatched_at - signal.accepted_at,
+        accepted_to_completed: signal.completed_at === null ? null : signal.completed_at - signal.accepted_at,
+      },
+      summary,
+      orders: orders.map(({ node_code, ...o }) => orderView(o, signal, node_code)),
+    };
+  }
+
+  app.post('/api/signals', async (c) => {
+    const body = await readJsonObject(c, MAX_BODY);
+    const strategyCode = body['strategy_code'];
+    if (typeof strategyCode !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(strategyCode)) {
+      throw new HttpError(400, 'invalid_request', 'strategy_code: expected the code of a strategy', [{ field: 'strategy_code', message: 'expected the code of a strategy' }]);
+    }
+    const parsed = parseWith(SignalSchema, { ...body, signal_id: body['signal_id'] ?? newSignalId() });
+    if (!parsed.ok) throw invalidRequest(parsed.issues);
+    let accepted;
+    try {
+      accepted = await acceptSignal(ctx, strategyCode, parsed.value, c.get('requestId'));
+    } catch (error) {
+      if (error instanceof SignalError) throw new HttpError(error.status, error.status === 404 ? 'not_found' : 'conflict', error.message);
+      throw error;
+    }
+    const { signal, duplicate, orderIds } = accepted;
+    const dispatching = duplicate || orderIds.length === 0 ? Promise.resolve() : inBackground(ctx, `dispatch ${signal.signal_id}`, () => dispatchOrders(ctx, signal, orderIds, false));
+    c.get('log').info({ signal_id: signal.signal_id, strategy_code: strategyCode, orders: orderIds.length, duplicate }, duplicate ? 'signal already accepted' : 'signal accepted');
+    // ?wait=true answers once every order has its result (for curl and demos).
+    if (c.req.query('wait') === 'true') {
+      await dispatching;
+      return c.json({ success: true, duplicate, signal: await signalView(signal.signal_id) }, duplicate ? 200 : 201);
+    }
+    return c.json({ success: true, duplicate, signal_id: signal.signal_id, status: signal.status, orders: orderIds.length }, duplicate ? 200 : 202);
+  });
+
+  app.get('/api/signals/:id', async (c) => c.json({ success: true, signal: await signalView(c.req.param('id')) }));
+
+  app.get('/api/signals', async (c) => {
+    const limit = Math.min(500, Math.max(1, Number(c.req.query('limit') ?? 50) || 50));
+    const rows = await k.selectFrom('fact_signal').select(['signal_id', 'symbol', 'side', 'status', 'accepted_at']).orderBy('id', 'desc').limit(limit).execute();
+    return c.json({ success: true, signals: rows.map((r) => ({ ...r, accepted_at: iso(r.accepted_at) })) });
+  });
+
+  for (const [path, kind] of [['/api/sync/balance', 'balance'], ['/api/sync/positions', 'positions']] as const) {
+    app.post(path, async (c) => {
+      const filter = (await readBody(c, MAX_BODY)).trim() === '' ? {} : await input(c, SyncFilter);
+      const summary = await syncAccounts(ctx, kind, filter);
+      return c.json({ success: true, ...summary });
+    });
+  }
+
+  app.get('/api/accounts/:id/balances', async (c) => {
+    const id = Number(c.req.param('id'));
+    const rows = await k.selectFrom('fact_account').selectAll().where('account_id', '=', id).orderBy('currency').execute();
+    return c.json({ success: true, balances: rows.map((r) => ({ currency: r.currency, total: r.total, free: r.free, used: r.used, synced_at: iso(r.synced_at) })) });
+  });
+
+  app.get('/api/accounts/:id/positions', async (c) => {
+    const id = Number(c.req.param('id'));
+    const rows = await k.selectFrom('fact_position').selectAll().where('account_id', '=', id).orderBy('symbol').execute();
+    return c.json({ success: true, positions: rows.map(({ id: _id, account_id: _a, synced_at, ...p }) => ({ ...p, synced_at: iso(synced_at) })) });
+  });
+}

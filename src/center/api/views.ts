@@ -1,0 +1,92 @@
+import type { AccountRow, NodeRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
+import { nodeAvailability } from '../nodes.js';
+import { fromUnits } from '../settle/units.js';
+import { iso } from './env.js';
+
+/** How records look in the data API. Credentials are never part of any view. */
+
+export function nodeView(node: NodeRow, now: number, heartbeatTimeoutMs: number, accountCount: number) {
+  const availability = nodeAvailability(node, now, heartbeatTimeoutMs);
+  return {
+    id: node.id,
+    node_code: node.node_code,
+    name: node.name,
+    base_url: node.base_url,
+    status: node.status,
+    online: availability.online,
+    ...(availability.reason ? { offline_reason: availability.reason } : {}),
+    last_heartbeat_at: iso(node.last_heartbeat_at),
+    heartbeat_age_seconds: node.last_heartbeat_at === null ? null : Math.round((now - node.last_heartbeat_at) / 1000),
+    account_count: accountCount,
+    version: node.version,
+    heartbeat_status: node.heartbeat_status,
+    in_flight: node.in_flight,
+    capacity: node.capacity,
+    reported_url: node.reported_url,
+    source: node.source,
+    created_at: iso(node.created_at),
+  };
+}
+
+export function accountView(account: AccountRow, node: Pick<NodeRow, 'id' | 'node_code'> | undefined) {
+  return {
+    id: account.id,
+    user_id: account.user_id,
+    exchange: account.exchange,
+    label: account.label,
+    api_key: account.api_key_hint,
+    sandbox: account.sandbox === 1,
+    enabled: account.enabled === 1,
+    execution: account.execution_node_id === null ? 'center' : 'node',
+    node: account.execution_node_id === null ? null : { id: account.execution_node_id, node_code: node?.node_code ?? null },
+    created_at: iso(account.created_at),
+    updated_at: iso(account.updated_at),
+  };
+}
+
+export function userView(user: UserRow) {
+  return {
+    id: user.id,
+    username: user.username,
+    inviter_id: user.inviter_id,
+    points: fromUnits(Number(user.points_units)),
+    rewards: fromUnits(Number(user.rewards_units)),
+    created_at: iso(user.created_at),
+  };
+}
+
+const nullableNumber = (x: string | null) => (x === null ? null : Number(x));
+
+export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string | null) {
+  const errorOf = (text: string | null) => {
+    if (text === null) return null;
+    const at = text.indexOf(': ');
+    return at > 0 ? { code: text.slice(0, at), message: text.slice(at + 2) } : { code: 'error', message: text };
+  };
+  return {
+    order_id: order.id,
+    account_id: order.account_id,
+    user_id: order.user_id,
+    node_code: nodeCode,
+    execution: order.execution_node_id === null ? 'center' : 'node',
+    client_order_id: order.client_order_id,
+    status: order.status,
+    quantity: Number(order.quantity),
+    exchange_order_id: order.exchange_order_id,
+    filled_quantity: Number(order.filled_quantity),
+    filled_price: nullableNumber(order.filled_price),
+    fee: order.fee_cost === null ? null : { cost: Number(order.fee_cost), currency: order.fee_currency },
+    stop_loss_order_id: order.stop_loss_order_id,
+    take_profit_order_id: order.take_profit_order_id,
+    stop_loss_error: errorOf(order.stop_loss_error),
+    take_profit_error: errorOf(order.take_profit_error),
+    error: order.error_code === null ? null : { code: order.error_code, message: order.error_message ?? '' },
+    attempts: order.attempts,
+    latency_ms: {
+      accepted_to_dispatched: order.dispatched_at === null ? null : order.dispatched_at - signal.accepted_at,
+      on_node: order.node_received_ms,
+      accepted_to_result: order.completed_at === null ? null : order.completed_at - signal.accepted_at,
+    },
+    updated_at: iso(order.updated_at),
+  };
+}

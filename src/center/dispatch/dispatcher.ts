@@ -1,0 +1,232 @@
+import { randomUUID } from 'node:crypto';
+import { clientOrderIdFor } from '../../core/client-order-id.js';
+import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
+import { execute } from '../../node/execute.js';
+import type { CenterContext } from '../context.js';
+import { isUniqueViolation, transact } from '../db/connect.js';
+import type { NodeRow, SignalRow } from '../db/schema.js';
+import { nodeAvailability } from '../nodes.js';
+import { applyOutcome, outcomeOfResult, type OrderOutcome } from './apply-results.js';
+import { loadTargets, signalOf, type DispatchTarget } from './targets.js';
+
+export class SignalError extends Error {
+  constructor(
+    readonly status: 404 | 409,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Accepted {
+  signal: SignalRow;
+  /** True when this signal_id was seen before: nothing new was placed. */
+  duplicate: boolean;
+  orderIds: number[];
+}
+
+/**
+ * Step 1–2 of dispatch: the strategy's enabled bindings × enabled accounts
+ * become one `pending` order each, written with the signal in one
+ * transaction before anything is sent (write before send). A signal_id seen
+ * before returns the first acceptance.
+ */
+export async function acceptSignal(ctx: CenterContext, strategyCode: string, signal: Signal, requestId: string): Promise<Accepted> {
+  const k = ctx.db.kysely;
+  const signalId = String(signal.signal_id);
+  const existing = await k.selectFrom('fact_signal').selectAll().where('signal_id', '=', signalId).executeTakeFirst();
+  if (existing) return duplicateOf(ctx, existing);
+
+  const strategy = await k.selectFrom('dim_strategy').selectAll().where('strategy_code', '=', strategyCode).executeTakeFirst();
+  if (!strategy) throw new SignalError(404, 'strategy_not_found', `no strategy "${strategyCode}"`);
+  if (strategy.enabled !== 1) throw new SignalError(409, 'strategy_disabled', `strategy "${strategyCode}" is disabled`);
+
+  const targets = await k
+    .selectFrom('dim_strategy_binding as b')
+    .innerJoin('fact_exchange_account as a', 'a.id', 'b.account_id')
+    .innerJoin('dim_user as u', 'u.id', 'a.user_id')
+    .select(['a.id as account_id', 'a.user_id', 'a.execution_node_id', 'b.multiplier', 'u.points_units'])
+    .where('b.strategy_id', '=', strategy.id)
+    .where('b.enabled', '=', 1)
+    .where('a.enabled', '=', 1)
+    .orderBy('a.id')
+    .execute();
+
+  const now = Date.now();
+  try {
+    return await transact(k, async (trx) => {
+      const inserted = await trx
+        .insertInto('fact_signal')
+        .values({
+          signal_id: signalId,
+          strategy_id: strategy.id,
+          symbol: signal.symbol,
+          side: signal.side,
+          quantity: String(signal.quantity),
+          order_type: signal.order_type,
+          price: signal.price === undefined ? null : String(signal.price),
+          stop_loss: signal.stop_loss === undefined ? null : String(signal.stop_loss),
+          take_profit: signal.take_profit === undefined ? null : String(signal.take_profit),
+          leverage: signal.leverage ?? null,
+          request_id: requestId,
+          status: 'accepted',
+          accepted_at: now,
+          dispatched_at: null,
+          completed_at: null,
+        })
+        .executeTakeFirstOrThrow();
+      const signalRowId = Number(inserted.insertId);
+      const orderIds: number[] = [];
+      for (const t of targets) {
+        const short = ctx.config.require_points && Number(t.points_units) <= 0;
+        const quantity = signal.quantity * Number(t.multiplier);
+        const row = await trx
+          .insertInto('fact_order')
+          .values({
+            signal_row_id: signalRowId,
+            account_id: t.account_id,
+            user_id: t.user_id,
+            execution_node_id: t.execution_node_id,
+            client_order_id: clientOrderIdFor(signalId, t.account_id),
+            symbol: signal.symbol,
+            side: signal.side,
+            quantity: String(Number(quantity.toPrecision(12))),
+            status: short ? 'skipped' : 'pending',
+            filled_quantity: '0',
+            error_code: short ? 'insufficient_points' : null,
+            error_message: short ? 'the account owner has no points left (require_points is on)' : null,
+            attempts: 0,
+            created_at: now,
+            completed_at: short ? now : null,
+            updated_at: now,
+          })
+          .executeTakeFirstOrThrow();
+        if (!short) orderIds.push(Number(row.insertId));
+      }
+      const signalRow = await trx.selectFrom('fact_signal').selectAll().where('id', '=', signalRowId).executeTakeFirstOrThrow();
+      return { signal: signalRow, duplicate: false, orderIds };
+    });
+  } catch (error) {
+    // The same signal_id posted twice at once: the other request won.
+    if (!isUniqueViolation(error)) throw error;
+    const winner = await k.selectFrom('fact_signal').selectAll().where('signal_id', '=', signalId).executeTakeFirstOrThrow();
+    return duplicateOf(ctx, winner);
+  }
+}
+
+async function duplicateOf(ctx: CenterContext, signal: SignalRow): Promise<Accepted> {
+  const orders = await ctx.db.kysely.selectFrom('fact_order').select('id').where('signal_row_id', '=', signal.id).execute();
+  return { signal, duplicate: true, orderIds: orders.map((o) => o.id) };
+}
+
+/**
+ * Steps 3–5: sends the given pending orders, grouped by node, all groups in
+ * parallel (accounts without a node run in-process through the node's own
+ * `execute()`), and applies every result. `retry` marks a resend, so nodes
+ * look each order up before placing anything.
+ */
+export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orderIds: number[], retry: boolean): Promise<void> {
+  const targets = await loadTargets(ctx, orderIds);
+  if (targets.length === 0) return;
+  const nodes = new Map<number, NodeRow>();
+  const nodeIds = [...new Set(targets.map((t) => t.nodeId).filter((id): id is number => id !== null))];
+  if (nodeIds.length > 0) {
+    for (const n of await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().where('id', 'in', nodeIds).execute()) nodes.set(n.id, n);
+  }
+
+  const now = Date.now();
+  const local: DispatchTarget[] = [];
+  const remote = new Map<number, DispatchTarget[]>();
+  const unavailable: Array<[DispatchTarget, string]> = [];
+  for (const target of targets) {
+    if (target.nodeId === null) {
+      local.push(target);
+      continue;
+    }
+    const node = nodes.get(target.nodeId);
+    const availability = node ? nodeAvailability(node, now, ctx.config.node_heartbeat_timeout) : { online: false, reason: 'node was deleted' };
+    if (availability.online) remote.set(target.nodeId, [...(remote.get(target.nodeId) ?? []), target]);
+    else if (ctx.config.fallback_to_local) local.push(target);
+    else unavailable.push([target, `${node?.node_code ?? `node ${target.nodeId}`}: ${availability.reason}`]);
+  }
+
+  const attempt = Math.max(...targets.map((t) => t.order.attempts)) + 1;
+  const sending = [...local, ...[...remote.values()].flat()].map((t) => t.order.id);
+  if (sending.length > 0) {
+    await ctx.db.kysely
+      .updateTable('fact_order')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), dispatched_at: now, updated_at: now }))
+      .where('id', 'in', sending)
+      .execute();
+  }
+  await ctx.db.kysely.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
+
+  const base = { request_id: signal.request_id, attempt, retry, signal: signalOf(signal) };
+  const apply = (target: DispatchTarget, outcome: OrderOutcome) => applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules);
+
+  await Promise.all([
+    ...unavailable.map(([target, reason]) => apply(target, { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } })),
+    (async () => {
+      if (local.length === 0) return;
+      const results = await execute({ ...base, accounts: local.map((t) => t.account) }, ctx.local);
+      await applyAll(local, results, apply);
+    })(),
+    ...[...remote.entries()].map(async ([nodeId, group]) => {
+      const node = nodes.get(nodeId) as NodeRow;
+      const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, signal.request_id);
+      if (call.ok) return applyAll(group, call.value.results, apply);
+      ctx.logger.warn({ node_code: node.node_code, kind: call.kind, status: call.status, reason: call.message, signal_id: signal.signal_id }, 'node call failed');
+      // No answer about these orders: "unknown" unless the node provably did nothing.
+      const outcome: OrderOutcome =
+        call.kind === 'ambiguous'
+          ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
+          : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
+      await Promise.all(group.map((t) => apply(t, outcome)));
+    }),
+  ]);
+  await completeSignal(ctx, signal.id);
+}
+
+function wireAccount(target: DispatchTarget): Record<string, unknown> {
+  const { apiKey, secret, passphrase } = target.account.credentials.reveal();
+  return {
+    account_id: target.account.account_id,
+    exchange: target.account.exchange,
+    api_key: apiKey,
+    api_secret: secret,
+    ...(passphrase ? { passphrase } : {}),
+    sandbox: target.account.sandbox,
+    quantity: target.account.quantity,
+    client_order_id: target.account.client_order_id,
+  };
+}
+
+async function applyAll(targets: DispatchTarget[], results: AccountResult[], apply: (t: DispatchTarget, o: OrderOutcome) => Promise<unknown>): Promise<void> {
+  const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
+  await Promise.all(
+    targets.map((t) => {
+      const result = byAccount.get(String(t.account.account_id));
+      // A node that leaves an account out has not told us anything about it.
+      if (!result) return apply(t, { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: 'the node returned no result for this account' } });
+      return apply(t, outcomeOfResult(result));
+    }),
+  );
+}
+
+/** Marks the signal completed once none of its orders waits for an answer. */
+export async function completeSignal(ctx: CenterContext, signalRowId: number): Promise<void> {
+  const open = await ctx.db.kysely
+    .selectFrom('fact_order')
+    .select(({ fn }) => fn.countAll<number>().as('n'))
+    .where('signal_row_id', '=', signalRowId)
+    .where('status', 'in', ['pending', 'unknown'])
+    .executeTakeFirstOrThrow();
+  if (Number(open.n) === 0) {
+    await ctx.db.kysely.updateTable('fact_signal').set({ status: 'completed', completed_at: Date.now() }).where('id', '=', signalRowId).where('completed_at', 'is', null).execute();
+  }
+}
+
+export function newSignalId(): string {
+  return `sig-${randomUUID()}`;
+}

@@ -1,0 +1,77 @@
+import type * as v from 'valibot';
+import { authHeaders, REQUEST_ID_HEADER } from '../../core/signing.js';
+import { parseWith } from '../../core/validation.js';
+
+/**
+ * The center's HTTP client for execution nodes: one POST, signed (or with
+ * the seed's token), bounded by `node_request_timeout`, over Node's pooled
+ * keep-alive connections.
+ *
+ * What went wrong decides what the center may conclude:
+ * `unreachable` (no connection) and `refused` (the node answered 4xx/503
+ * without executing) mean nothing was done; `ambiguous` (timeout, reset, 500,
+ * an unreadable answer) means orders may have been placed.
+ */
+export type NodeCall<T> =
+  | { ok: true; value: T; ms: number }
+  | { ok: false; kind: 'unreachable' | 'refused' | 'ambiguous'; status: number | null; message: string; ms: number };
+
+export interface NodeClient {
+  post<S extends v.GenericSchema>(baseUrl: string, path: string, body: unknown, schema: S, requestId: string): Promise<NodeCall<v.InferOutput<S>>>;
+}
+
+export interface NodeClientOptions {
+  secret: string | undefined;
+  /** `hmac` signs; `token` and `any` send the seed's X-Center-Token. */
+  mode: 'any' | 'token' | 'hmac';
+  timeoutMs: number;
+}
+
+const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH/;
+
+export function createNodeClient(options: NodeClientOptions): NodeClient {
+  const mode = options.mode === 'hmac' ? 'hmac' : 'token';
+  return {
+    async post(baseUrl, path, body, schema, requestId) {
+      const started = performance.now();
+      const ms = () => Math.round(performance.now() - started);
+      const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+      const text = JSON.stringify(body);
+      const headers = {
+        'content-type': 'application/json',
+        [REQUEST_ID_HEADER]: requestId,
+        ...authHeaders(options.secret, mode, 'POST', url.pathname + url.search, text),
+      };
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(options.timeoutMs) });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const detail = `${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`.trim();
+        if (NEVER_CONNECTED.test(detail)) return { ok: false, kind: 'unreachable', status: null, message: `cannot connect to ${url.origin}: ${detail}`, ms: ms() };
+        const timedOut = (error as Error).name === 'TimeoutError';
+        return { ok: false, kind: 'ambiguous', status: null, message: timedOut ? `no answer from ${url.origin} within node_request_timeout` : `request to ${url.origin} failed: ${detail}`, ms: ms() };
+      }
+      const answer = await response.text().catch(() => '');
+      if (!response.ok) {
+        const reason = answer.replace(/\s+/g, ' ').slice(0, 300);
+        // 4xx and a draining node's 503 are refusals before any work; a 500
+        // may come after orders were placed.
+        const kind = response.status < 500 || response.status === 503 ? 'refused' : 'ambiguous';
+        return { ok: false, kind, status: response.status, message: `${url.origin} answered HTTP ${response.status}: ${reason}`, ms: ms() };
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(answer);
+      } catch {
+        return { ok: false, kind: 'ambiguous', status: response.status, message: `${url.origin} answered something that is not JSON`, ms: ms() };
+      }
+      const parsed = parseWith(schema, json);
+      if (!parsed.ok) {
+        const first = parsed.issues[0];
+        return { ok: false, kind: 'ambiguous', status: response.status, message: `${url.origin} answered an unexpected shape (${first?.field}: ${first?.message})`, ms: ms() };
+      }
+      return { ok: true, value: parsed.value, ms: ms() };
+    },
+  };
+}

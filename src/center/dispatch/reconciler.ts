@@ -1,0 +1,145 @@
+import { QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
+import { queryOrders } from '../../node/query-orders.js';
+import type { CenterContext } from '../context.js';
+import type { NodeRow, SignalRow } from '../db/schema.js';
+import { nodeAvailability } from '../nodes.js';
+import { applyOutcome, outcomeOfReport } from './apply-results.js';
+import { completeSignal, dispatchOrders } from './dispatcher.js';
+import { loadTargets, type DispatchTarget } from './targets.js';
+
+export interface ReconcileReport {
+  checked: number;
+  settled: number;
+  resent: number;
+  expired: number;
+  waiting: number;
+}
+
+/**
+ * Settles orders the center could not confirm: `unknown` ones (the answer was
+ * lost) and `pending` ones older than `reconcile_after` (the center stopped
+ * between writing and sending). Each is looked up on the exchange by client
+ * order id, through its node or in-process:
+ * - found: its state is applied (and settled) like any result;
+ * - not found and the signal is younger than `signal_max_age`: sent again as
+ *   a retry, so the node looks up once more before placing;
+ * - not found and older: marked failed (`expired`), never placed late.
+ * Nothing is ever placed twice: every path goes through a lookup first.
+ */
+export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()): Promise<ReconcileReport> {
+  const cutoff = now - ctx.config.reconcile_after;
+  const rows = await ctx.db.kysely
+    .selectFrom('fact_order')
+    .select(['id', 'signal_row_id'])
+    .where('status', 'in', ['unknown', 'pending'])
+    .where('updated_at', '<=', cutoff)
+    .orderBy('id')
+    .limit(500)
+    .execute();
+  const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0 };
+  if (rows.length === 0) return report;
+
+  const targets = await loadTargets(ctx, rows.map((r) => r.id));
+  const groups = new Map<string, DispatchTarget[]>();
+  for (const t of targets) {
+    const key = t.nodeId === null ? 'local' : String(t.nodeId);
+    groups.set(key, [...(groups.get(key) ?? []), t]);
+  }
+  const nodeRows = new Map<number, NodeRow>();
+  for (const n of await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().execute()) nodeRows.set(n.id, n);
+
+  const notFound: DispatchTarget[] = [];
+  for (const [key, group] of groups) {
+    const results = await lookUp(ctx, key === 'local' ? null : (nodeRows.get(Number(key)) ?? null), group, now);
+    if (!results) {
+      report.waiting += group.length;
+      continue;
+    }
+    const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
+    for (const target of group) {
+      const entry = byAccount.get(String(target.account.account_id))?.orders[0];
+      if (!entry || entry.state === 'unknown') {
+        report.waiting++;
+        continue;
+      }
+      const outcome = outcomeOfReport(entry);
+      if (outcome) {
+        await applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules, now);
+        report.settled++;
+      } else {
+        notFound.push(target);
+      }
+    }
+  }
+
+  const signals = new Map<number, SignalRow>();
+  for (const s of await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.signal_row_id))]).execute()) signals.set(s.id, s);
+  const resend = new Map<number, number[]>();
+  for (const target of notFound) {
+    const signal = signals.get(target.order.signal_row_id) as SignalRow;
+    if (now - signal.accepted_at <= ctx.config.signal_max_age) {
+      resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
+      report.resent++;
+    } else {
+      await applyOutcome(
+        ctx.db.kysely,
+        target.order.id,
+        { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'expired', message: 'not on the exchange, and the signal is older than signal_max_age: not placed late' } },
+        ctx.rules,
+        now,
+      );
+      report.expired++;
+    }
+  }
+  for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true);
+  for (const signalId of new Set(rows.map((r) => r.signal_row_id))) await completeSignal(ctx, signalId);
+  if (report.checked > 0) ctx.logger.info({ ...report }, 'reconciled');
+  return report;
+}
+
+/** Looks the entries up where the accounts live; `undefined` when that node cannot be asked now. */
+async function lookUp(ctx: CenterContext, node: NodeRow | null, group: DispatchTarget[], now: number): Promise<QueryResult[] | undefined> {
+  const accounts = group.map((t) => ({ ...t.account, orders: [{ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' as const }] }));
+  if (node === null) return queryOrders({ request_id: undefined, accounts }, ctx.local);
+  if (!nodeAvailability(node, now, ctx.config.node_heartbeat_timeout).online) return undefined;
+  const wire = {
+    accounts: group.map((t) => {
+      const { apiKey, secret, passphrase } = t.account.credentials.reveal();
+      return {
+        account_id: t.account.account_id,
+        exchange: t.account.exchange,
+        api_key: apiKey,
+        api_secret: secret,
+        ...(passphrase ? { passphrase } : {}),
+        sandbox: t.account.sandbox,
+        orders: [{ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' }],
+      };
+    }),
+  };
+  const call = await ctx.nodes.post(node.base_url, '/api/query-orders', wire, QueryOrdersResponseSchema, `reconcile-${now}`);
+  if (!call.ok) {
+    ctx.logger.warn({ node_code: node.node_code, reason: call.message }, 'reconcile lookup failed; will retry');
+    return undefined;
+  }
+  return call.value.results;
+}
+
+/** Runs `reconcileOnce` every `reconcile_interval` until stopped. */
+export function startReconciler(ctx: CenterContext): { stop(): Promise<void> } {
+  let running: Promise<unknown> | undefined;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = reconcileOnce(ctx)
+      .catch((error: unknown) => ctx.logger.error({ err: error }, 'reconcile failed'))
+      .finally(() => {
+        running = undefined;
+      });
+  }, ctx.config.reconcile_interval);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

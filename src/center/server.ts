@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Logger } from 'pino';
+import { VERSION } from '../core/version.js';
+import { isLoopbackHost } from '../node/config.js';
+import { createExecutionDeps, type RuntimeParts } from '../node/runtime.js';
+import { StartupError } from '../node/server.js';
+import { createCenterApp } from './api/app.js';
+import { dbTargetOf, type CenterConfig } from './config.js';
+import { inBackground, settleBackground, type CenterContext } from './context.js';
+import { createSecretBox, loadMasterKey, MasterKeyError } from './crypto/secret-box.js';
+import { openDb, type Db } from './db/connect.js';
+import { migrateToLatest } from './db/migrations.js';
+import { createNodeClient } from './dispatch/node-client.js';
+import { reconcileOnce, startReconciler } from './dispatch/reconciler.js';
+import { seedNodesFromConfig } from './nodes.js';
+
+export interface RunningCenter {
+  url: string;
+  port: number;
+  ctx: CenterContext;
+  close(): Promise<void>;
+}
+
+/** Opens and migrates the database the config points at. */
+export async function openCenterDb(config: CenterConfig, logger: Logger): Promise<Db> {
+  const target = dbTargetOf(config);
+  let db: Db;
+  try {
+    db = await openDb(target);
+    const report = await migrateToLatest(db.kysely, db.dialect);
+    if (report.applied.length > 0) logger.info({ database: db.describe, applied: report.applied }, 'database migrated');
+  } catch (error) {
+    const e = error as { code?: string; message?: string };
+    throw new StartupError(`cannot open the database (${target.dialect === 'mysql' ? 'mysql' : target.location}): ${e.code ? `${e.code} ` : ''}${e.message ?? String(error)}`);
+  }
+  return db;
+}
+
+/** Everything but the HTTP listener: for `center serve`, the demo and tests. */
+export async function createCenterContext(config: CenterConfig, logger: Logger, parts: RuntimeParts = {}): Promise<CenterContext> {
+  const db = await openCenterDb(config, logger);
+  let key;
+  try {
+    key = loadMasterKey({ key: config.master_key, file: config.master_key_file, generateAt: db.dialect === 'sqlite' ? `${config.data_dir}/master.key` : undefined });
+  } catch (error) {
+    await db.close();
+    throw new StartupError(error instanceof MasterKeyError ? error.message : String(error));
+  }
+  if (key.generated) {
+    logger.warn({ file: key.generated }, 'generated a new master key for exchange credentials (mode 0600); back it up and keep it out of the database backups, or the stored credentials cannot be read');
+  }
+  const ctx: CenterContext = {
+    config,
+    db,
+    box: createSecretBox(key.key),
+    logger,
+    local: createExecutionDeps(config, logger, parts),
+    nodes: createNodeClient({ secret: config.node_auth_secret, mode: config.node_auth_mode, timeoutMs: config.node_request_timeout }),
+    rules: { feeRate: config.fee_rate, referralShares: config.referral_shares },
+    background: new Set(),
+  };
+  await seedNodesFromConfig(ctx);
+  return ctx;
+}
+
+export function centerHost(config: CenterConfig): { host: string; problem?: string } {
+  const host = config.center_host ?? (config.center_api_token ? '0.0.0.0' : '127.0.0.1');
+  if (!config.center_api_token && !isLoopbackHost(host)) {
+    return { host, problem: `refusing to listen on ${host} without center_api_token: the data API creates accounts and places orders; set center_api_token (at least 16 characters)` };
+  }
+  return { host };
+}
+
+/**
+ * `tradectl center serve`: the data API, signal dispatch and the reconciler,
+ * on MySQL or the embedded SQLite file.
+ */
+export async function startCenter(config: CenterConfig, logger: Logger, parts: RuntimeParts = {}): Promise<RunningCenter> {
+  const { host, problem } = centerHost(config);
+  if (problem) throw new StartupError(problem);
+  const ctx = await createCenterContext(config, logger, parts);
+  const app = createCenterApp(ctx);
+  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new StartupError(error.code === 'EADDRINUSE' ? `port ${config.center_port} on ${host} is already in use` : error.message));
+    });
+    server.listen(config.center_port, host, () => resolve());
+  }).catch(async (error: unknown) => {
+    await ctx.db.close();
+    throw error;
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
+  if (!config.center_api_token) logger.warn({ host }, 'center_api_token is not set: the data API is open, so the center listens on loopback only');
+  const reconciler = startReconciler(ctx);
+  // Orders an earlier run left pending or unknown are looked at right away.
+  void inBackground(ctx, 'startup reconcile', () => reconcileOnce(ctx));
+  logger.info({ url, version: VERSION, database: ctx.db.describe, auth: config.center_api_token ? 'token' : 'off' }, 'center listening');
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = new Promise((resolve) => setTimeout(resolve, config.shutdown_grace).unref());
+      await Promise.race([settleBackground(ctx), grace]);
+      await reconciler.stop();
+      server.closeAllConnections();
+      await closed;
+      await ctx.db.close();
+      logger.info('center stopped');
+    })());
+  return { url, port, ctx, close };
+}

@@ -1,0 +1,49 @@
+import { CENTER_SEED_ENV_KEYS, CenterConfigEntries, CenterConfigSchema, type CenterConfig } from '../center/config.js';
+import { openCenterDb, startCenter } from '../center/server.js';
+import { NodeConfigEntries } from '../node/config.js';
+import { StartupError } from '../node/server.js';
+import type { CenterFlags } from './center-commands.js';
+import { loadConfig } from './config-loader.js';
+import { ExitError } from './exit-error.js';
+import { createLogger } from './logger.js';
+import { onShutdown } from './node-commands.js';
+
+const CENTER_KEYS = Object.keys(CenterConfigEntries);
+
+const CENTER_SPEC = {
+  schema: CenterConfigSchema,
+  keys: CENTER_KEYS,
+  seedEnvKeys: CENTER_SEED_ENV_KEYS,
+  // Node-only keys in a shared file are not typos for the center.
+  foreignKeys: Object.keys(NodeConfigEntries).filter((k) => !CENTER_KEYS.includes(k)),
+};
+
+export function loadCenterConfig(configPath: string | undefined, flags: Record<string, unknown>, env = process.env): CenterConfig {
+  return loadConfig(CENTER_SPEC, { configPath, env, flags });
+}
+
+export async function serveCenter(flags: CenterFlags): Promise<void> {
+  const config = loadCenterConfig(flags.config, { center_port: flags.port, center_host: flags.host, log_level: flags.logLevel, log_format: flags.logFormat });
+  const logger = createLogger({ level: config.log_level, format: config.log_format });
+  let center;
+  try {
+    center = await startCenter(config, logger);
+  } catch (error) {
+    if (error instanceof StartupError) throw new ExitError(`cannot start the center: ${error.message}`);
+    throw error;
+  }
+  await onShutdown(() => center.close());
+}
+
+export async function migrateCenter(flags: CenterFlags): Promise<void> {
+  const config = loadCenterConfig(flags.config, { log_level: flags.logLevel, log_format: flags.logFormat });
+  const logger = createLogger({ level: config.log_level, format: config.log_format });
+  try {
+    const db = await openCenterDb(config, logger);
+    process.stdout.write(`database ${db.describe} is up to date\n`);
+    await db.close();
+  } catch (error) {
+    if (error instanceof StartupError) throw new ExitError(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { acceptSignal } from '../../src/center/dispatch/dispatcher.js';
+import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
+import { createLogger } from '../../src/cli/logger.js';
+import { loadNodeConfig } from '../../src/cli/node-commands.js';
+import { sendHeartbeat } from '../../src/node/heartbeat.js';
+import { heartbeatOf } from '../../src/node/runtime.js';
+import { startNodeServer, type RunningNode } from '../../src/node/server.js';
+import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { DIALECTS } from '../helpers/databases.js';
+import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+
+const SECRET = 'reconcile-node-secret-0123456789';
+
+for (const dialect of DIALECTS) {
+  describe(`reconciliation on ${dialect}`, () => {
+    let sim: BinanceSim;
+    let h: CenterHarness;
+    let node: RunningNode;
+    const keys: Record<string, string> = {};
+
+    before(async () => {
+      sim = await startBinanceSim();
+      h = await startCenterHarness(dialect, { node_auth_secret: SECRET, node_request_timeout: 1, exchange_urls: { binanceusdm: sim.url } });
+      const logger = createLogger({ level: 'silent', format: 'json' });
+      node = await startNodeServer(
+        loadNodeConfig(undefined, { port: 0, node_code: 'rn', node_auth_enabled: true, node_auth_secret: SECRET, exchange_timeout: 3, exchange_urls: { binanceusdm: sim.url } }, {}),
+        logger,
+      );
+      await h.api('POST', '/api/nodes', { node_code: 'rn', base_url: node.url });
+      assert.ok((await sendHeartbeat({ centerUrl: h.url, nodeCode: 'rn', secret: SECRET, mode: 'token', timeoutMs: 5000 }, heartbeatOf(node.runtime, 'rn'))).ok);
+      const owner = (await h.api('POST', '/api/users', { username: 'r' })).body.user.id;
+      for (const [label, place] of [['local', null], ['remote', 'rn']] as const) {
+        const apiKey = `rk-${label}-${dialect}-${Date.now()}`;
+        sim.addAccount({ apiKey, secret: `rs-${label}` });
+        const res = await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'binanceusdm', api_key: apiKey, api_secret: `rs-${label}`, node_code: place });
+        keys[label] = apiKey;
+        await h.api('POST', '/api/strategies', { strategy_code: `s-${label}` });
+        await h.api('POST', `/api/strategies/s-${label}/bindings`, { account_id: res.body.account.id });
+      }
+      await h.api('POST', '/api/strategies', { strategy_code: 's-both' });
+      for (const id of [1, 2]) await h.api('POST', '/api/strategies/s-both/bindings', { account_id: id });
+    });
+    after(async () => {
+      await node.close();
+      await h.close();
+      await sim.close();
+    });
+
+    const ctx = () => h.center.ctx;
+    const later = (ms = 0) => Date.now() + ctx().config.reconcile_after + 1000 + ms;
+    const entries = (label: string) => sim.orders(keys[label]).filter((o) => o.kind === 'order');
+    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false });
+
+    test('a crash between writing and sending: the reconciler sends the pending orders once', async () => {
+      const before = { local: entries('local').length, remote: entries('remote').length };
+      const accepted = await acceptSignal(ctx(), 's-both', signal(`crash-${dialect}`), 'req-crash');
+      assert.equal(accepted.orderIds.length, 2);
+      assert.equal((await reconcileOnce(ctx())).checked, 0, 'young pending orders are left to their dispatcher');
+      const report = await reconcileOnce(ctx(), later());
+      assert.equal(report.resent, 2);
+      const view = await h.api('GET', `/api/signals/crash-${dialect}`);
+      assert.deepEqual(view.body.signal.orders.map((o: { status: string }) => o.status), ['filled', 'filled']);
+      assert.equal(view.body.signal.status, 'completed');
+      assert.equal((await reconcileOnce(ctx(), later())).checked, 0);
+      assert.equal(entries('local').length, before.local + 1);
+      assert.equal(entries('remote').length, before.remote + 1);
+    });
+
+    test('a node answer lost in transit leaves the order unknown; the reconciler finds it and places nothing', async () => {
+      sim.fault({ kind: 'timeout_after', method: 'POST', path: '/fapi/v1/order', apiKey: keys['remote'] });
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 's-remote', signal_id: `lost-${dialect}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 });
+      const [order] = res.body.signal.orders;
+      assert.equal(order.status, 'unknown', JSON.stringify(order));
+      assert.equal(order.error.code, 'unknown_outcome');
+      const count = entries('remote').length;
+      while (node.runtime.inFlight.size > 0) await sleep(50);
+      const report = await reconcileOnce(ctx(), later());
+      assert.equal(report.settled, 1);
+      const after = await h.api('GET', `/api/signals/lost-${dialect}`);
+      assert.equal(after.body.signal.orders[0].status, 'filled');
+      assert.equal(entries('remote').length, count, 'found, not placed again');
+    });
+
+    test('an old signal whose order never reached the exchange is failed as expired, not placed late', async () => {
+      const count = entries('local').length;
+      await acceptSignal(ctx(), 's-local', signal(`old-${dialect}`), 'req-old');
+      const report = await reconcileOnce(ctx(), later(ctx().config.signal_max_age));
+      assert.equal(report.expired, 1);
+      const view = await h.api('GET', `/api/signals/old-${dialect}`);
+      assert.equal(view.body.signal.orders[0].status, 'failed');
+      assert.equal(view.body.signal.orders[0].error.code, 'expired');
+      assert.equal(entries('local').length, count);
+    });
+  });
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CenterOnlyEntries } from '../../src/center/config.js';
+import { startCenter } from '../../src/center/server.js';
+import { loadCenterConfig } from '../../src/cli/center-actions.js';
+import { createLogger } from '../../src/cli/logger.js';
+import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
+import { NodeConfigEntries } from '../../src/node/config.js';
+import { runCli } from '../helpers/cli.js';
+import { MYSQL_URL } from '../helpers/databases.js';
+
+const quiet = createLogger({ level: 'silent', format: 'json' });
+
+test('the node ignores exactly the center-only keys, and the center the node-only ones', () => {
+  const centerOnly = Object.keys(CenterOnlyEntries).sort();
+  for (const key of centerOnly) assert.ok((CENTER_CONFIG_KEYS as readonly string[]).includes(key), `${key} missing from CENTER_CONFIG_KEYS`);
+  for (const key of CENTER_CONFIG_KEYS) assert.ok(!(key in NodeConfigEntries), `${key} is a node key too`);
+  const both = { node_code: 'n1', port: 9200, db_url: 'mysql://u:p@h/db', fee_rate: 0.002 };
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-shared-'));
+  const file = join(dir, 'shared.yaml');
+  writeFileSync(file, Object.entries(both).map(([k, v]) => `${k}: ${v}`).join('\n'));
+  assert.equal(loadCenterConfig(file, {}, {}).fee_rate, 0.002);
+});
+
+test('an embedded center generates its master key once, mode 0600, and refuses a readable one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-key-'));
+  const config = loadCenterConfig(undefined, { data_dir: dir, center_port: 0 }, {});
+  const center = await startCenter(config, quiet);
+  await center.close();
+  const key = join(dir, 'master.key');
+  assert.equal(statSync(key).mode & 0o777, 0o600);
+  assert.ok(readdirSync(dir).includes('tradectl.sqlite'));
+  chmodSync(key, 0o644);
+  await assert.rejects(startCenter(config, quiet), /readable by others .* chmod 600/);
+});
+
+test('a MySQL center without a master key, or a public bind without a token, is refused at start', async () => {
+  await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: `${MYSQL_URL}/mysql`, center_port: 0 }, {}), quiet), /no master key: set TRADECTL_MASTER_KEY/);
+  await assert.rejects(startCenter(loadCenterConfig(undefined, { center_host: '0.0.0.0', center_port: 0 }, {}), quiet), /without center_api_token/);
+  await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: 'mysql://nobody:wrong@127.0.0.1:1/db', master_key: 'a'.repeat(64), center_port: 0 }, {}), quiet), /cannot open the database/);
+});
+
+test('`tradectl demo` runs a center, two nodes and a signal, and exits 0', async () => {
+  const empty = mkdtempSync(join(tmpdir(), 'tradectl-demo-cwd-'));
+  const res = await runCli(['demo'], { HOME: empty }, empty);
+  assert.equal(res.code, 0, res.stderr + res.stdout);
+  assert.match(res.stdout, /3 of 3 orders filled/);
+  assert.match(res.stdout, /demo-node-1, heartbeat accepted/);
+  assert.match(res.stdout, /profit pool: 1\.92 points/);
+  assert.deepEqual(readdirSync(empty), [], 'the demo cleans up after itself');
+});
+
+test('`tradectl center migrate` and a bad center config', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-migrate-'));
+  const ok = await runCli(['center', 'migrate'], { TRADECTL_DATA_DIR: dir }, dir);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /is up to date/);
+  const bad = await runCli(['center', 'serve'], { TRADECTL_FEE_RATE: '2', TRADECTL_CENTER_API_TOKEN: 'short' }, dir);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /fee_rate: expected a fraction/);
+  assert.match(bad.stderr, /center_api_token: expected at least 16 characters/);
+});
