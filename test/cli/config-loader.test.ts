@@ -85,11 +85,16 @@ test('a missing or broken config file is a clear error', () => {
   assert.match(problemsOf(() => loadNodeConfig(yamlFile('- 1\n- 2\n'), {}, {})).join(), /expected a mapping/);
 });
 
-test('the shipped config/default.yaml is valid and documents every node key', async () => {
+test('the shipped config/default.yaml is valid for node and center and documents every key', async () => {
   const config = loadNodeConfig('config/default.yaml', {}, {});
   assert.equal(config.port, 9101);
   const { readFileSync } = await import('node:fs');
   const text = readFileSync('config/default.yaml', 'utf8');
   const { NodeConfigEntries } = await import('../../src/node/config.js');
-  for (const key of Object.keys(NodeConfigEntries)) assert.match(text, new RegExp(`^${key}:`, 'm'), `${key} is not documented`);
+  const { CenterConfigEntries } = await import('../../src/center/config.js');
+  for (const key of [...Object.keys(NodeConfigEntries), ...Object.keys(CenterConfigEntries)]) {
+    assert.match(text, new RegExp(`^${key}:`, 'm'), `${key} is not documented`);
+  }
+  const { loadCenterConfig } = await import('../../src/cli/center-actions.js');
+  assert.equal(loadCenterConfig('config/default.yaml', {}, {}).center_port, 8080);
 });
