@@ -87,6 +87,10 @@ export const CenterConfigSchema = v.pipe(
     v.check((c) => c.node_auth_secret === undefined || c.node_auth_secret.length >= 16, 'expected at least 16 characters'),
     ['node_auth_secret'],
   ),
+  v.forward(
+    v.check((c) => c.reconcile_after > c.node_request_timeout, 'must be longer than node_request_timeout, or orders still being sent would be looked up'),
+    ['reconcile_after'],
+  ),
   v.forward(v.check((c) => !(c.db_url && c.db_host), 'set db_url or the db_* keys, not both'), ['db_url']),
   v.forward(v.check((c) => !c.db_url || /^mysql:\/\//i.test(c.db_url), 'expected a mysql:// URL'), ['db_url']),
   v.forward(v.check((c) => !c.db_host || (c.db_user !== undefined && c.db_name !== undefined), 'db_host needs db_user and db_name'), ['db_host']),

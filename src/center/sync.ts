@@ -1,4 +1,5 @@
 import { Credentials } from '../core/credentials.js';
+import { accountToWire } from '../core/wire-fields.js';
 import { SyncBalanceResponseSchema, SyncPositionsResponseSchema, type BalanceResult, type PositionResult } from '../core/wire-sync.js';
 import { syncBalances, syncPositions } from '../node/sync.js';
 import type { CenterContext } from './context.js';
@@ -59,11 +60,7 @@ export async function syncAccounts(ctx: CenterContext, kind: Kind, filter: SyncF
         const node = nodes.get(nodeId);
         const fail = (message: string) => group.forEach((r) => summary.failed.push({ account_id: r.id, code: 'node_unavailable', message }));
         if (!node || !nodeAvailability(node, Date.now(), ctx.config.node_heartbeat_timeout).online) return fail(`node ${node?.node_code ?? nodeId} is not available`);
-        const accounts = group.map((r) => {
-          const a = unseal(r);
-          const { apiKey, secret, passphrase } = a.credentials.reveal();
-          return { account_id: a.account_id, exchange: a.exchange, sandbox: a.sandbox, api_key: apiKey, api_secret: secret, ...(passphrase ? { passphrase } : {}) };
-        });
+        const accounts = group.map((r) => accountToWire(unseal(r)));
         const path = kind === 'balance' ? '/api/sync-balance' : '/api/sync-positions';
         const schema = kind === 'balance' ? SyncBalanceResponseSchema : SyncPositionsResponseSchema;
         const call = await ctx.nodes.post(node.base_url, path, { accounts }, schema, `sync-${Date.now()}`);

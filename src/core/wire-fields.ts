@@ -92,3 +92,26 @@ export function toCredentials(raw: RawCredentials): Credentials {
 export function uniqueAccounts<T extends { account_id: AccountId }>(accounts: T[]): boolean {
   return new Set(accounts.map((a) => String(a.account_id))).size === accounts.length;
 }
+
+export interface AccountWithCredentials {
+  account_id: AccountId;
+  exchange: string;
+  credentials: Credentials;
+  sandbox: boolean;
+}
+
+/**
+ * The credential fields of an account entry as the center sends them to a
+ * node: the one place sealed credentials are turned back into wire JSON.
+ */
+export function accountToWire(account: AccountWithCredentials): Record<string, unknown> {
+  const { apiKey, secret, passphrase } = account.credentials.reveal();
+  return {
+    account_id: account.account_id,
+    exchange: account.exchange,
+    api_key: apiKey,
+    api_secret: secret,
+    ...(passphrase ? { passphrase } : {}),
+    sandbox: account.sandbox,
+  };
+}

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import type { GenericSchema, InferOutput } from 'valibot';
-import { REQUEST_ID_HEADER } from '../core/signing.js';
 import { parseWith } from '../core/validation.js';
 import { VERSION } from '../core/version.js';
 import { ExecuteRequestSchema } from '../core/wire-execute.js';
@@ -15,6 +13,7 @@ import { HttpError, errorResponse, invalidRequest } from './http-errors.js';
 import type { IpAllowlist } from './ip-allowlist.js';
 import { queryOrders } from './query-orders.js';
 import { readJsonObject } from './read-body.js';
+import { requestId } from './request-id.js';
 import type { ReplayGuard } from './replay-guard.js';
 import type { NodeRuntime } from './runtime.js';
 import { syncBalances, syncPositions } from './sync.js';
@@ -26,7 +25,6 @@ export interface NodeAppParts {
   heartbeat: () => HeartbeatStatus;
 }
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * The execution node's HTTP API (seed §5): execute, query-orders,
@@ -37,14 +35,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
   const { config } = runtime;
   const app = new Hono<NodeEnv>();
 
-  app.use('*', async (c, next) => {
-    const given = c.req.header(REQUEST_ID_HEADER);
-    const requestId = given && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-    c.set('requestId', requestId);
-    c.set('log', runtime.logger.child({ request_id: requestId }));
-    c.header(REQUEST_ID_HEADER, requestId);
-    await next();
-  });
+  app.use('*', requestId(runtime.logger));
 
   app.get('/health', (c) => {
     const stats = runtime.traders.stats();

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
+import type { Logger } from 'pino';
 import {
   SIGNATURE_HEADER,
   SIGNATURE_WINDOW_MS,
@@ -23,6 +24,12 @@ export interface CenterAuthOptions {
   now?: () => number;
 }
 
+/** What the middleware needs from a Hono env: the body slot and a logger (the node's env, or the center's). */
+export interface AuthEnv {
+  Bindings?: NodeEnv['Bindings'];
+  Variables: { rawBody: string; log: Logger };
+}
+
 // One message per status for every reason, so a caller learns nothing about
 // which check failed; the log says which.
 const UNAUTHORIZED = () => new HttpError(401, 'unauthorized', 'authentication required');
@@ -34,7 +41,7 @@ const FORBIDDEN = () => new HttpError(403, 'forbidden', 'forbidden');
  * time, or an HMAC signature of timestamp, method, path and body that is
  * fresh (±5 min) and unused.
  */
-export function centerAuth(options: CenterAuthOptions): MiddlewareHandler<NodeEnv> {
+export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptions): MiddlewareHandler<E> {
   const now = options.now ?? Date.now;
   return async (c, next) => {
     const refuse = (error: HttpError, reason: string) => {
@@ -79,6 +86,6 @@ export function centerAuth(options: CenterAuthOptions): MiddlewareHandler<NodeEn
   };
 }
 
-function remoteAddress(env: NodeEnv['Bindings'] | undefined): string | undefined {
+function remoteAddress(env: Partial<NodeEnv['Bindings']> | undefined): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { clientOrderIdFor } from '../../core/client-order-id.js';
+import { accountToWire } from '../../core/wire-fields.js';
 import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
 import { execute } from '../../node/execute.js';
 import type { CenterContext } from '../context.js';
@@ -189,17 +190,7 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
 }
 
 function wireAccount(target: DispatchTarget): Record<string, unknown> {
-  const { apiKey, secret, passphrase } = target.account.credentials.reveal();
-  return {
-    account_id: target.account.account_id,
-    exchange: target.account.exchange,
-    api_key: apiKey,
-    api_secret: secret,
-    ...(passphrase ? { passphrase } : {}),
-    sandbox: target.account.sandbox,
-    quantity: target.account.quantity,
-    client_order_id: target.account.client_order_id,
-  };
+  return { ...accountToWire(target.account), quantity: target.account.quantity, client_order_id: target.account.client_order_id };
 }
 
 async function applyAll(targets: DispatchTarget[], results: AccountResult[], apply: (t: DispatchTarget, o: OrderOutcome) => Promise<unknown>): Promise<void> {

@@ -1,3 +1,4 @@
+import { accountToWire } from '../../core/wire-fields.js';
 import { QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
 import { queryOrders } from '../../node/query-orders.js';
 import type { CenterContext } from '../context.js';
@@ -102,20 +103,7 @@ async function lookUp(ctx: CenterContext, node: NodeRow | null, group: DispatchT
   const accounts = group.map((t) => ({ ...t.account, orders: [{ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' as const }] }));
   if (node === null) return queryOrders({ request_id: undefined, accounts }, ctx.local);
   if (!nodeAvailability(node, now, ctx.config.node_heartbeat_timeout).online) return undefined;
-  const wire = {
-    accounts: group.map((t) => {
-      const { apiKey, secret, passphrase } = t.account.credentials.reveal();
-      return {
-        account_id: t.account.account_id,
-        exchange: t.account.exchange,
-        api_key: apiKey,
-        api_secret: secret,
-        ...(passphrase ? { passphrase } : {}),
-        sandbox: t.account.sandbox,
-        orders: [{ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' }],
-      };
-    }),
-  };
+  const wire = { accounts: accounts.map(({ orders, ...account }) => ({ ...accountToWire(account), orders })) };
   const call = await ctx.nodes.post(node.base_url, '/api/query-orders', wire, QueryOrdersResponseSchema, `reconcile-${now}`);
   if (!call.ok) {
     ctx.logger.warn({ node_code: node.node_code, reason: call.message }, 'reconcile lookup failed; will retry');
