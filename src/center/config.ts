@@ -55,6 +55,17 @@ export const CenterOnlyEntries = {
   reconcile_interval: secondsSetting(1, 3600, 15),
   reconcile_after: secondsSetting(1, 86_400, 60),
   signal_max_age: secondsSetting(0, 86_400, 120),
+  use_node_execution_queue: booleanSetting(false),
+  node_execute_queue: v.optional(v.pipe(textSetting(), v.check((x) => x === undefined || /^[A-Za-z0-9:._-]{1,64}$/.test(x), 'expected 1-64 letters, digits or :._-')), 'node-execute'),
+  node_execute_poll_timeout: secondsSetting(0.1, 3600, 30),
+  queue_visibility_timeout: secondsSetting(1, 86_400, 60),
+  queue_max_attempts: integerSetting(1, 100, 5),
+  worker_concurrency: integerSetting(1, 1000, 8),
+  redis_url: v.pipe(textSetting(), v.check((x) => x === undefined || /^rediss?:\/\//i.test(x), 'expected a redis:// or rediss:// URL')),
+  redis_host: textSetting(),
+  redis_port: integerSetting(1, 65535, 6379),
+  redis_password: textSetting(),
+  redis_db: integerSetting(0, 1000, 0),
   require_points: booleanSetting(false),
   fee_rate: v.optional(
     v.pipe(v.union([v.number(), v.string()]), v.transform(Number), v.check((n) => Number.isFinite(n) && n >= 0 && n < 1, 'expected a fraction from 0 to below 1')),
@@ -91,6 +102,11 @@ export const CenterConfigSchema = v.pipe(
     v.check((c) => c.reconcile_after > c.node_request_timeout, 'must be longer than node_request_timeout, or orders still being sent would be looked up'),
     ['reconcile_after'],
   ),
+  v.forward(
+    v.check((c) => c.queue_visibility_timeout > c.node_request_timeout, 'must be longer than node_request_timeout, or a job still being sent would be given to another worker'),
+    ['queue_visibility_timeout'],
+  ),
+  v.forward(v.check((c) => !(c.redis_url && c.redis_host), 'set redis_url or the redis_* keys, not both'), ['redis_url']),
   v.forward(v.check((c) => !(c.db_url && c.db_host), 'set db_url or the db_* keys, not both'), ['db_url']),
   v.forward(v.check((c) => !c.db_url || /^mysql:\/\//i.test(c.db_url), 'expected a mysql:// URL'), ['db_url']),
   v.forward(v.check((c) => !c.db_host || (c.db_user !== undefined && c.db_name !== undefined), 'db_host needs db_user and db_name'), ['db_host']),
@@ -99,7 +115,7 @@ export const CenterConfigSchema = v.pipe(
 export type CenterConfig = v.InferOutput<typeof CenterConfigSchema>;
 
 /** Seed-style names also read as bare environment variables. */
-export const CENTER_SEED_ENV_KEYS = ['node_auth_secret', 'use_node_execution_queue', 'node_execute_poll_timeout'] as const;
+export const CENTER_SEED_ENV_KEYS = ['node_auth_secret', 'use_node_execution_queue', 'node_execute_poll_timeout', 'node_execute_queue'] as const;
 
 export function dbTargetOf(config: CenterConfig): { dialect: 'mysql' | 'sqlite'; location: string } {
   if (config.db_url) return { dialect: 'mysql', location: config.db_url };
@@ -107,5 +123,17 @@ export function dbTargetOf(config: CenterConfig): { dialect: 'mysql' | 'sqlite';
     const auth = `${encodeURIComponent(config.db_user ?? '')}${config.db_password ? `:${encodeURIComponent(config.db_password)}` : ''}`;
     return { dialect: 'mysql', location: `mysql://${auth}@${config.db_host}:${config.db_port}/${encodeURIComponent(config.db_name ?? '')}` };
   }
-  return { dialect: 'sqlite', location: `${config.data_dir}/tradectl.sqlite` };
+  return { dialect: 'sqlite', location: `${dataDirOf(config)}/tradectl.sqlite` };
+}
+
+/** Where Redis is: `redis_url`, else the seed-style `redis_*` keys, else localhost. */
+export function redisUrlOf(config: CenterConfig): string {
+  if (config.redis_url) return config.redis_url;
+  const auth = config.redis_password ? `:${encodeURIComponent(config.redis_password)}@` : '';
+  return `redis://${auth}${config.redis_host ?? '127.0.0.1'}:${config.redis_port}/${config.redis_db}`;
+}
+
+/** `data_dir`, with its default even when the key is set but empty. */
+export function dataDirOf(config: CenterConfig): string {
+  return config.data_dir ?? 'data';
 }

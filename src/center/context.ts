@@ -5,7 +5,9 @@ import type { TraderPool } from '../exchange/trader-pool.js';
 import type { CenterConfig } from './config.js';
 import type { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/connect.js';
+import type { RemoteSender } from './dispatch/dispatcher.js';
 import type { NodeClient } from './dispatch/node-client.js';
+import type { QueueMode } from './queue/queue-mode.js';
 import type { SettlementRules } from './settle/settlement.js';
 
 /**
@@ -21,6 +23,10 @@ export interface CenterContext {
   local: ExecuteDeps & { traders: TraderPool; limiter: Limiter };
   nodes: NodeClient;
   rules: SettlementRules;
+  /** How a node's share of a new signal leaves the center: a direct POST, or a queue job. */
+  remote: RemoteSender;
+  /** Set in queue mode (`use_node_execution_queue`). */
+  queue?: QueueMode;
   /** Dispatches and reconciliations still running, so shutdown and tests can wait for them. */
   background: Set<Promise<unknown>>;
 }

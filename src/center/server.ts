@@ -7,13 +7,16 @@ import { isLoopbackHost } from '../node/config.js';
 import { createExecutionDeps, type RuntimeParts } from '../node/runtime.js';
 import { StartupError } from '../node/server.js';
 import { createCenterApp } from './api/app.js';
-import { dbTargetOf, type CenterConfig } from './config.js';
+import { dataDirOf, dbTargetOf, redisUrlOf, type CenterConfig } from './config.js';
 import { inBackground, settleBackground, type CenterContext } from './context.js';
 import { createSecretBox, loadMasterKey, MasterKeyError } from './crypto/secret-box.js';
 import { openDb, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
 import { createNodeClient } from './dispatch/node-client.js';
+import { sendGroup } from './dispatch/dispatcher.js';
 import { reconcileOnce, startReconciler } from './dispatch/reconciler.js';
+import { connectRedis } from './queue/redis-client.js';
+import { createQueueMode } from './queue/queue-mode.js';
 import { seedNodesFromConfig } from './nodes.js';
 
 export interface RunningCenter {
@@ -43,7 +46,7 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
   const db = await openCenterDb(config, logger);
   let key;
   try {
-    key = loadMasterKey({ key: config.master_key, file: config.master_key_file, generateAt: db.dialect === 'sqlite' ? `${config.data_dir}/master.key` : undefined });
+    key = loadMasterKey({ key: config.master_key, file: config.master_key_file, generateAt: db.dialect === 'sqlite' ? `${dataDirOf(config)}/master.key` : undefined });
   } catch (error) {
     await db.close();
     throw new StartupError(error instanceof MasterKeyError ? error.message : String(error));
@@ -59,6 +62,7 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
     local: createExecutionDeps(config, logger, parts),
     nodes: createNodeClient({ secret: config.node_auth_secret, mode: config.node_auth_mode, timeoutMs: config.node_request_timeout }),
     rules: { feeRate: config.fee_rate, referralShares: config.referral_shares },
+    remote: sendGroup,
     background: new Set(),
   };
   await seedNodesFromConfig(ctx);
@@ -81,6 +85,11 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
   const { host, problem } = centerHost(config);
   if (problem) throw new StartupError(problem);
   const ctx = await createCenterContext(config, logger, parts);
+  if (config.use_node_execution_queue) {
+    // Redis may be down now: the center still starts and sends directly until it is back.
+    ctx.queue = createQueueMode(connectRedis(redisUrlOf(config), logger, 'tradectl-center'), config.node_execute_queue ?? 'node-execute');
+    ctx.remote = ctx.queue.sender;
+  }
   const app = createCenterApp(ctx);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.keepAliveTimeout = 65_000;
@@ -90,6 +99,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
     });
     server.listen(config.center_port, host, () => resolve());
   }).catch(async (error: unknown) => {
+    ctx.queue?.redis.disconnect();
     await ctx.db.close();
     throw error;
   });
@@ -99,7 +109,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
   const reconciler = startReconciler(ctx);
   // Orders an earlier run left pending or unknown are looked at right away.
   void inBackground(ctx, 'startup reconcile', () => reconcileOnce(ctx));
-  logger.info({ url, version: VERSION, database: ctx.db.describe, auth: config.center_api_token ? 'token' : 'off' }, 'center listening');
+  logger.info({ url, version: VERSION, database: ctx.db.describe, auth: config.center_api_token ? 'token' : 'off', queue: config.use_node_execution_queue ? config.node_execute_queue : 'off' }, 'center listening');
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -111,6 +121,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
       await reconciler.stop();
       server.closeAllConnections();
       await closed;
+      ctx.queue?.redis.disconnect();
       await ctx.db.close();
       logger.info('center stopped');
     })());

@@ -1,5 +1,8 @@
 import { CENTER_SEED_ENV_KEYS, CenterConfigEntries, CenterConfigSchema, type CenterConfig } from '../center/config.js';
-import { openCenterDb, startCenter } from '../center/server.js';
+import { createCenterContext, openCenterDb, startCenter } from '../center/server.js';
+import { connectRedis } from '../center/queue/redis-client.js';
+import { startWorker } from '../center/queue/worker.js';
+import { redisUrlOf } from '../center/config.js';
 import { NodeConfigEntries } from '../node/config.js';
 import { StartupError } from '../node/server.js';
 import type { CenterFlags } from './center-commands.js';
@@ -46,4 +49,29 @@ export async function migrateCenter(flags: CenterFlags): Promise<void> {
     if (error instanceof StartupError) throw new ExitError(error.message);
     throw error;
   }
+}
+
+export async function runWorker(flags: CenterFlags & { concurrency?: string }): Promise<void> {
+  const config = loadCenterConfig(flags.config, { worker_concurrency: flags.concurrency, log_level: flags.logLevel, log_format: flags.logFormat });
+  const logger = createLogger({ level: config.log_level, format: config.log_format });
+  if (!config.use_node_execution_queue) logger.warn('use_node_execution_queue is false: the center sends directly and this worker will find no jobs');
+  let ctx;
+  try {
+    ctx = await createCenterContext(config, logger);
+  } catch (error) {
+    if (error instanceof StartupError) throw new ExitError(`cannot start the worker: ${error.message}`);
+    throw error;
+  }
+  const url = redisUrlOf(config);
+  const worker = startWorker(ctx, connectRedis(url, logger, 'tradectl-worker-read'), connectRedis(url, logger, 'tradectl-worker'), {
+    concurrency: config.worker_concurrency,
+    pollTimeoutMs: config.node_execute_poll_timeout,
+    visibilityMs: config.queue_visibility_timeout,
+    maxAttempts: config.queue_max_attempts,
+  });
+  const db = ctx.db;
+  await onShutdown(async () => {
+    await worker.stop();
+    await db.close();
+  });
 }

@@ -27,6 +27,10 @@ export function registerCenterCommands(program: Command): void {
     .option('--host <host>', 'address (center_host; default 127.0.0.1 without center_api_token)')
     .action(async (flags: CenterFlags) => (await import('./center-actions.js')).serveCenter(flags));
 
+  withCommon(center.command('worker').description('take node jobs from the Redis queue (use_node_execution_queue), send them to the nodes and apply the results'))
+    .option('--concurrency <n>', 'jobs handled at once (worker_concurrency, default 8)')
+    .action(async (flags: CenterFlags & { concurrency?: string }) => (await import('./center-actions.js')).runWorker(flags));
+
   withCommon(center.command('migrate').description('create or upgrade the database schema and exit')).action(async (flags: CenterFlags) =>
     (await import('./center-actions.js')).migrateCenter(flags),
   );

@@ -58,6 +58,9 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     };
   }
 
+  const pendingCount = async (signalRowId: number) =>
+    Number((await k.selectFrom('fact_order').select(({ fn }) => fn.countAll<number>().as('n')).where('signal_row_id', '=', signalRowId).where('status', '=', 'pending').executeTakeFirstOrThrow()).n);
+
   app.post('/api/signals', async (c) => {
     const body = await readJsonObject(c, MAX_BODY);
     const strategyCode = body['strategy_code'];
@@ -79,6 +82,9 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     // ?wait=true answers once every order has its result (for curl and demos).
     if (c.req.query('wait') === 'true') {
       await dispatching;
+      // In queue mode the workers answer; wait for them a bounded time.
+      const deadline = Date.now() + ctx.config.node_request_timeout + 5000;
+      while (Date.now() < deadline && (await pendingCount(signal.id)) > 0) await new Promise((resolve) => setTimeout(resolve, 50));
       return c.json({ success: true, duplicate, signal: await signalView(signal.signal_id) }, duplicate ? 200 : 201);
     }
     return c.json({ success: true, duplicate, signal_id: signal.signal_id, status: signal.status, orders: orderIds.length }, duplicate ? 200 : 202);
@@ -99,6 +105,16 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
       return c.json({ success: true, ...summary });
     });
   }
+
+  // Queue mode (seed §4.5): depth, jobs taken but not acknowledged, redeliveries, dead letters, fallbacks.
+  app.get('/api/queue', async (c) => {
+    if (!ctx.queue) return c.json({ success: true, enabled: false });
+    try {
+      return c.json({ success: true, enabled: true, available: true, ...(await ctx.queue.stats()) });
+    } catch (error) {
+      return c.json({ success: true, enabled: true, available: false, reason: (error as Error).message, ...ctx.queue.counters });
+    }
+  });
 
   app.get('/api/accounts/:id/balances', async (c) => {
     const id = Number(c.req.param('id'));

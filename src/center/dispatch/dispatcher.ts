@@ -122,71 +122,111 @@ async function duplicateOf(ctx: CenterContext, signal: SignalRow): Promise<Accep
 }
 
 /**
- * Steps 3–5: sends the given pending orders, grouped by node, all groups in
- * parallel (accounts without a node run in-process through the node's own
- * `execute()`), and applies every result. `retry` marks a resend, so nodes
- * look each order up before placing anything.
+ * Takes the right to send these orders, atomically: bumps `attempts` on the
+ * ones still `pending` or `unknown` and returns their new attempt numbers.
+ * Two senders of the same order (a slow dispatch and the reconciler, a
+ * redelivered queue job) can never both send attempt 1: the later one sends
+ * a retry, so its node looks the order up before placing anything.
  */
-export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orderIds: number[], retry: boolean): Promise<void> {
-  const targets = await loadTargets(ctx, orderIds);
-  if (targets.length === 0) return;
-  const nodes = new Map<number, NodeRow>();
-  const nodeIds = [...new Set(targets.map((t) => t.nodeId).filter((id): id is number => id !== null))];
-  if (nodeIds.length > 0) {
-    for (const n of await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().where('id', 'in', nodeIds).execute()) nodes.set(n.id, n);
-  }
-
-  const now = Date.now();
-  const local: DispatchTarget[] = [];
-  const remote = new Map<number, DispatchTarget[]>();
-  const unavailable: Array<[DispatchTarget, string]> = [];
-  for (const target of targets) {
-    if (target.nodeId === null) {
-      local.push(target);
-      continue;
-    }
-    const node = nodes.get(target.nodeId);
-    const availability = node ? nodeAvailability(node, now, ctx.config.node_heartbeat_timeout) : { online: false, reason: 'node was deleted' };
-    if (availability.online) remote.set(target.nodeId, [...(remote.get(target.nodeId) ?? []), target]);
-    else if (ctx.config.fallback_to_local) local.push(target);
-    else unavailable.push([target, `${node?.node_code ?? `node ${target.nodeId}`}: ${availability.reason}`]);
-  }
-
-  const attempt = Math.max(...targets.map((t) => t.order.attempts)) + 1;
-  const sending = [...local, ...[...remote.values()].flat()].map((t) => t.order.id);
-  if (sending.length > 0) {
-    await ctx.db.kysely
+export async function claimOrders(ctx: CenterContext, orderIds: number[]): Promise<Map<number, number>> {
+  if (orderIds.length === 0) return new Map();
+  return transact(ctx.db.kysely, async (trx) => {
+    const now = Date.now();
+    await trx
       .updateTable('fact_order')
       .set((eb) => ({ attempts: eb('attempts', '+', 1), dispatched_at: now, updated_at: now }))
-      .where('id', 'in', sending)
+      .where('id', 'in', orderIds)
+      .where('status', 'in', ['pending', 'unknown'])
       .execute();
-  }
-  await ctx.db.kysely.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
+    const claimed = await trx
+      .selectFrom('fact_order')
+      .select(['id', 'attempts'])
+      .where('id', 'in', orderIds)
+      .where('status', 'in', ['pending', 'unknown'])
+      // A locking read on MySQL sees the rows as they are, not the snapshot.
+      .$if(ctx.db.dialect === 'mysql', (qb) => qb.forUpdate())
+      .execute();
+    return new Map(claimed.map((r) => [r.id, r.attempts]));
+  });
+}
 
-  const base = { request_id: signal.request_id, attempt, retry, signal: signalOf(signal) };
-  const apply = (target: DispatchTarget, outcome: OrderOutcome) => applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules);
+/** How one node's (or the center's) share of a signal is delivered; the queue swaps in here. */
+export type RemoteSender = (ctx: CenterContext, signal: SignalRow, node: NodeRow, orderIds: number[], retry: boolean) => Promise<void>;
+
+/**
+ * Steps 3–5: routes the given orders by node, all groups in parallel:
+ * accounts without a node run in-process through the node's own
+ * `execute()`, each online node gets one POST (or, in queue mode, one job),
+ * offline nodes' accounts are recorded as `node_unavailable`. `retry` marks
+ * a resend, so nodes look each order up before placing anything.
+ */
+export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orderIds: number[], retry: boolean, remoteSender: RemoteSender = ctx.remote): Promise<void> {
+  if (orderIds.length === 0) return;
+  const k = ctx.db.kysely;
+  const rows = await k
+    .selectFrom('fact_order as o')
+    .innerJoin('fact_exchange_account as a', 'a.id', 'o.account_id')
+    .select(['o.id', 'o.execution_node_id', 'a.execution_node_id as account_node_id'])
+    .where('o.id', 'in', orderIds)
+    .execute();
+  const nodeIdOf = (r: (typeof rows)[number]) => r.execution_node_id ?? r.account_node_id;
+  const nodes = new Map<number, NodeRow>();
+  const nodeIds = [...new Set(rows.map(nodeIdOf).filter((id): id is number => id !== null))];
+  if (nodeIds.length > 0) for (const n of await k.selectFrom('dim_execution_node').selectAll().where('id', 'in', nodeIds).execute()) nodes.set(n.id, n);
+
+  const now = Date.now();
+  const local: number[] = [];
+  const remote = new Map<number, number[]>();
+  const unavailable: Array<[number, string]> = [];
+  for (const row of rows) {
+    const nodeId = nodeIdOf(row);
+    if (nodeId === null) {
+      local.push(row.id);
+      continue;
+    }
+    const node = nodes.get(nodeId);
+    const availability = node ? nodeAvailability(node, now, ctx.config.node_heartbeat_timeout) : { online: false, reason: 'node was deleted' };
+    if (availability.online) remote.set(nodeId, [...(remote.get(nodeId) ?? []), row.id]);
+    else if (ctx.config.fallback_to_local) local.push(row.id);
+    else unavailable.push([row.id, `${node?.node_code ?? `node ${nodeId}`}: ${availability.reason}`]);
+  }
+  await k.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
 
   await Promise.all([
-    ...unavailable.map(([target, reason]) => apply(target, { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } })),
-    (async () => {
-      if (local.length === 0) return;
-      const results = await execute({ ...base, accounts: local.map((t) => t.account) }, ctx.local);
-      await applyAll(local, results, apply);
-    })(),
-    ...[...remote.entries()].map(async ([nodeId, group]) => {
-      const node = nodes.get(nodeId) as NodeRow;
-      const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, signal.request_id);
-      if (call.ok) return applyAll(group, call.value.results, apply);
-      ctx.logger.warn({ node_code: node.node_code, kind: call.kind, status: call.status, reason: call.message, signal_id: signal.signal_id }, 'node call failed');
-      // No answer about these orders: "unknown" unless the node provably did nothing.
-      const outcome: OrderOutcome =
-        call.kind === 'ambiguous'
-          ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
-          : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
-      await Promise.all(group.map((t) => apply(t, outcome)));
-    }),
+    ...unavailable.map(([orderId, reason]) =>
+      applyOutcome(k, orderId, { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } }, ctx.rules),
+    ),
+    sendGroup(ctx, signal, null, local, retry),
+    ...[...remote.entries()].map(([nodeId, ids]) => remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry)),
   ]);
   await completeSignal(ctx, signal.id);
+}
+
+/**
+ * Claims, sends and applies one group: in-process when `node` is null, else
+ * one POST to the node. Direct mode, the reconciler and the queue worker all
+ * end here.
+ */
+export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: NodeRow | null, orderIds: number[], retry: boolean): Promise<void> {
+  const claimed = await claimOrders(ctx, orderIds);
+  if (claimed.size === 0) return;
+  const group = await loadTargets(ctx, [...claimed.keys()]);
+  const attempt = Math.max(...claimed.values());
+  const base = { request_id: signal.request_id, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
+  const apply = (target: DispatchTarget, outcome: OrderOutcome) => applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules);
+  if (node === null) {
+    const results = await execute({ ...base, accounts: group.map((t) => t.account) }, ctx.local);
+    return applyAll(group, results, apply);
+  }
+  const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, signal.request_id);
+  if (call.ok) return applyAll(group, call.value.results, apply);
+  ctx.logger.warn({ node_code: node.node_code, kind: call.kind, status: call.status, reason: call.message, signal_id: signal.signal_id }, 'node call failed');
+  // No answer about these orders: "unknown" unless the node provably did nothing.
+  const outcome: OrderOutcome =
+    call.kind === 'ambiguous'
+      ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
+      : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
+  await Promise.all(group.map((t) => apply(t, outcome)));
 }
 
 function wireAccount(target: DispatchTarget): Record<string, unknown> {

@@ -5,7 +5,7 @@ import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcome, outcomeOfReport } from './apply-results.js';
-import { completeSignal, dispatchOrders } from './dispatcher.js';
+import { completeSignal, dispatchOrders, sendGroup } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
 
 export interface ReconcileReport {
@@ -92,7 +92,9 @@ export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()
       report.expired++;
     }
   }
-  for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true);
+  // Resends go straight to the node (not through the queue): the reconciler
+  // must make progress even when Redis or every worker is down.
+  for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true, sendGroup);
   for (const signalId of new Set(rows.map((r) => r.signal_row_id))) await completeSignal(ctx, signalId);
   if (report.checked > 0) ctx.logger.info({ ...report }, 'reconciled');
   return report;

@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import type { CenterContext } from '../context.js';
+import { sendGroup, type RemoteSender } from '../dispatch/dispatcher.js';
+import { JobQueue, type QueueStats } from './job-queue.js';
+
+/** Queue mode on the center: remote node jobs go to Redis instead of a POST. */
+export interface QueueMode {
+  queue: JobQueue;
+  redis: Redis;
+  /** This center process: jobs queued, and jobs sent directly because queuing failed (seed §4.5). */
+  counters: { enqueued: number; fallbacks: number };
+  sender: RemoteSender;
+  stats(): Promise<QueueStats & { enqueued: number; fallbacks: number }>;
+}
+
+export function createQueueMode(redis: Redis, stream: string): QueueMode {
+  const queue = new JobQueue(redis, stream);
+  const counters = { enqueued: 0, fallbacks: 0 };
+  const sender: RemoteSender = async (ctx: CenterContext, signal, node, orderIds, retry) => {
+    try {
+      await queue.enqueue({ v: 1, signal_row_id: signal.id, node_id: node.id, order_ids: orderIds, retry, enqueued_at: Date.now() });
+      counters.enqueued++;
+    } catch (error) {
+      // Seed §4.5: if queuing fails, send directly. Should the job have been
+      // queued after all, the worker's claim makes its send a retry.
+      counters.fallbacks++;
+      ctx.logger.warn({ node_code: node.node_code, signal_id: signal.signal_id, reason: (error as Error).message, fallbacks: counters.fallbacks }, 'queueing failed; sending directly');
+      await sendGroup(ctx, signal, node, orderIds, retry);
+    }
+  };
+  return {
+    queue,
+    redis,
+    counters,
+    sender,
+    async stats() {
+      return { ...(await queue.stats()), ...counters };
+    },
+  };
+}

@@ -1,0 +1,142 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { parseWith } from '../../core/validation.js';
+import type { CenterContext } from '../context.js';
+import { applyOutcome } from '../dispatch/apply-results.js';
+import { dispatchOrders, sendGroup } from '../dispatch/dispatcher.js';
+import { JobQueue, JobSchema, type Delivery, type Job } from './job-queue.js';
+
+export interface WorkerOptions {
+  concurrency: number;
+  /** NODE_EXECUTE_POLL_TIMEOUT: how long one blocking read waits for a job. */
+  pollTimeoutMs: number;
+  /** A job unacknowledged this long is given to another worker. */
+  visibilityMs: number;
+  maxAttempts: number;
+}
+
+export interface RunningWorker {
+  consumer: string;
+  readonly inFlight: number;
+  /** Stops reading, finishes the jobs in hand, closes the connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `tradectl center worker`: takes node jobs from the queue, sends them to
+ * their node and applies the results exactly as direct mode does (the same
+ * `dispatchOrders`), then acknowledges. A redelivered job is sent as a
+ * retry, so the node looks every order up before placing it.
+ */
+export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, options: WorkerOptions): RunningWorker {
+  const consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const stream = ctx.config.node_execute_queue ?? 'node-execute';
+  const reading = new JobQueue(reader, stream);
+  const queue = new JobQueue(commands, stream);
+  const inFlight = new Set<Promise<void>>();
+  const errors = `${stream}:errors`;
+  let stopping = false;
+  let lastClaim = 0;
+  let warnedDown = false;
+
+  async function handle(delivery: Delivery): Promise<void> {
+    const count = await queue.delivered(delivery.id);
+    const parsed = delivery.payload === undefined ? undefined : safeJson(delivery.payload);
+    const job = parsed === undefined ? undefined : parseWith(JobSchema, parsed);
+    if (!job?.ok) {
+      ctx.logger.error({ job_id: delivery.id }, 'malformed queue job moved to the dead-letter stream');
+      return queue.deadLetter(delivery, 'malformed job payload');
+    }
+    if (count > options.maxAttempts) {
+      const reason = (await commands.hget(errors, delivery.id)) ?? 'unknown error';
+      await giveUp(job.value, `queue gave up after ${count - 1} attempts: ${reason}`);
+      await commands.hdel(errors, delivery.id);
+      return queue.deadLetter(delivery, `gave up after ${count - 1} attempts: ${reason}`);
+    }
+    try {
+      await runJob(job.value, count > 1);
+      await queue.ack(delivery.id);
+      await commands.hdel(errors, delivery.id);
+    } catch (error) {
+      // Left unacknowledged: another worker (or this one) takes it again
+      // after the visibility timeout.
+      const reason = error instanceof Error ? error.message : String(error);
+      ctx.logger.warn({ job_id: delivery.id, attempt: count, reason }, 'queue job failed; it will be redelivered');
+      await commands.hset(errors, delivery.id, reason.slice(0, 500)).catch(() => undefined);
+    }
+  }
+
+  async function runJob(job: Job, redelivered: boolean): Promise<void> {
+    const signal = await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', '=', job.signal_row_id).executeTakeFirst();
+    if (!signal) throw new Error(`signal row ${job.signal_row_id} does not exist`);
+    await dispatchOrders(ctx, signal, job.order_ids, job.retry || redelivered, sendGroup);
+  }
+
+  /** The job is abandoned; its orders are handed to the reconciler, never dropped. */
+  async function giveUp(job: Job, reason: string): Promise<void> {
+    for (const id of job.order_ids) {
+      await applyOutcome(ctx.db.kysely, id, { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: reason } }, ctx.rules).catch(() => undefined);
+    }
+  }
+
+  function track(delivery: Delivery): void {
+    const work = handle(delivery).catch((error: unknown) => ctx.logger.error({ err: error, job_id: delivery.id }, 'queue job handling failed'));
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopping) {
+      try {
+        if (inFlight.size >= options.concurrency) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        await queue.ensureGroup();
+        const free = options.concurrency - inFlight.size;
+        let batch: Delivery[] = [];
+        if (Date.now() - lastClaim >= options.visibilityMs / 2) {
+          lastClaim = Date.now();
+          batch = await queue.claimStale(consumer, options.visibilityMs, free);
+          if (batch.length > 0) ctx.logger.info({ jobs: batch.length }, 'took over jobs a stopped worker left unacknowledged');
+        }
+        if (batch.length === 0) batch = await reading.readNew(consumer, free, Math.min(options.pollTimeoutMs, options.visibilityMs / 2));
+        if (warnedDown) ctx.logger.info('queue reachable again');
+        warnedDown = false;
+        for (const delivery of batch) track(delivery);
+      } catch (error) {
+        if (stopping) break;
+        if (!warnedDown) ctx.logger.warn({ reason: (error as Error).message }, 'queue unreachable; retrying');
+        warnedDown = true;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  const running = loop();
+  ctx.logger.info({ consumer, stream, concurrency: options.concurrency }, 'worker started');
+  return {
+    consumer,
+    get inFlight() {
+      return inFlight.size;
+    },
+    async stop() {
+      stopping = true;
+      // Ends a blocking read at once; jobs it had not yet returned stay pending for others.
+      reader.disconnect();
+      await running;
+      await Promise.allSettled([...inFlight]);
+      commands.disconnect();
+      ctx.logger.info({ consumer }, 'worker stopped');
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
