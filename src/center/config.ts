@@ -52,7 +52,7 @@ export const CenterOnlyEntries = {
   node_heartbeat_timeout: secondsSetting(1, 86_400, 120),
   node_request_timeout: secondsSetting(1, 600, 35),
   fallback_to_local: booleanSetting(false),
-  reconcile_interval: secondsSetting(1, 3600, 15),
+  reconcile_interval: secondsSetting(0.1, 3600, 15),
   reconcile_after: secondsSetting(1, 86_400, 60),
   signal_max_age: secondsSetting(0, 86_400, 120),
   use_node_execution_queue: booleanSetting(false),

@@ -1,0 +1,271 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clientOrderIdFor } from '../../src/core/client-order-id.js';
+
+/**
+ * `npm run chaos -- --rounds N`: the whole system as separate processes (the
+ * exchange simulator, Redis, two execution nodes, the center in queue mode,
+ * two workers); each round fires signals, SIGKILLs one process at a random
+ * moment, restarts it, waits for reconciliation, then checks every
+ * (signal, account) against the simulator's own order book: each must be
+ * there exactly once. Exits 1 on any duplicated or lost order.
+ */
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '20' },
+    signals: { type: 'string', default: '3' },
+    seed: { type: 'string' },
+    mysql: { type: 'string' },
+    latency: { type: 'string', default: '150' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const SIGNALS = Number(values.signals);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || !Number.isInteger(SIGNALS) || SIGNALS < 1) {
+  process.stderr.write('usage: npm run chaos -- [--rounds N] [--signals per round] [--latency ms] [--seed S] [--mysql mysql://…/db] [--verbose]\n');
+  process.exit(2);
+}
+
+let seed = Number(values.seed ?? Date.now() % 1_000_000);
+const random = () => {
+  // mulberry32: a seeded run can be replayed with --seed
+  seed |= 0;
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+const initialSeed = seed;
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = join(ROOT, 'bin/tradectl.js');
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const debug = (line: string) => values.verbose && process.stderr.write(`${line}\n`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Proc {
+  name: string;
+  child?: ChildProcess;
+  start(): Promise<void>;
+  kill(): Promise<void>;
+}
+
+function managed(name: string, command: string, args: string[], env: Record<string, string>, ready: RegExp): Proc {
+  const proc: Proc = {
+    name,
+    async start() {
+      const child = spawn(command, args, { cwd: ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      proc.child = child;
+      await new Promise<void>((resolve, reject) => {
+        let out = '';
+        const timer = setTimeout(() => reject(new Error(`${name} did not start: ${out.slice(-2000)}`)), 30_000);
+        const onData = (d: Buffer) => {
+          out += d;
+          if (ready.test(out)) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout?.on('data', onData);
+        child.stderr?.on('data', (d: Buffer) => {
+          out += d;
+          debug(`[${name}] ${String(d).trim()}`);
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`${name} exited ${code} while starting: ${out.slice(-2000)}`));
+        });
+      });
+      child.stdout?.resume();
+    },
+    async kill() {
+      const child = proc.child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  return proc;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tradectl-chaos-'));
+const token = randomBytes(16).toString('hex');
+const secret = randomBytes(16).toString('hex');
+const ports = { sim: await freePort(), redis: await freePort(), center: await freePort(), n1: await freePort(), n2: await freePort() };
+const center = `http://127.0.0.1:${ports.center}`;
+const sim = `http://127.0.0.1:${ports.sim}`;
+const ACCOUNTS = 6;
+
+const common: Record<string, string> = {
+  TRADECTL_LOG_FORMAT: 'json',
+  TRADECTL_LOG_LEVEL: 'info',
+  TRADECTL_NODE_AUTH_SECRET: secret,
+  TRADECTL_EXCHANGE_URLS: `binanceusdm=${sim}`,
+  TRADECTL_ACCOUNT_TIMEOUT: '1.5',
+  TRADECTL_EXCHANGE_TIMEOUT: '1',
+};
+const centerEnv: Record<string, string> = {
+  ...common,
+  TRADECTL_LOG_LEVEL: 'info',
+  TRADECTL_DATA_DIR: dir,
+  TRADECTL_CENTER_PORT: String(ports.center),
+  TRADECTL_CENTER_API_TOKEN: token,
+  TRADECTL_USE_NODE_EXECUTION_QUEUE: 'true',
+  TRADECTL_REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+  TRADECTL_NODE_REQUEST_TIMEOUT: '2',
+  TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '3',
+  TRADECTL_NODE_EXECUTE_POLL_TIMEOUT: '0.5',
+  TRADECTL_RECONCILE_INTERVAL: '0.5',
+  TRADECTL_RECONCILE_AFTER: '2.5',
+  TRADECTL_SIGNAL_MAX_AGE: '86400',
+  TRADECTL_NODE_HEARTBEAT_TIMEOUT: '30',
+  ...(values.mysql ? { TRADECTL_DB_URL: values.mysql, TRADECTL_MASTER_KEY: randomBytes(32).toString('hex') } : {}),
+};
+const nodeEnv = (code: string, port: number): Record<string, string> => ({
+  ...common,
+  TRADECTL_PORT: String(port),
+  TRADECTL_NODE_CODE: code,
+  TRADECTL_CENTER_URL: center,
+  TRADECTL_HEARTBEAT_INTERVAL: '1',
+  TRADECTL_NODE_AUTH_ENABLED: 'true',
+  TRADECTL_HOST: '127.0.0.1',
+});
+
+const simProc = managed('sim', process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--port', String(ports.sim), '--accounts', String(ACCOUNTS)], {}, /"url"/);
+const redisProc = managed('redis', 'redis-server', ['--port', String(ports.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/);
+const centerProc = managed('center', process.execPath, [BIN, 'center', 'serve'], centerEnv, /center listening/);
+const nodes = [managed('node-1', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n1', ports.n1), /execution node listening/), managed('node-2', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n2', ports.n2), /execution node listening/)];
+const workers = [1, 2].map((i) => managed(`worker-${i}`, process.execPath, [BIN, 'center', 'worker', '--concurrency', '4'], centerEnv, /worker started/));
+const all = [simProc, redisProc, centerProc, ...nodes, ...workers];
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${center}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  return { status: res.status, json: await res.json() };
+}
+
+/** Retries while the center is down (it may be the round's victim). */
+async function untilAccepted<T>(what: string, fn: () => Promise<T>, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (Date.now() > end) throw new Error(`${what}: ${(error as Error).message}`);
+      await sleep(100);
+    }
+  }
+}
+
+const totals = { rounds: 0, signals: 0, expected: 0, onExchange: 0, duplicated: 0, lost: 0, unsettled: 0, kills: {} as Record<string, number> };
+try {
+  await simProc.start();
+  // Exchange latency keeps orders in flight long enough for the kills to land mid-way.
+  await fetch(`${sim}/__sim/latency`, { method: 'POST', body: JSON.stringify({ ms: Number(values.latency) }) });
+  await redisProc.start();
+  await centerProc.start();
+  for (const node of nodes) await node.start();
+  for (const code of ['n1', 'n2']) await api('POST', '/api/nodes', { node_code: code, base_url: `http://127.0.0.1:${code === 'n1' ? ports.n1 : ports.n2}` });
+  const user = (await api('POST', '/api/users', { username: 'chaos', points: 1_000_000 })).json.user.id;
+  await api('POST', '/api/strategies', { strategy_code: 'chaos' });
+  const accountIds: number[] = [];
+  for (let i = 1; i <= ACCOUNTS; i++) {
+    const node = i <= 2 ? null : i <= 4 ? 'n1' : 'n2';
+    const account = (await api('POST', '/api/accounts', { user_id: user, exchange: 'binanceusdm', api_key: `key-${i}`, api_secret: `secret-${i}`, node_code: node })).json.account;
+    accountIds.push(account.id);
+    await api('POST', '/api/strategies/chaos/bindings', { account_id: account.id });
+  }
+  for (const worker of workers) await worker.start();
+  // Wait until both nodes' heartbeats have marked them online.
+  await untilAccepted('nodes online', async () => {
+    const list = (await api('GET', '/api/nodes')).json.nodes as Array<{ online: boolean }>;
+    if (!list.every((n) => n.online)) throw new Error('offline');
+  });
+  log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), queue mode, ${values.mysql ? 'MySQL' : 'SQLite'}, exchange latency ${values.latency} ms`);
+
+  const victims = [centerProc, ...nodes, ...workers];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const ids = Array.from({ length: SIGNALS }, (_, i) => `chaos-${initialSeed}-${round}-${i}`);
+    const victim = victims[Math.floor(random() * victims.length)] as Proc;
+    const killAfter = Math.floor(random() * (200 + 3 * Number(values.latency)));
+    const posting = Promise.all(
+      ids.map((id) =>
+        untilAccepted(`post ${id}`, async () => {
+          const res = await api('POST', '/api/signals', { strategy_code: 'chaos', signal_id: id, symbol: 'BTC/USDT:USDT', side: round % 2 ? 'buy' : 'sell', quantity: 0.002 });
+          if (res.status >= 300 && res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        }),
+      ),
+    );
+    await sleep(killAfter);
+    await victim.kill();
+    totals.kills[victim.name] = (totals.kills[victim.name] ?? 0) + 1;
+    await sleep(100 + Math.floor(random() * 400));
+    await victim.start();
+    await posting;
+
+    // Reconciliation: every order final (nothing pending or unknown).
+    let settled = false;
+    const end = Date.now() + 90_000;
+    while (!settled && Date.now() < end) {
+      settled = true;
+      for (const id of ids) {
+        const view = await untilAccepted(`view ${id}`, () => api('GET', `/api/signals/${id}`));
+        const orders = view.json.signal.orders as Array<{ status: string }>;
+        if (orders.some((o) => o.status === 'pending' || o.status === 'unknown')) settled = false;
+      }
+      if (!settled) await sleep(200);
+    }
+
+    const book = (await (await fetch(`${sim}/__sim/orders`)).json()) as Array<{ clientOrderId: string; kind: string }>;
+    const counts = new Map<string, number>();
+    for (const o of book) if (o.kind === 'order') counts.set(o.clientOrderId, (counts.get(o.clientOrderId) ?? 0) + 1);
+    let duplicated = 0;
+    let lost = 0;
+    let onExchange = 0;
+    for (const id of ids) {
+      for (const accountId of accountIds) {
+        const n = counts.get(clientOrderIdFor(id, accountId)) ?? 0;
+        onExchange += n;
+        if (n > 1) duplicated += n - 1;
+        if (n === 0) lost++;
+      }
+    }
+    totals.rounds++;
+    totals.signals += ids.length;
+    totals.expected += ids.length * accountIds.length;
+    totals.onExchange += onExchange;
+    totals.duplicated += duplicated;
+    totals.lost += lost;
+    if (!settled) totals.unsettled++;
+    debug(`round ${round}: killed ${victim.name} after ${killAfter} ms; orders ${onExchange}, duplicated ${duplicated}, lost ${lost}${settled ? '' : ', NOT settled'}`);
+    if (round % 10 === 0 || round === ROUNDS || duplicated || lost) {
+      log(`round ${round}/${ROUNDS}: orders ${totals.onExchange}/${totals.expected}, duplicated ${totals.duplicated}, lost ${totals.lost}${duplicated || lost ? `  <- round ${round} killed ${victim.name} after ${killAfter} ms` : ''}`);
+    }
+  }
+} finally {
+  for (const proc of [...all].reverse()) await proc.kill().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+log('');
+log('rounds, signals, expected orders, orders on exchange, duplicated, lost');
+log(`${totals.rounds}, ${totals.signals}, ${totals.expected}, ${totals.onExchange}, ${totals.duplicated}, ${totals.lost}`);
+log(`kills: ${Object.entries(totals.kills).map(([k, v]) => `${k} ${v}`).join(', ')}; rounds not settled within 90 s: ${totals.unsettled}`);
+process.exit(totals.duplicated === 0 && totals.lost === 0 && totals.unsettled === 0 && totals.rounds === ROUNDS ? 0 : 1);
