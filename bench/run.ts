@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { nodeOverhead } from './node-overhead.js';
+import { queueLatency } from './queue-latency.js';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '300' },
     warmup: { type: 'string', default: '30' },
     latency: { type: 'string', default: '0,20,50' },
+    'queue-samples': { type: 'string', default: '200' },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -51,8 +53,13 @@ process.stdout.write(
     '"bare hop" is a hello-world Hono round trip with the same client and body, so added - bare hop is the node\'s own work.\n',
 );
 
+const queue = await queueLatency({ samples: Number(values['queue-samples']), warmup: 20, latencyMs: 20 });
+process.stdout.write('\nQueue mode: accepted → result for one account on one node (sim latency 20 ms), direct center vs queue center + 1 worker\n');
+console.table(queue.rows);
+process.stdout.write(`queue adds ${queue.added_p50_ms} ms at p50, ${queue.added_p99_ms} ms at p99 (goal: <= +2 ms p50)\n`);
+
 mkdirSync(values.out as string, { recursive: true });
 const file = `${values.out}/bench-${started.toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, node_overhead: overhead }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, node_overhead: overhead, queue_latency: queue }, null, 2)}\n`);
 process.stdout.write(`\nwrote ${file}\n`);
 process.exit(0);

@@ -213,4 +213,30 @@ describe('a worker killed while it holds a job (sqlite)', () => {
     assert.ok(queue.body.redeliveries >= 1, JSON.stringify(queue.body));
     assert.equal(queue.body.pending, 0);
   });
+
+  test('SIGTERM stops a worker process after the job in hand, with exit 0', async () => {
+    const env = {
+      TRADECTL_DATA_DIR: s.h.center.ctx.config.data_dir as string,
+      TRADECTL_USE_NODE_EXECUTION_QUEUE: 'true',
+      TRADECTL_REDIS_URL: s.redis.url,
+      TRADECTL_NODE_AUTH_SECRET: SECRET,
+      TRADECTL_NODE_REQUEST_TIMEOUT: '5',
+      TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '10',
+      TRADECTL_LOG_FORMAT: 'json',
+    };
+    for (const w of s.workers.splice(0)) await w.stop();
+    const worker = await startCli(['center', 'worker'], env, /worker started/);
+    s.sim.setLatency(800);
+    assert.equal((await s.h.api('POST', '/api/signals', signalBody('term-1'))).status, 202);
+    const before = s.sim.requestCount('POST', '/fapi/v1/order');
+    const end = Date.now() + 10_000;
+    while (s.sim.requestCount('POST', '/fapi/v1/order') === before && Date.now() < end) await sleep(20);
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
+    worker.child.kill('SIGTERM');
+    assert.equal(await exited, 0, worker.output());
+    s.sim.setLatency(0);
+    const view = await s.h.api('GET', '/api/signals/term-1');
+    assert.equal(view.body.signal.orders[0].status, 'filled', 'the job in hand was finished and applied before exiting');
+    assert.match(worker.output(), /worker stopped/);
+  });
 });
