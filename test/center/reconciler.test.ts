@@ -58,15 +58,18 @@ for (const dialect of DIALECTS) {
       const before = { local: entries('local').length, remote: entries('remote').length };
       const accepted = await acceptSignal(ctx(), 's-both', signal(`crash-${dialect}`), 'req-crash');
       assert.equal(accepted.orderIds.length, 2);
+      // A second stranded signal: the same accounts now have two orders each to settle.
+      await acceptSignal(ctx(), 's-both', signal(`crash2-${dialect}`), 'req-crash2');
       assert.equal((await reconcileOnce(ctx())).checked, 0, 'young pending orders are left to their dispatcher');
       const report = await reconcileOnce(ctx(), later());
-      assert.equal(report.resent, 2);
+      assert.equal(report.resent, 4);
+      assert.equal((await h.api('GET', `/api/signals/crash2-${dialect}`)).body.signal.status, 'completed');
       const view = await h.api('GET', `/api/signals/crash-${dialect}`);
       assert.deepEqual(view.body.signal.orders.map((o: { status: string }) => o.status), ['filled', 'filled']);
       assert.equal(view.body.signal.status, 'completed');
       assert.equal((await reconcileOnce(ctx(), later())).checked, 0);
-      assert.equal(entries('local').length, before.local + 1);
-      assert.equal(entries('remote').length, before.remote + 1);
+      assert.equal(entries('local').length, before.local + 2);
+      assert.equal(entries('remote').length, before.remote + 2);
     });
 
     test('a node answer lost in transit leaves the order unknown; the reconciler finds it and places nothing', async () => {
@@ -82,6 +85,27 @@ for (const dialect of DIALECTS) {
       const after = await h.api('GET', `/api/signals/lost-${dialect}`);
       assert.equal(after.body.signal.orders[0].status, 'filled');
       assert.equal(entries('remote').length, count, 'found, not placed again');
+    });
+
+    test('a node that is restarting leaves its orders pending; once it is back the reconciler places them once', async () => {
+      const port = node.port;
+      await node.close();
+      const count = entries('remote').length;
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 's-remote', signal_id: `restart-${dialect}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 });
+      const [pending] = res.body.signal.orders;
+      assert.equal(pending.status, 'pending', JSON.stringify(pending));
+      assert.equal(pending.error.code, 'node_unavailable');
+      assert.equal((await reconcileOnce(ctx(), later())).waiting, 1, 'nothing can be learned while the node is down');
+      node = await startNodeServer(
+        loadNodeConfig(undefined, { port, node_code: 'rn', node_auth_enabled: true, node_auth_secret: SECRET, exchange_timeout: 3, exchange_urls: { binanceusdm: sim.url } }, {}),
+        createLogger({ level: 'silent', format: 'json' }),
+      );
+      const report = await reconcileOnce(ctx(), later());
+      assert.equal(report.resent, 1);
+      const view = await h.api('GET', `/api/signals/restart-${dialect}`);
+      assert.equal(view.body.signal.orders[0].status, 'filled');
+      assert.equal(view.body.signal.orders[0].error, null);
+      assert.equal(entries('remote').length, count + 1);
     });
 
     test('an old signal whose order never reached the exchange is failed as expired, not placed late', async () => {

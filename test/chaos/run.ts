@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,12 +25,13 @@ const { values } = parseArgs({
     mysql: { type: 'string' },
     latency: { type: 'string', default: '150' },
     verbose: { type: 'boolean', default: false },
+    logs: { type: 'string' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SIGNALS = Number(values.signals);
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || !Number.isInteger(SIGNALS) || SIGNALS < 1) {
-  process.stderr.write('usage: npm run chaos -- [--rounds N] [--signals per round] [--latency ms] [--seed S] [--mysql mysql://…/db] [--verbose]\n');
+  process.stderr.write('usage: npm run chaos -- [--rounds N] [--signals per round] [--latency ms] [--seed S] [--mysql mysql://…/db] [--verbose] [--logs dir]\n');
   process.exit(2);
 }
 
@@ -93,7 +94,13 @@ function managed(name: string, command: string, args: string[], env: Record<stri
           reject(new Error(`${name} exited ${code} while starting: ${out.slice(-2000)}`));
         });
       });
-      child.stdout?.resume();
+      if (values['logs']) {
+        const file = createWriteStream(join(values['logs'], `${name}.log`), { flags: 'a' });
+        child.stdout?.pipe(file);
+        child.stderr?.pipe(file);
+      } else {
+        child.stdout?.resume();
+      }
     },
     async kill() {
       const child = proc.child;
@@ -107,6 +114,7 @@ function managed(name: string, command: string, args: string[], env: Record<stri
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'tradectl-chaos-'));
+if (values['logs']) mkdirSync(values['logs'], { recursive: true });
 const token = randomBytes(16).toString('hex');
 const secret = randomBytes(16).toString('hex');
 const ports = { sim: await freePort(), redis: await freePort(), center: await freePort(), n1: await freePort(), n2: await freePort() };

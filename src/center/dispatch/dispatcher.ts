@@ -221,6 +221,18 @@ export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: Nod
   const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, signal.request_id);
   if (call.ok) return applyAll(group, call.value.results, apply);
   ctx.logger.warn({ node_code: node.node_code, kind: call.kind, status: call.status, reason: call.message, signal_id: signal.signal_id }, 'node call failed');
+  if (call.kind === 'unreachable' || call.status === 503) {
+    // The node is restarting or draining: nothing was executed, and it is
+    // expected back. The orders stay pending for the reconciler, which looks
+    // them up and resends them while the signal is younger than signal_max_age.
+    await ctx.db.kysely
+      .updateTable('fact_order')
+      .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })
+      .where('id', 'in', group.map((t) => t.order.id))
+      .where('status', 'in', ['pending', 'unknown'])
+      .execute();
+    return;
+  }
   // No answer about these orders: "unknown" unless the node provably did nothing.
   const outcome: OrderOutcome =
     call.kind === 'ambiguous'

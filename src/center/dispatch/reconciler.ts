@@ -1,5 +1,5 @@
 import { accountToWire } from '../../core/wire-fields.js';
-import { QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
+import { MAX_ORDERS_PER_ACCOUNT, QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
 import { queryOrders } from '../../node/query-orders.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
@@ -56,9 +56,9 @@ export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()
       report.waiting += group.length;
       continue;
     }
-    const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
+    const reports = new Map(results.flatMap((r) => r.orders.map((o) => [`${String(r.account_id)}|${o.client_order_id}`, o] as const)));
     for (const target of group) {
-      const entry = byAccount.get(String(target.account.account_id))?.orders[0];
+      const entry = reports.get(`${String(target.account.account_id)}|${target.account.client_order_id}`);
       if (!entry || entry.state === 'unknown') {
         report.waiting++;
         continue;
@@ -102,7 +102,18 @@ export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()
 
 /** Looks the entries up where the accounts live; `undefined` when that node cannot be asked now. */
 async function lookUp(ctx: CenterContext, node: NodeRow | null, group: DispatchTarget[], now: number): Promise<QueryResult[] | undefined> {
-  const accounts = group.map((t) => ({ ...t.account, orders: [{ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' as const }] }));
+  // One entry per account (a node refuses an account listed twice), with
+  // every order of that account being reconciled.
+  const byAccount = new Map<string, DispatchTarget['account'] & { orders: Array<{ client_order_id: string; symbol: string; kind: 'entry' }> }>();
+  for (const t of group) {
+    const key = String(t.account.account_id);
+    const entry = byAccount.get(key) ?? { ...t.account, orders: [] };
+    // A node answers at most MAX_ORDERS_PER_ACCOUNT per account; the rest wait for the next pass.
+    if (entry.orders.length >= MAX_ORDERS_PER_ACCOUNT) continue;
+    entry.orders.push({ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' });
+    byAccount.set(key, entry);
+  }
+  const accounts = [...byAccount.values()];
   if (node === null) return queryOrders({ request_id: undefined, accounts }, ctx.local);
   if (!nodeAvailability(node, now, ctx.config.node_heartbeat_timeout).online) return undefined;
   const wire = { accounts: accounts.map(({ orders, ...account }) => ({ ...accountToWire(account), orders })) };
