@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { parseWith } from '../../core/validation.js';
 import type { CenterContext } from '../context.js';
 import { applyOutcome } from '../dispatch/apply-results.js';
-import { dispatchOrders, sendGroup } from '../dispatch/dispatcher.js';
+import { completeSignal, sendGroup } from '../dispatch/dispatcher.js';
 import { JobQueue, JobSchema, type Delivery, type Job } from './job-queue.js';
 
 export interface WorkerOptions {
@@ -26,7 +26,7 @@ export interface RunningWorker {
 /**
  * `tradectl center worker`: takes node jobs from the queue, sends them to
  * their node and applies the results exactly as direct mode does (the same
- * `dispatchOrders`), then acknowledges. A redelivered job is sent as a
+ * `sendGroup`), then acknowledges. A redelivered job is sent as a
  * retry, so the node looks every order up before placing it.
  */
 export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, options: WorkerOptions): RunningWorker {
@@ -68,9 +68,16 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
   }
 
   async function runJob(job: Job, redelivered: boolean): Promise<void> {
-    const signal = await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', '=', job.signal_row_id).executeTakeFirst();
+    const k = ctx.db.kysely;
+    const [signal, node] = await Promise.all([
+      k.selectFrom('fact_signal').selectAll().where('id', '=', job.signal_row_id).executeTakeFirst(),
+      k.selectFrom('dim_execution_node').selectAll().where('id', '=', job.node_id).executeTakeFirst(),
+    ]);
     if (!signal) throw new Error(`signal row ${job.signal_row_id} does not exist`);
-    await dispatchOrders(ctx, signal, job.order_ids, job.retry || redelivered, sendGroup);
+    if (!node) throw new Error(`node ${job.node_id} no longer exists`);
+    // The center routed this job; the node's own answer (or silence) decides the rest.
+    await sendGroup(ctx, signal, node, job.order_ids, job.retry || redelivered);
+    await completeSignal(ctx, signal.id);
   }
 
   /** The job is abandoned; its orders are handed to the reconciler, never dropped. */
