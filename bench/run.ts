@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
+import { round } from './stats.js';
 import { nodeOverhead } from './node-overhead.js';
 import { queueLatency } from './queue-latency.js';
+import { bundleStartup } from './bundle-startup.js';
 
 /**
  * `npm run bench`: every figure is a ratio against a baseline measured in the
@@ -17,6 +19,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '30' },
     latency: { type: 'string', default: '0,20,50' },
     'queue-samples': { type: 'string', default: '200' },
+    'startup-runs': { type: 'string', default: '15' },
     out: { type: 'string', default: 'bench/results' },
   },
 });
@@ -58,8 +61,16 @@ process.stdout.write('\nQueue mode: accepted → result for one account on one n
 console.table(queue.rows);
 process.stdout.write(`queue adds ${queue.added_p50_ms} ms at p50 (ratio ${queue.ratio_p50}), ${queue.added_p99_ms} ms at p99 (goal: <= +2 ms p50); times are the center's own millisecond timestamps\n`);
 
+const startup = await bundleStartup(Number(values['startup-runs']));
+process.stdout.write('\nStandalone node (tradectl bundle, default exchanges) vs a bare Hono hello-world, both esbuild + Node SEA, same run\n');
+console.table([
+  { executable: 'execution-node', MiB: round(startup.node_executable_bytes / 1048576), 'first /health p50 ms': startup.node_first_health_p50_ms },
+  { executable: 'hello-world', MiB: round(startup.hello_executable_bytes / 1048576), 'first /health p50 ms': startup.hello_first_health_p50_ms },
+]);
+process.stdout.write(`size ratio ${startup.size_ratio}, startup ratio ${startup.startup_ratio_p50} (goal <= 1.2)\n`);
+
 mkdirSync(values.out as string, { recursive: true });
 const file = `${values.out}/bench-${started.toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, node_overhead: overhead, queue_latency: queue }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, node_overhead: overhead, queue_latency: queue, bundle_startup: startup }, null, 2)}\n`);
 process.stdout.write(`\nwrote ${file}\n`);
 process.exit(0);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { VERSION } from '../core/version.js';
+import { preloadCcxt } from '../exchange/ccxt-module.js';
 import { isLoopbackHost } from '../node/config.js';
 import { createExecutionDeps, type RuntimeParts } from '../node/runtime.js';
 import { StartupError } from '../node/server.js';
@@ -103,6 +104,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
     await ctx.db.close();
     throw error;
   });
+  preloadCcxt();
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!config.center_api_token) logger.warn({ host }, 'center_api_token is not set: the data API is open, so the center listens on loopback only');

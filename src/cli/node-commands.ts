@@ -54,12 +54,11 @@ export function onShutdown(stop: () => Promise<void>): Promise<void> {
 }
 
 /**
- * `tradectl node serve` and `tradectl node heartbeat`. Shared by the full CLI
- * and the standalone node executable, so both behave the same.
+ * `serve` and `heartbeat` under `parent`: `tradectl node …` in the full CLI,
+ * top-level commands of the standalone executable. One definition, so both
+ * behave the same.
  */
-export function registerNodeCommands(program: Command, parts: RuntimeParts = {}): void {
-  const node = program.command('node').description('run an execution node (no database, no Redis)');
-
+export function registerNodeCommands(node: Command, parts: RuntimeParts = {}): void {
   node
     .command('serve')
     .description('serve the execution API (POST /api/execute, /api/query-orders, /api/sync-balance, /api/sync-positions, GET /health)')

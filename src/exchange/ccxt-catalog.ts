@@ -1,37 +1,39 @@
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
+import { loadCcxt, type CcxtModule } from './ccxt-module.js';
 
 /**
- * Which ccxt exchange classes this build can instantiate. The full CLI offers
- * every exchange ccxt ships; the node bundle builds its own catalog from a
- * chosen few, so the executable carries only those.
+ * Which ccxt exchange classes this build can instantiate: every exchange
+ * ccxt ships in the full CLI, the chosen few in the node executable (whose
+ * build swaps in a ccxt module that holds only those). Loaded on first use.
  */
 export interface ExchangeCatalog {
-  readonly ids: readonly string[];
+  load(): Promise<LoadedCatalog>;
+}
+
+export interface LoadedCatalog {
+  readonly ids: ReadonlySet<string>;
   create(id: string, config: Record<string, unknown>): Exchange | undefined;
 }
 
 type ExchangeClass = new (config: Record<string, unknown>) => Exchange;
 
-export function catalogOf(classes: Record<string, ExchangeClass>): ExchangeCatalog {
-  const ids = Object.keys(classes).sort();
+function catalogOf(ccxt: CcxtModule): LoadedCatalog {
+  // ccxt's `exchanges` export maps each id to its class; the classes' own
+  // constructor types differ, so they are taken as the common shape.
+  const classes = new Map<string, ExchangeClass>();
+  for (const [id, Class] of Object.entries(ccxt.exchanges as unknown as Record<string, ExchangeClass>)) {
+    if (typeof Class === 'function') classes.set(id, Class);
+  }
   return {
-    ids,
+    ids: new Set(classes.keys()),
     create(id, config) {
-      const Class = Object.hasOwn(classes, id) ? classes[id] : undefined;
+      const Class = classes.get(id);
       return Class ? new Class(config) : undefined;
     },
   };
 }
 
-/** Every exchange ccxt ships. */
 export function fullCatalog(): ExchangeCatalog {
-  // ccxt's default export is a namespace object whose keys include one class
-  // per exchange id listed in `ccxt.exchanges`; the cast picks those out.
-  const namespace = ccxt as unknown as Record<string, ExchangeClass>;
-  const classes: Record<string, ExchangeClass> = {};
-  for (const id of ccxt.exchanges) {
-    const Class = namespace[id];
-    if (typeof Class === 'function') classes[id] = Class;
-  }
-  return catalogOf(classes);
+  let loading: Promise<LoadedCatalog> | undefined;
+  return { load: () => (loading ??= loadCcxt().then(catalogOf)) };
 }

@@ -1,21 +1,4 @@
-import {
-  AuthenticationError,
-  BadRequest,
-  BadSymbol,
-  BaseError,
-  DDoSProtection,
-  DuplicateOrderId,
-  ExchangeError,
-  InsufficientFunds,
-  InvalidNonce,
-  InvalidOrder,
-  NetworkError,
-  NotSupported,
-  OnMaintenance,
-  OperationRejected,
-  RateLimitExceeded,
-  RequestTimeout,
-} from 'ccxt';
+import { loadedCcxt } from './ccxt-module.js';
 import { scrubSecrets, type Credentials } from '../core/credentials.js';
 import { ExchangeFailure } from './exchange-failure.js';
 
@@ -41,6 +24,27 @@ export function normaliseError(error: unknown, credentials?: Credentials): Excha
   if (error instanceof ExchangeFailure) return error;
   const raw = error instanceof Error ? error.message : String(error);
   const message = scrubSecrets(raw, credentials).slice(0, 1000);
+  const ccxt = loadedCcxt();
+  // Before ccxt is loaded nothing can have reached an exchange.
+  if (!ccxt) return new ExchangeFailure('internal_error', message);
+  const {
+    AuthenticationError,
+    BadRequest,
+    BadSymbol,
+    BaseError,
+    DDoSProtection,
+    DuplicateOrderId,
+    ExchangeError,
+    InsufficientFunds,
+    InvalidNonce,
+    InvalidOrder,
+    NetworkError,
+    NotSupported,
+    OnMaintenance,
+    OperationRejected,
+    RateLimitExceeded,
+    RequestTimeout,
+  } = ccxt;
 
   if (error instanceof DuplicateOrderId || (error instanceof ExchangeError && DUPLICATE_CLIENT_ID.test(raw))) {
     return new ExchangeFailure('invalid_order', message, { duplicateClientId: true });

@@ -1,4 +1,5 @@
-import { OrderNotFound, type Exchange, type Order } from 'ccxt';
+import type { Exchange, Order } from 'ccxt';
+import { loadedCcxt } from './ccxt-module.js';
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { normaliseError } from './ccxt-errors.js';
@@ -44,7 +45,8 @@ export function ccxtTrader(
       const order = await exchange.fetchOrder(undefined as unknown as string, symbol, params);
       return toSnapshot(order);
     } catch (error) {
-      if (error instanceof OrderNotFound) return null;
+      const notFound = loadedCcxt()?.OrderNotFound;
+      if (notFound && error instanceof notFound) return null;
       throw fail(error);
     }
   }

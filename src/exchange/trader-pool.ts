@@ -1,6 +1,6 @@
 import type { Exchange } from 'ccxt';
 import type { Credentials } from '../core/credentials.js';
-import type { ExchangeCatalog } from './ccxt-catalog.js';
+import type { ExchangeCatalog, LoadedCatalog } from './ccxt-catalog.js';
 import { normaliseError } from './ccxt-errors.js';
 import { ccxtTrader } from './ccxt-trader.js';
 import { ExchangeFailure } from './exchange-failure.js';
@@ -36,7 +36,6 @@ export interface TraderPoolStats {
 }
 
 export interface TraderPool {
-  supports(exchange: string): boolean;
   /** A ready trader for the account; throws `ExchangeFailure` (never ambiguous). */
   trader(account: AccountRef): Promise<Trader>;
   stats(): TraderPoolStats;
@@ -110,9 +109,9 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
   const instances = new Map<string, Exchange>();
   const loads: Record<string, number> = {};
 
-  function newInstance(exchange: string, sandbox: boolean, credentials?: Credentials): Exchange {
+  function newInstance(catalog: LoadedCatalog, exchange: string, sandbox: boolean, credentials?: Credentials): Exchange {
     const secrets = credentials?.reveal();
-    const instance = options.catalog.create(exchange, {
+    const instance = catalog.create(exchange, {
       apiKey: secrets?.apiKey,
       secret: secrets?.secret,
       password: secrets?.passphrase,
@@ -139,7 +138,7 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     const started = Date.now();
     // A fresh template each time: ccxt caches a failed loadMarkets promise
     // on the instance, so a failed instance could never recover.
-    const template = newInstance(exchange, sandbox);
+    const template = newInstance(await options.catalog.load(), exchange, sandbox);
     try {
       await template.loadMarkets();
     } catch (error) {
@@ -200,15 +199,11 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     throw new ExchangeFailure('market_not_found', `${exchange} has no market ${symbol}`);
   }
 
-  const supported = new Set(options.catalog.ids);
-  const supports = (exchange: string) => exchange === 'paper' || supported.has(exchange);
-
   return {
-    supports,
-
     async trader(account) {
       if (account.exchange === 'paper') return options.paper.trader(account.credentials);
-      if (!supports(account.exchange)) {
+      const catalog = await options.catalog.load();
+      if (!catalog.ids.has(account.exchange)) {
         throw new ExchangeFailure('exchange_not_supported', `exchange "${account.exchange}" is not supported by this node`);
       }
       const template = await marketsFor(account.exchange, account.sandbox);
@@ -217,7 +212,7 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
       if (instance) {
         instances.delete(key);
       } else {
-        instance = newInstance(account.exchange, account.sandbox, account.credentials);
+        instance = newInstance(catalog, account.exchange, account.sandbox, account.credentials);
         instance.setMarketsFromExchange(template);
       }
       instances.set(key, instance);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Logger } from 'pino';
 import { VERSION } from '../core/version.js';
+import { preloadCcxt } from '../exchange/ccxt-module.js';
 import { createNodeApp } from './app.js';
 import { listenHost, type NodeConfig } from './config.js';
 import { disabledHeartbeat, startHeartbeatLoop, type HeartbeatLoop } from './heartbeat.js';
@@ -89,6 +90,8 @@ export async function startNodeServer(config: NodeConfig, logger: Logger, parts:
     });
   });
 
+  // Serving first, ccxt next: the first order does not wait for it.
+  preloadCcxt();
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`;
