@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/free-port.js';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -58,16 +58,6 @@ export function startNode(env: Record<string, string>): Promise<Spawned> {
 
 export function startHelloHono(): Promise<Spawned> {
   return spawnWithUrl(process.execPath, ['--import', 'tsx', 'bench/hello-hono.ts'], {}, /"url":"([^"]+)"/);
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A private redis-server (no persistence) for one bench run. */
