@@ -39,6 +39,7 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
   let stopping = false;
   let lastClaim = 0;
   let warnedDown = false;
+  let groupReady = false;
 
   async function handle(delivery: Delivery): Promise<void> {
     const count = await queue.delivered(delivery.id);
@@ -100,7 +101,11 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
           await Promise.race(inFlight);
           continue;
         }
-        await queue.ensureGroup();
+        // Once per connection: a Redis that restarted empty has lost the group too.
+        if (!groupReady) {
+          await queue.ensureGroup();
+          groupReady = true;
+        }
         const free = options.concurrency - inFlight.size;
         let batch: Delivery[] = [];
         if (Date.now() - lastClaim >= options.visibilityMs / 2) {
@@ -114,6 +119,7 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
         for (const delivery of batch) track(delivery);
       } catch (error) {
         if (stopping) break;
+        groupReady = false;
         if (!warnedDown) ctx.logger.warn({ reason: (error as Error).message }, 'queue unreachable; retrying');
         warnedDown = true;
         await new Promise((resolve) => setTimeout(resolve, 500));
