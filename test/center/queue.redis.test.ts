@@ -13,6 +13,7 @@ import { createLogger } from '../../src/cli/logger.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';
+import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { startCli } from '../helpers/cli.js';
@@ -22,7 +23,9 @@ import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
 const SECRET = 'queue-node-secret-0123456789abcd';
 const quiet = createLogger({ level: 'silent', format: 'json' });
-const QUEUE = { use_node_execution_queue: true, node_request_timeout: 1, queue_visibility_timeout: 2, queue_max_attempts: 2, node_execute_poll_timeout: 0.3 };
+// The center waits longer than the node's own per-account budget (as in
+// production), and a job outlives the center's wait before redelivery.
+const QUEUE = { use_node_execution_queue: true, node_request_timeout: 3, queue_visibility_timeout: 4, queue_max_attempts: 2, node_execute_poll_timeout: 0.3 };
 
 interface Setup {
   sim: BinanceSim;
@@ -39,7 +42,9 @@ async function setup(dialect: 'sqlite' | 'mysql', accounts = 3): Promise<Setup> 
   const sim = await startBinanceSim();
   const redis = await startRedis();
   const h = await startCenterHarness(dialect, { ...QUEUE, redis_url: redis.url, node_auth_secret: SECRET, exchange_urls: { binanceusdm: sim.url } });
-  const node = await startNodeServer(loadNodeConfig(undefined, { port: 0, node_code: 'qn', node_auth_enabled: true, node_auth_secret: SECRET, account_timeout: 5, exchange_timeout: 5, exchange_urls: { binanceusdm: sim.url } }, {}), quiet);
+  const node = await startNodeServer(loadNodeConfig(undefined, { port: 0, node_code: 'qn', node_auth_enabled: true, node_auth_secret: SECRET, account_timeout: 2, exchange_timeout: 2, exchange_urls: { binanceusdm: sim.url } }, {}), quiet);
+  // ccxt is loaded on first use; load it now so the first signal is not the one that waits.
+  await loadCcxt();
   await h.api('POST', '/api/nodes', { node_code: 'qn', base_url: node.url });
   assert.ok((await sendHeartbeat({ centerUrl: h.url, nodeCode: 'qn', secret: SECRET, mode: 'token', timeoutMs: 5000 }, heartbeatOf(node.runtime, 'qn'))).ok);
   const owner = (await h.api('POST', '/api/users', { username: 'q' })).body.user.id;
@@ -187,8 +192,8 @@ describe('a worker killed while it holds a job (sqlite)', () => {
       TRADECTL_USE_NODE_EXECUTION_QUEUE: 'true',
       TRADECTL_REDIS_URL: s.redis.url,
       TRADECTL_NODE_AUTH_SECRET: SECRET,
-      TRADECTL_NODE_REQUEST_TIMEOUT: '1',
-      TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '2',
+      TRADECTL_NODE_REQUEST_TIMEOUT: '3',
+      TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '4',
       TRADECTL_NODE_EXECUTE_POLL_TIMEOUT: '0.3',
       TRADECTL_LOG_FORMAT: 'json',
     };

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/cli/logger.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';
+import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS } from '../helpers/databases.js';
@@ -29,6 +30,9 @@ for (const dialect of DIALECTS) {
         loadNodeConfig(undefined, { port: 0, node_code: 'rn', node_auth_enabled: true, node_auth_secret: SECRET, exchange_timeout: 3, exchange_urls: { binanceusdm: sim.url } }, {}),
         logger,
       );
+      // ccxt loads on first use; load it now so no test's first order waits for it
+      // (the center's node_request_timeout is deliberately short here).
+      await loadCcxt();
       await h.api('POST', '/api/nodes', { node_code: 'rn', base_url: node.url });
       assert.ok((await sendHeartbeat({ centerUrl: h.url, nodeCode: 'rn', secret: SECRET, mode: 'token', timeoutMs: 5000 }, heartbeatOf(node.runtime, 'rn'))).ok);
       const owner = (await h.api('POST', '/api/users', { username: 'r' })).body.user.id;
