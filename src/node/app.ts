@@ -9,7 +9,7 @@ import { centerAuth } from './auth.js';
 import { execute } from './execute.js';
 import type { HeartbeatStatus } from './heartbeat.js';
 import type { NodeEnv } from './hono-env.js';
-import { HttpError, errorResponse, invalidRequest } from './http-errors.js';
+import { HttpError, answerErrorsAsJson, invalidRequest } from './http-errors.js';
 import type { IpAllowlist } from './ip-allowlist.js';
 import { queryOrders } from './query-orders.js';
 import { readJsonObject } from './read-body.js';
@@ -131,15 +131,9 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     return c.json({ success: true as const, node_code: nodeCode, results });
   });
 
-  app.notFound((c) => c.json({ success: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-
-  app.onError((error, c) => {
-    if (error instanceof HttpError) return errorResponse(c, error);
-    // Domain code records exchange failures per account; anything reaching
-    // here is a bug. The log gets the stack, the caller a plain message.
-    (c.get('log') ?? runtime.logger).error({ err: error }, 'unhandled error');
-    return errorResponse(c, new HttpError(500, 'internal_error', 'internal error; see the node log'));
-  });
+  // Domain code records exchange failures per account; anything else reaching
+  // the error handler is a bug.
+  answerErrorsAsJson(app, runtime.logger, 'node');
 
   return app;
 }

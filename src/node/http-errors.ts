@@ -1,4 +1,5 @@
-import type { Context } from 'hono';
+import type { Context, Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { RequestErrorCode } from '../core/error-codes.js';
 import type { FieldIssue } from '../core/validation.js';
@@ -38,4 +39,18 @@ export function errorResponse(c: Context, error: HttpError): Response {
     },
     error.status,
   );
+}
+
+/**
+ * The one place HTTP errors become responses (node and center): refusals as
+ * their JSON error, unknown routes as a JSON 404, anything else (a bug) as a
+ * plain 500 while the log gets the stack.
+ */
+export function answerErrorsAsJson<E extends { Variables: { log: Logger } }>(app: Hono<E>, logger: Logger, role: 'node' | 'center'): void {
+  app.notFound((c) => c.json({ success: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return errorResponse(c, error);
+    ((c.get('log') as Logger | undefined) ?? logger).error({ err: error }, 'unhandled error');
+    return errorResponse(c, new HttpError(500, 'internal_error', `internal error; see the ${role} log`));
+  });
 }

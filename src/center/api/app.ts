@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { constantTimeEqual } from '../../core/signing.js';
 import { VERSION } from '../../core/version.js';
-import { HttpError, errorResponse } from '../../node/http-errors.js';
+import { HttpError, answerErrorsAsJson } from '../../node/http-errors.js';
 import { centerAuth } from '../../node/auth.js';
 import { createIpAllowlist } from '../../node/ip-allowlist.js';
 import { createReplayGuard } from '../../node/replay-guard.js';
@@ -63,11 +63,6 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   strategyRoutes(app, ctx);
   signalRoutes(app, ctx);
 
-  app.notFound((c) => c.json({ success: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
-  app.onError((error, c) => {
-    if (error instanceof HttpError) return errorResponse(c, error);
-    (c.get('log') ?? ctx.logger).error({ err: error }, 'unhandled error');
-    return errorResponse(c, new HttpError(500, 'internal_error', 'internal error; see the center log'));
-  });
+  answerErrorsAsJson(app, ctx.logger, 'center');
   return app;
 }
