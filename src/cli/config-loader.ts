@@ -31,11 +31,14 @@ export class ConfigError extends ExitError {
   }
 }
 
-const SECRET_KEY = /secret|password|token|passphrase/i;
+const SECRET_KEY = /secret|password|token|passphrase|master_key/i;
 
+/** A value as an error message may show it: secret keys hidden, passwords in URLs masked. */
 function shown(key: string, value: unknown): string {
   if (SECRET_KEY.test(key)) return '[redacted]';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const raw = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  // db_url / redis_url carry a password in the userinfo part.
+  const text = raw.replace(/(\/\/[^\s/:@"]*:)[^\s/@"]*@/g, '$1***@');
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

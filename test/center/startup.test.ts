@@ -62,4 +62,8 @@ test('`tradectl center migrate` and a bad center config', async () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /fee_rate: expected a fraction/);
   assert.match(bad.stderr, /center_api_token: expected at least 16 characters/);
+  const leaky = await runCli(['center', 'migrate'], { TRADECTL_DB_URL: 'postgres://trader:hunter2-secret@db:5432/x', TRADECTL_REDIS_URL: 'http://:redis-pass-9@r:6379' }, dir);
+  assert.equal(leaky.code, 2);
+  assert.match(leaky.stderr, /db_url: expected a mysql:\/\/ URL \(got "postgres:\/\/trader:\*\*\*@db:5432\/x"/);
+  assert.ok(!leaky.stderr.includes('hunter2') && !leaky.stderr.includes('redis-pass-9'), leaky.stderr);
 });
