@@ -91,6 +91,8 @@ for (const dialect of DIALECTS) {
       expectError(await h.api('POST', '/api/users', '{oops'), 400, 'invalid_json');
       expectError(await h.api('POST', '/api/users', '[]'), 400, 'invalid_request', '(body)');
       expectError(await h.api('GET', '/api/accounts/abc'), 400, 'invalid_request', 'id');
+      expectError(await h.api('GET', '/api/accounts/abc/balances'), 400, 'invalid_request', 'id');
+      expectError(await h.api('GET', '/api/accounts/1e99/positions'), 400, 'invalid_request', 'id');
       expectError(await h.api('POST', '/api/users', JSON.stringify({ username: 'x', pad: 'y'.repeat(300_000) })), 413, 'payload_too_large');
     });
 

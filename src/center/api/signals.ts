@@ -7,7 +7,7 @@ import { readBody, readJsonObject } from '../../node/read-body.js';
 import { inBackground, type CenterContext } from '../context.js';
 import { acceptSignal, dispatchOrders, newSignalId, SignalError } from '../dispatch/dispatcher.js';
 import { syncAccounts } from '../sync.js';
-import { input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
+import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
 import { orderView } from './views.js';
 
 const SyncFilter = v.object({
@@ -117,13 +117,13 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   });
 
   app.get('/api/accounts/:id/balances', async (c) => {
-    const id = Number(c.req.param('id'));
+    const id = idParam(c, 'id');
     const rows = await k.selectFrom('fact_account').selectAll().where('account_id', '=', id).orderBy('currency').execute();
     return c.json({ success: true, balances: rows.map((r) => ({ currency: r.currency, total: r.total, free: r.free, used: r.used, synced_at: iso(r.synced_at) })) });
   });
 
   app.get('/api/accounts/:id/positions', async (c) => {
-    const id = Number(c.req.param('id'));
+    const id = idParam(c, 'id');
     const rows = await k.selectFrom('fact_position').selectAll().where('account_id', '=', id).orderBy('symbol').execute();
     return c.json({ success: true, positions: rows.map(({ id: _id, account_id: _a, synced_at, ...p }) => ({ ...p, synced_at: iso(synced_at) })) });
   });
