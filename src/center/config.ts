@@ -88,12 +88,14 @@ export const CenterConfigEntries = {
   ...ExecutionSettings,
   node_auth_secret: textSetting(),
   node_auth_mode: choiceSetting(['any', 'token', 'hmac'], 'any'),
+  metrics_token: textSetting(),
   ...CenterOnlyEntries,
 };
 
 export const CenterConfigSchema = v.pipe(
   v.object(CenterConfigEntries),
   v.forward(v.check((c) => c.center_api_token === undefined || c.center_api_token.length >= 16, 'expected at least 16 characters'), ['center_api_token']),
+  v.forward(v.check((c) => c.metrics_token === undefined || c.metrics_token.length >= 16, 'expected at least 16 characters'), ['metrics_token']),
   v.forward(
     v.check((c) => c.node_auth_secret === undefined || c.node_auth_secret.length >= 16, 'expected at least 16 characters'),
     ['node_auth_secret'],

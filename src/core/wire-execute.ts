@@ -149,6 +149,14 @@ export const AccountResultSchema = v.object({
   deduplicated: v.optional(v.boolean()),
   error: v.optional(ErrorBodySchema),
   latency_ms: v.number(),
+  /**
+   * Where `latency_ms` went, as durations (the node's and the center's
+   * clocks differ): `queued` until the account's turn (execute_concurrency,
+   * or an earlier request for the same order), `exchange` from its turn until
+   * the exchange acknowledged the entry. Null when that point was not reached.
+   * Optional: seed-era nodes do not send it.
+   */
+  timings_ms: v.optional(v.object({ queued: v.nullable(v.number()), exchange: v.nullable(v.number()) })),
 });
 
 export type AccountResult = v.InferOutput<typeof AccountResultSchema>;

@@ -11,6 +11,8 @@ import type { HeartbeatStatus } from './heartbeat.js';
 import type { NodeEnv } from './hono-env.js';
 import { HttpError, answerErrorsAsJson, invalidRequest } from './http-errors.js';
 import type { IpAllowlist } from './ip-allowlist.js';
+import { httpMetrics } from './metrics/http-metrics.js';
+import { metricsHandler, metricsTokenAuth } from './metrics/metrics-auth.js';
 import { queryOrders } from './query-orders.js';
 import { readJsonObject } from './read-body.js';
 import { requestId } from './request-id.js';
@@ -35,6 +37,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
   const { config } = runtime;
   const app = new Hono<NodeEnv>();
 
+  app.use('*', httpMetrics(runtime.metrics));
   app.use('*', requestId(runtime.logger));
 
   app.get('/health', (c) => {
@@ -52,6 +55,19 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     });
   });
 
+  const auth = {
+    enabled: config.node_auth_enabled,
+    secret: config.node_auth_secret,
+    mode: config.node_auth_mode,
+    allowlist,
+    replay,
+    maxBodyBytes: config.max_body_bytes,
+  };
+
+  // Outside /api/*: a scrape is neither work in flight nor refused while draining.
+  // With metrics_token a scraper needs only that; without, what /api/* needs.
+  app.get('/metrics', config.metrics_token ? metricsTokenAuth<NodeEnv>(config.metrics_token, allowlist) : centerAuth(auth), metricsHandler<NodeEnv>(runtime.metrics.registry));
+
   app.use('/api/*', async (c, next) => {
     if (runtime.draining) throw new HttpError(503, 'shutting_down', 'the node is shutting down; send this request to another node or retry later');
     runtime.requests.inFlight++;
@@ -61,17 +77,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
       runtime.requests.inFlight--;
     }
   });
-  app.use(
-    '/api/*',
-    centerAuth({
-      enabled: config.node_auth_enabled,
-      secret: config.node_auth_secret,
-      mode: config.node_auth_mode,
-      allowlist,
-      replay,
-      maxBodyBytes: config.max_body_bytes,
-    }),
-  );
+  app.use('/api/*', centerAuth(auth));
 
   async function parse<S extends GenericSchema>(c: Context<NodeEnv>, schema: S): Promise<InferOutput<S>> {
     const body = await readJsonObject(c, config.max_body_bytes);
@@ -99,6 +105,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     const summary: Record<string, number> = {};
     for (const r of results) {
       summary[r.status] = (summary[r.status] ?? 0) + 1;
+      runtime.metrics.accountExecuted(r.status);
       const problem = r.error ?? r.stop_loss_error ?? r.take_profit_error;
       const line = { signal_id: batch.signal.signal_id, account_id: r.account_id, client_order_id: r.client_order_id, status: r.status, order_id: r.order_id, latency_ms: r.latency_ms };
       if (problem) log.warn({ ...line, code: problem.code, reason: problem.message }, 'account not fully executed');

@@ -86,6 +86,7 @@ export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptio
   };
 }
 
-function remoteAddress(env: Partial<NodeEnv['Bindings']> | undefined): string | undefined {
+/** The TCP peer's address, what `node_allowed_ips` is checked against. */
+export function remoteAddress(env: Partial<NodeEnv['Bindings']> | undefined): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }

@@ -79,6 +79,7 @@ export const NodeConfigEntries = {
       }),
     ),
     allow_unauthenticated: booleanSetting(false),
+    metrics_token: textSetting(),
 
     ...ExecutionSettings,
     max_accounts_per_request: integerSetting(1, 100_000, 1000),
@@ -92,6 +93,7 @@ export const NodeConfigSchema = v.pipe(
     ['node_auth_secret'],
   ),
   v.forward(v.check((c) => (c.tls_cert === undefined) === (c.tls_key === undefined), 'tls_cert and tls_key go together'), ['tls_key']),
+  v.forward(v.check((c) => c.metrics_token === undefined || c.metrics_token.length >= 16, 'expected at least 16 characters'), ['metrics_token']),
 );
 
 export type NodeConfig = v.InferOutput<typeof NodeConfigSchema>;

@@ -25,6 +25,9 @@ export interface AccountProgress {
   /** The entry existed before this request and was reported, not placed. */
   deduplicated: boolean;
   legs: Partial<Record<ProtectionLeg, LegProgress>>;
+  /** `performance.now()` when the account's turn began, and when the entry's outcome was known. */
+  turnAt?: number;
+  entryDoneAt?: number;
 }
 
 export interface LegProgress {

@@ -47,7 +47,11 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
       progress.entryPhase = 'waiting';
       lookupFirst = true;
     }
-    await deps.limiter.run(() => (progress.abandoned ? Promise.resolve() : placeAll(signal, account, lookupFirst, progress, deps)));
+    await deps.limiter.run(() => {
+      if (progress.abandoned) return Promise.resolve();
+      progress.turnAt = performance.now();
+      return placeAll(signal, account, lookupFirst, progress, deps);
+    });
   })().catch((error: unknown) => {
     // placeAll records every exchange failure itself; reaching here is a bug.
     deps.logger.error({ err: normaliseError(error, account.credentials), account_id: account.account_id }, 'execute failed unexpectedly');
@@ -72,7 +76,14 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
       'account_timeout reached; answering with what is known',
     );
   }
-  return resultOf(account, progress, Math.round(performance.now() - started));
+  const answeredAt = performance.now();
+  const result = resultOf(account, progress, Math.round(answeredAt - started));
+  const { turnAt, entryDoneAt } = progress;
+  result.timings_ms = {
+    queued: Math.round((turnAt ?? answeredAt) - started),
+    exchange: turnAt !== undefined && entryDoneAt !== undefined ? Math.round(entryDoneAt - turnAt) : null,
+  };
+  return result;
 }
 
 async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: ExecuteDeps): Promise<void> {
@@ -83,10 +94,12 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
     progress.entryPhase = 'done';
+    progress.entryDoneAt = performance.now();
     return;
   }
 
   const entry = await placeEntry(trader, signal, account, lookupFirst, progress);
+  progress.entryDoneAt = performance.now();
   if (!entry) return;
 
   const legs: Array<[ProtectionLeg, number]> = [];

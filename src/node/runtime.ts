@@ -8,6 +8,8 @@ import { createTraderPool, type TraderPool } from '../exchange/trader-pool.js';
 import type { ExecutionSettings, NodeConfig } from './config.js';
 import type { ExecuteDeps } from './execute.js';
 import { createLimiter, type Limiter } from './limiter.js';
+import { createNodeMetrics, type ExecutionMetrics, type NodeMetrics } from './metrics/node-metrics.js';
+import { timedTraders } from './metrics/timed-traders.js';
 
 /**
  * Everything a running node shares between requests: the trader pool with its
@@ -22,6 +24,8 @@ export interface NodeRuntime extends ExecuteDeps {
   /** HTTP requests being handled right now. */
   requests: { inFlight: number };
   draining: boolean;
+  /** `GET /metrics`; prom-client itself is loaded only after the node listens. */
+  metrics: NodeMetrics;
 }
 
 export interface RuntimeParts {
@@ -35,20 +39,31 @@ export type ExecutionConfig = v.InferOutput<v.ObjectSchema<typeof ExecutionSetti
  * What `execute()` needs, built from the execution settings. The node builds
  * one per process; so does the center, for accounts that have no node.
  */
-export function createExecutionDeps(settings: ExecutionConfig, logger: Logger, parts: RuntimeParts = {}): ExecuteDeps & { traders: TraderPool; limiter: Limiter } {
-  const traders = createTraderPool({
+export function createExecutionDeps(
+  settings: ExecutionConfig,
+  logger: Logger,
+  parts: RuntimeParts = {},
+  metrics?: ExecutionMetrics,
+): ExecuteDeps & { traders: TraderPool; limiter: Limiter } {
+  const pool = createTraderPool({
     catalog: parts.catalog ?? fullCatalog(),
     exchangeUrls: settings.exchange_urls,
     requestTimeoutMs: settings.exchange_timeout,
     maxInstances: settings.ccxt_cache_size,
     marketsTtlMs: settings.markets_ttl,
     paper: parts.paper ?? createPaperExchange(),
-    onMarketsLoaded: (exchange, sandbox, ms) => logger.info({ exchange, sandbox, ms }, 'markets loaded'),
-    onMarketsFailed: (exchange, sandbox, error) => logger.warn({ exchange, sandbox, code: error.code, reason: error.message }, 'markets failed to load'),
+    onMarketsLoaded: (exchange, sandbox, ms) => {
+      metrics?.marketsLoaded(exchange, 'ok', ms / 1000);
+      logger.info({ exchange, sandbox, ms }, 'markets loaded');
+    },
+    onMarketsFailed: (exchange, sandbox, error) => {
+      metrics?.marketsLoaded(exchange, 'error', undefined);
+      logger.warn({ exchange, sandbox, code: error.code, reason: error.message }, 'markets failed to load');
+    },
   });
   return {
     logger,
-    traders,
+    traders: metrics ? timedTraders(pool, metrics) : pool,
     limiter: createLimiter(settings.execute_concurrency),
     accountTimeoutMs: settings.account_timeout,
     inFlight: new Map(),
@@ -56,13 +71,24 @@ export function createExecutionDeps(settings: ExecutionConfig, logger: Logger, p
 }
 
 export function createNodeRuntime(config: NodeConfig, logger: Logger, parts: RuntimeParts = {}): NodeRuntime {
-  return {
-    ...createExecutionDeps(config, logger, parts),
+  const requests = { inFlight: 0 };
+  // The gauges read the runtime when scraped; it exists by then.
+  let runtime: NodeRuntime | undefined;
+  const metrics = createNodeMetrics({
+    requestsInFlight: () => requests.inFlight,
+    accountsActive: () => runtime?.limiter.active ?? 0,
+    accountsQueued: () => runtime?.limiter.queued ?? 0,
+    cachedInstances: () => runtime?.traders.stats().cached_instances ?? 0,
+  });
+  runtime = {
+    ...createExecutionDeps(config, logger, parts, metrics),
     config,
     startedAt: new Date(),
-    requests: { inFlight: 0 },
+    requests,
     draining: false,
+    metrics,
   };
+  return runtime;
 }
 
 export function heartbeatOf(runtime: NodeRuntime, nodeCode: string): Heartbeat {

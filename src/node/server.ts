@@ -11,6 +11,7 @@ import { listenHost, type NodeConfig } from './config.js';
 import { disabledHeartbeat, startHeartbeatLoop, type HeartbeatLoop } from './heartbeat.js';
 import { createIpAllowlist } from './ip-allowlist.js';
 import { createReplayGuard } from './replay-guard.js';
+import { preloadMetrics } from './metrics/node-metrics.js';
 import { createNodeRuntime, heartbeatOf, type NodeRuntime, type RuntimeParts } from './runtime.js';
 
 /** A startup problem the operator must fix (bad TLS file, port in use, unsafe bind). */
@@ -92,6 +93,8 @@ export async function startNodeServer(config: NodeConfig, logger: Logger, parts:
 
   // Serving first, ccxt next: the first order does not wait for it.
   preloadCcxt();
+  // prom-client likewise (issue #5): observations made until then are replayed.
+  preloadMetrics(runtime.metrics.registry);
   const port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const url = `${tls ? 'https' : 'http'}://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${port}`;

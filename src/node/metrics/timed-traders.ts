@@ -1,0 +1,35 @@
+import type { TraderPool } from '../../exchange/trader-pool.js';
+import type { Trader } from '../../exchange/trader.js';
+import type { ExecutionMetrics } from './node-metrics.js';
+
+async function timed<T>(metrics: ExecutionMetrics, exchange: string, call: string, work: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    const value = await work();
+    metrics.exchangeCall(exchange, call, 'ok', (performance.now() - started) / 1000);
+    return value;
+  } catch (error) {
+    metrics.exchangeCall(exchange, call, 'error', (performance.now() - started) / 1000);
+    throw error;
+  }
+}
+
+/** The pool, with every exchange call of its traders timed into `tradectl_node_exchange_call_duration_seconds`. */
+export function timedTraders(pool: TraderPool, metrics: ExecutionMetrics): TraderPool {
+  return {
+    stats: () => pool.stats(),
+    async trader(account) {
+      const inner = await pool.trader(account);
+      const ex = inner.exchange;
+      const trader: Trader = {
+        exchange: ex,
+        placeOrder: (request) => timed(metrics, ex, request.trigger ? 'place_trigger_order' : 'place_order', () => inner.placeOrder(request)),
+        findOrder: (symbol, clientOrderId, trigger) => timed(metrics, ex, 'find_order', () => inner.findOrder(symbol, clientOrderId, trigger)),
+        setLeverage: (symbol, leverage) => timed(metrics, ex, 'set_leverage', () => inner.setLeverage(symbol, leverage)),
+        fetchBalances: () => timed(metrics, ex, 'fetch_balances', () => inner.fetchBalances()),
+        fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
+      };
+      return trader;
+    },
+  };
+}
