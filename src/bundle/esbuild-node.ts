@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
@@ -57,6 +57,22 @@ function slimCcxt(root: string, exchanges: readonly string[]): Plugin {
   };
 }
 
+const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`);
+
+/**
+ * `import('node:zlib')` (ccxt loads zlib, http and fs that way) stays a real
+ * dynamic import in a CommonJS bundle, which the executable's compiled
+ * program cannot perform; as a bundled require() it behaves the same
+ * everywhere.
+ */
+const builtinDynamicImports: Plugin = {
+  name: 'tradectl-builtin-dynamic-imports',
+  setup(b) {
+    b.onResolve({ filter: BUILTIN }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, namespace: 'tradectl-builtin' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'tradectl-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 export function checkExchanges(root: string, exchanges: readonly string[]): void {
   const dir = ccxtDir(root);
   const unknown = exchanges.filter((id) => !/^[a-z0-9]+$/.test(id) || !existsSync(join(dir, `js/src/${id}.js`)));
@@ -91,7 +107,7 @@ export async function bundleNode(root: string, exchanges: readonly string[]): Pr
     metafile: true,
     outfile: 'execution-node.cjs',
     logLevel: 'silent',
-    plugins: [slimCcxt(root, exchanges)],
+    plugins: [slimCcxt(root, exchanges), builtinDynamicImports],
   });
   const file = result.outputFiles[0];
   if (!file) throw new BundleError('esbuild produced no output');

@@ -62,16 +62,28 @@ export async function runBundle(options: BundleOptions, say: (line: string) => v
   let sizes: BundleResult['sizes'] = { cjs: bundle.code.length, executable: undefined };
   if (!options.cjsOnly) {
     step('building the single executable (Node SEA)');
-    await makeExecutable(cjs, executable, (message) => say(`      ${message}`));
+    await makeExecutable(cjs, executable, (message) => say(`      ${message}`), { trainedCodeCache: true });
     sizes = { ...sizes, executable: statSync(executable).size };
     step('smoke check: --version and --help from an empty directory');
     smokeCheck(executable);
+    say(`      ${codeCacheVerdict(executable)}`);
   } else {
     step('smoke check: node <bundle>.cjs --version from an empty directory');
     smokeCheck(process.execPath, [cjs]);
   }
   say(`done: ${dirname(executable)}${options.cjsOnly ? '' : ` (${basename(executable)} ${((sizes.executable ?? 0) / 1024 / 1024).toFixed(1)} MiB)`}`);
   return { dir, executable: options.cjsOnly ? undefined : executable, cjs, cjsSha256, sizes };
+}
+
+/**
+ * Whether V8 took the recorded code cache. A rejected cache (V8 flags of the
+ * build differ from the run's) costs start-up time, not correctness, so it is
+ * reported rather than fatal.
+ */
+function codeCacheVerdict(executable: string): string {
+  const result = spawnSync(executable, ['--version'], { env: { PATH: '/usr/bin:/bin', TRADECTL_SEA_DEBUG: '1' }, encoding: 'utf8', timeout: 20_000 });
+  if (/code cache accepted/.test(result.stderr)) return 'code cache: accepted';
+  return `warning: the executable does not use its recorded code cache (${result.stderr.trim() || `exit ${result.status}`}); it works, but starts slower`;
 }
 
 /** Runs the result where nothing else is installed and checks it starts cleanly (no warnings). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -106,3 +106,11 @@ for (const [label, command, args] of [
     }
   });
 }
+
+test('the executable compiles its program with the code cache recorded at build time', () => {
+  const result = spawnSync(built.executable as string, ['--version'], { env: { PATH: '/usr/bin:/bin', TRADECTL_SEA_DEBUG: '1' }, encoding: 'utf8' });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /code cache accepted/);
+  // A real import() could not run inside the executable's compiled program.
+  assert.doesNotMatch(readFileSync(built.cjs, 'utf8'), /\bimport\(\s*["']node:/);
+});
