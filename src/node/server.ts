@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
@@ -64,9 +63,10 @@ export async function startNodeServer(config: NodeConfig, logger: Logger, parts:
     heartbeat,
   });
 
+  // node:https only for TLS: a node on a private network need not load it at start.
   const server = (
     tls
-      ? createAdaptorServer({ fetch: app.fetch, createServer: createHttpsServer, serverOptions: tls })
+      ? createAdaptorServer({ fetch: app.fetch, createServer: (await import('node:https')).createServer, serverOptions: tls })
       : createAdaptorServer({ fetch: app.fetch })
   ) as Server;
   // The center keeps connections alive between signals; outlive its idle
