@@ -31,6 +31,10 @@ Redis code, stores nothing, and writes nothing but its log.
 Exchanges in this build: ${exchanges.join(', ')}, and \`paper\` (in-process fills
 for tests). An account on any other exchange gets \`exchange_not_supported\`.
 
+The executable carries V8's code cache for its own start-up, recorded when it
+was built; \`TRADECTL_SEA_DEBUG=1 ./${executable} --version\` says on stderr
+whether this machine's Node accepted it (if not, it still runs, a little slower).
+
 ## Run
 
 \`\`\`sh
