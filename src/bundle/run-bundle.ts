@@ -83,7 +83,8 @@ export async function runBundle(options: BundleOptions, say: (line: string) => v
 function codeCacheVerdict(executable: string): string {
   const result = spawnSync(executable, ['--version'], { env: { PATH: '/usr/bin:/bin', TRADECTL_SEA_DEBUG: '1' }, encoding: 'utf8', timeout: 20_000 });
   if (/code cache accepted/.test(result.stderr)) return 'code cache: accepted';
-  return `warning: the executable does not use its recorded code cache (${result.stderr.trim() || `exit ${result.status}`}); it works, but starts slower`;
+  const detail = result.stderr.trim() ? ` (${result.stderr.trim()})` : '';
+  return `warning: the executable starts without a recorded code cache${detail}; it works, but starts slower`;
 }
 
 /** Runs the result where nothing else is installed and checks it starts cleanly (no warnings). */

@@ -119,9 +119,14 @@ export async function makeExecutable(bundlePath: string, outPath: string, step: 
       writeFileSync(join(work, 'train.cjs'), TRAINER);
       writeFileSync(join(work, 'loader.cjs'), LOADER);
       const empty = mkdtempSync(join(work, 'run-'));
-      // A clean environment: no config file, no NODE_OPTIONS (V8 flags must match the executable's).
-      run(process.execPath, [join(work, 'train.cjs'), bundlePath, cache], 'the training run', { cwd: empty, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: empty } });
-      seaConfig = { main: join(work, 'loader.cjs'), output: blob, disableExperimentalSEAWarning: true, assets: { 'program.cjs': bundlePath, 'program.cache': cache } };
+      try {
+        // A clean environment: no config file, no NODE_OPTIONS (V8 flags must match the executable's).
+        run(process.execPath, [join(work, 'train.cjs'), bundlePath, cache], 'the training run', { cwd: empty, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: empty } });
+        seaConfig = { main: join(work, 'loader.cjs'), output: blob, disableExperimentalSEAWarning: true, assets: { 'program.cjs': bundlePath, 'program.cache': cache } };
+      } catch (error) {
+        // The cache buys start-up time only; an executable without it is still correct.
+        step(`warning: ${(error as Error).message}; using Node's own SEA code cache instead`);
+      }
     }
     writeFileSync(config, JSON.stringify(seaConfig));
     step('preparing the SEA blob');

@@ -7,6 +7,7 @@ import type { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/connect.js';
 import type { RemoteSender } from './dispatch/dispatcher.js';
 import type { NodeClient } from './dispatch/node-client.js';
+import type { CenterMetrics } from './metrics.js';
 import type { QueueMode } from './queue/queue-mode.js';
 import type { SettlementRules } from './settle/settlement.js';
 
@@ -29,6 +30,8 @@ export interface CenterContext {
   queue?: QueueMode;
   /** Dispatches and reconciliations still running, so shutdown and tests can wait for them. */
   background: Set<Promise<unknown>>;
+  /** `GET /metrics`. */
+  metrics: CenterMetrics;
 }
 
 /** Runs work in the background, tracked, logging (never throwing) its failure. */

@@ -19,6 +19,7 @@ import { reconcileOnce, startReconciler } from './dispatch/reconciler.js';
 import { connectRedis } from './queue/redis-client.js';
 import { createQueueMode } from './queue/queue-mode.js';
 import { seedNodesFromConfig } from './nodes.js';
+import { createCenterMetrics, timedNodeClient } from './metrics.js';
 
 export interface RunningCenter {
   url: string;
@@ -55,17 +56,22 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
   if (key.generated) {
     logger.warn({ file: key.generated }, 'generated a new master key for exchange credentials (mode 0600); back it up and keep it out of the database backups, or the stored credentials cannot be read');
   }
+  // The queue is attached after the context exists (startCenter, queue mode).
+  let queueOf: () => CenterContext['queue'] = () => undefined;
+  const metrics = createCenterMetrics({ db, heartbeatTimeoutMs: config.node_heartbeat_timeout, queue: () => queueOf() });
   const ctx: CenterContext = {
     config,
     db,
     box: createSecretBox(key.key),
     logger,
     local: createExecutionDeps(config, logger, parts),
-    nodes: createNodeClient({ secret: config.node_auth_secret, mode: config.node_auth_mode, timeoutMs: config.node_request_timeout }),
+    nodes: timedNodeClient(createNodeClient({ secret: config.node_auth_secret, mode: config.node_auth_mode, timeoutMs: config.node_request_timeout }), metrics),
     rules: { feeRate: config.fee_rate, referralShares: config.referral_shares },
     remote: sendGroup,
     background: new Set(),
+    metrics,
   };
+  queueOf = () => ctx.queue;
   await seedNodesFromConfig(ctx);
   return ctx;
 }
@@ -91,6 +97,8 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
     ctx.queue = createQueueMode(connectRedis(redisUrlOf(config), logger, 'tradectl-center'), config.node_execute_queue ?? 'node-execute');
     ctx.remote = ctx.queue.sender;
   }
+  // The center has no start-up budget to keep (the node does): prom-client now.
+  await ctx.metrics.registry.load();
   const app = createCenterApp(ctx);
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   server.keepAliveTimeout = 65_000;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runBundle, type BundleResult } from '../../src/bundle/run-bundle.js';
+import { makeExecutable } from '../../src/bundle/sea.js';
 import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { marketSignal } from '../helpers/node-harness.js';
@@ -113,4 +114,21 @@ test('the executable compiles its program with the code cache recorded at build 
   assert.match(result.stderr, /code cache accepted/);
   // A real import() could not run inside the executable's compiled program.
   assert.doesNotMatch(readFileSync(built.cjs, 'utf8'), /\bimport\(\s*["']node:/);
+});
+
+test('a failed training run leaves an executable that works without the recorded cache', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-sea-fallback-'));
+  try {
+    const program = join(dir, 'program.cjs');
+    // Never serves: the training run cannot reach /health.
+    writeFileSync(program, "if (process.argv.includes('serve')) process.exit(3); process.stdout.write('plain\\n');");
+    const steps: string[] = [];
+    await makeExecutable(program, join(dir, 'program'), (line) => steps.push(line), { trainedCodeCache: true });
+    assert.ok(steps.some((line) => /^warning: the training run failed/.test(line)), steps.join('\n'));
+    const result = spawnSync(join(dir, 'program'), [], { encoding: 'utf8' });
+    assert.equal(result.stdout, 'plain\n');
+    assert.equal(result.stderr, '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -5,6 +5,8 @@ import { HttpError, answerErrorsAsJson } from '../../node/http-errors.js';
 import { centerAuth } from '../../node/auth.js';
 import { createIpAllowlist } from '../../node/ip-allowlist.js';
 import { createReplayGuard } from '../../node/replay-guard.js';
+import { httpMetrics } from '../../node/metrics/http-metrics.js';
+import { metricsHandler, metricsTokenAuth } from '../../node/metrics/metrics-auth.js';
 import { requestId } from '../../node/request-id.js';
 import type { CenterContext } from '../context.js';
 import { accountRoutes } from './accounts.js';
@@ -36,7 +38,12 @@ function adminAuth(token: string | undefined): MiddlewareHandler<CenterEnv> {
  */
 export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   const app = new Hono<CenterEnv>();
+  app.use('*', httpMetrics(ctx.metrics));
   app.use('*', requestId(ctx.logger));
+
+  // With metrics_token a scraper needs only that; without, the admin token as for /api/*.
+  const token = ctx.config.metrics_token;
+  app.get('/metrics', token ? metricsTokenAuth<CenterEnv>(token, createIpAllowlist([])) : adminAuth(ctx.config.center_api_token), metricsHandler<CenterEnv>(ctx.metrics.registry));
 
   app.get('/health', async (c) => {
     await ctx.db.kysely.selectFrom('dim_profit_pool').select('id').executeTakeFirst();

@@ -8,7 +8,7 @@ import { inBackground, type CenterContext } from '../context.js';
 import { acceptSignal, dispatchOrders, newSignalId, SignalError } from '../dispatch/dispatcher.js';
 import { syncAccounts } from '../sync.js';
 import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
-import { orderView } from './views.js';
+import { orderView, slowestStages } from './views.js';
 
 const SyncFilter = v.object({
   account_ids: v.optional(v.pipe(v.array(v.pipe(v.number('expected account ids'), v.integer(), v.minValue(1))), v.maxLength(10_000))),
@@ -33,6 +33,7 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
       .execute();
     const summary: Record<string, number> = {};
     for (const o of orders) summary[o.status] = (summary[o.status] ?? 0) + 1;
+    const views = orders.map(({ node_code, ...o }) => orderView(o, signal, node_code));
     return {
       signal_id: signal.signal_id,
       strategy_code: strategy?.strategy_code ?? null,
@@ -53,8 +54,9 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
         accepted_to_dispatched: signal.dispatched_at === null ? null : signal.dispatched_at - signal.accepted_at,
         accepted_to_completed: signal.completed_at === null ? null : signal.completed_at - signal.accepted_at,
       },
+      stages_ms: slowestStages(views.map((o) => o.stages_ms)),
       summary,
-      orders: orders.map(({ node_code, ...o }) => orderView(o, signal, node_code)),
+      orders: views,
     };
   }
 
@@ -77,6 +79,7 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
       throw error;
     }
     const { signal, duplicate, orderIds } = accepted;
+    ctx.metrics.signal(duplicate ? 'duplicate' : 'accepted');
     const dispatching = duplicate || orderIds.length === 0 ? Promise.resolve() : inBackground(ctx, `dispatch ${signal.signal_id}`, () => dispatchOrders(ctx, signal, orderIds, false));
     c.get('log').info({ signal_id: signal.signal_id, strategy_code: strategyCode, orders: orderIds.length, duplicate }, duplicate ? 'signal already accepted' : 'signal accepted');
     // ?wait=true answers once every order has its result (for curl and demos).

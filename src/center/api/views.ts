@@ -1,4 +1,5 @@
 import type { AccountRow, NodeRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
+import { STAGES, stageTimings, type StageTimings } from '../dispatch/stage-timings.js';
 import { nodeAvailability } from '../nodes.js';
 import { fromUnits } from '../settle/units.js';
 import { iso } from './env.js';
@@ -87,6 +88,28 @@ export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string |
       on_node: order.node_received_ms,
       accepted_to_result: order.completed_at === null ? null : order.completed_at - signal.accepted_at,
     },
+    // The first answer's stages (see dispatch/stage-timings.ts); null where not known.
+    stages_ms: stageTimings({
+      acceptedAt: signal.accepted_at,
+      onNodeMs: order.node_received_ms,
+      nodeQueuedMs: order.node_queued_ms,
+      nodeExchangeMs: order.node_exchange_ms,
+      roundTripMs: order.round_trip_ms,
+      answeredAt: order.answered_at,
+      appliedAt: order.applied_at,
+    }),
     updated_at: iso(order.updated_at),
   };
+}
+
+/** A signal's stages: each the slowest of its orders', which is what held the signal up. */
+export function slowestStages(orders: StageTimings[]): StageTimings {
+  const out = Object.fromEntries(STAGES.map((stage) => [stage, null])) as StageTimings;
+  for (const o of orders) {
+    for (const stage of STAGES) {
+      const ms = o[stage];
+      if (ms !== null && (out[stage] === null || ms > (out[stage] as number))) out[stage] = ms;
+    }
+  }
+  return out;
 }

@@ -223,8 +223,29 @@ function initial(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * Stage timings of an order's first answer (issue #6): the node's durations
+ * (queued, exchange) and the center's own (round trip, answer received,
+ * results applied), so `GET /api/signals/{id}` can show where the time went.
+ */
+const orderStageTimings: Migration = {
+  async up(db: AnyDb) {
+    // One column per statement: SQLite's ALTER TABLE adds one at a time.
+    await db.schema.alterTable('fact_order').addColumn('node_queued_ms', 'integer').execute();
+    await db.schema.alterTable('fact_order').addColumn('node_exchange_ms', 'integer').execute();
+    await db.schema.alterTable('fact_order').addColumn('round_trip_ms', 'integer').execute();
+    await db.schema.alterTable('fact_order').addColumn('answered_at', 'bigint').execute();
+    await db.schema.alterTable('fact_order').addColumn('applied_at', 'bigint').execute();
+  },
+  async down(db: AnyDb) {
+    for (const column of ['applied_at', 'answered_at', 'round_trip_ms', 'node_exchange_ms', 'node_queued_ms']) {
+      await db.schema.alterTable('fact_order').dropColumn(column).execute();
+    }
+  },
+};
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
-  return { '0001_initial': initial(dialect) };
+  return { '0001_initial': initial(dialect), '0002_order_stage_timings': orderStageTimings };
 }
 
 export interface MigrationReport {

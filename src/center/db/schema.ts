@@ -137,6 +137,13 @@ export interface OrderTable {
   node_received_ms: number | null;
   completed_at: number | null;
   updated_at: number;
+  /** The first answer's stage timings (migration 0002): the node's durations, then the center's clock. */
+  node_queued_ms: number | null;
+  node_exchange_ms: number | null;
+  /** From the center sending the request to reading the answer (or the in-process call). */
+  round_trip_ms: number | null;
+  answered_at: number | null;
+  applied_at: number | null;
 }
 
 export interface FillTable {

@@ -22,6 +22,10 @@ export interface OrderOutcome {
   takeProfitError?: string | null | undefined;
   error?: { code: string; message: string } | undefined;
   nodeMs?: number | undefined;
+  /** The node's own split of `nodeMs` (durations; absent from seed-era nodes). */
+  nodeTimings?: { queued: number | null; exchange: number | null } | undefined;
+  /** Set by the sender: how long the request took and when its answer arrived (center clock). */
+  answer?: { roundTripMs: number; answeredAt: number } | undefined;
 }
 
 export function outcomeOfResult(result: AccountResult): OrderOutcome {
@@ -38,6 +42,7 @@ export function outcomeOfResult(result: AccountResult): OrderOutcome {
     takeProfitError: legError(result.take_profit_error),
     error: result.error,
     nodeMs: result.latency_ms,
+    nodeTimings: result.timings_ms,
   };
 }
 
@@ -127,7 +132,19 @@ export async function applyOutcome(
       }
       if (outcome.stopLossError !== undefined) setIfChanged(update, order, 'stop_loss_error', outcome.stopLossError?.slice(0, 1000) ?? null, true);
       if (outcome.takeProfitError !== undefined) setIfChanged(update, order, 'take_profit_error', outcome.takeProfitError?.slice(0, 1000) ?? null, true);
-      if (outcome.nodeMs !== undefined && order.node_received_ms === null) update.node_received_ms = Math.round(outcome.nodeMs);
+      if (outcome.nodeMs !== undefined && order.node_received_ms === null) {
+        // The first answer's timings, together, so its stages add up.
+        update.node_received_ms = Math.round(outcome.nodeMs);
+        if (outcome.nodeTimings) {
+          update.node_queued_ms = outcome.nodeTimings.queued === null ? null : Math.round(outcome.nodeTimings.queued);
+          update.node_exchange_ms = outcome.nodeTimings.exchange === null ? null : Math.round(outcome.nodeTimings.exchange);
+        }
+        if (outcome.answer) {
+          update.round_trip_ms = Math.round(outcome.answer.roundTripMs);
+          update.answered_at = outcome.answer.answeredAt;
+        }
+        update.applied_at = now;
+      }
       if (Object.keys(update).length === 0) return 'unchanged';
       if (update.status && FINAL.has(update.status as OrderStatus)) update.completed_at = now;
       update.updated_at = now;

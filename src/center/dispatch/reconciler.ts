@@ -28,6 +28,17 @@ export interface ReconcileReport {
  * Nothing is ever placed twice: every path goes through a lookup first.
  */
 export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()): Promise<ReconcileReport> {
+  try {
+    const report = await reconcilePass(ctx, now);
+    ctx.metrics.reconciled(report);
+    return report;
+  } catch (error) {
+    ctx.metrics.reconcileFailed();
+    throw error;
+  }
+}
+
+async function reconcilePass(ctx: CenterContext, now: number): Promise<ReconcileReport> {
   const cutoff = now - ctx.config.reconcile_after;
   const rows = await ctx.db.kysely
     .selectFrom('fact_order')
