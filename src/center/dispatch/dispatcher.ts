@@ -8,6 +8,7 @@ import { isUniqueViolation, transact } from '../db/connect.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcome, outcomeOfResult, type OrderOutcome } from './apply-results.js';
+import { stageTimings } from './stage-timings.js';
 import { loadTargets, signalOf, type DispatchTarget } from './targets.js';
 
 export class SignalError extends Error {
@@ -205,22 +206,33 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
 /**
  * Claims, sends and applies one group: in-process when `node` is null, else
  * one POST to the node. Direct mode, the reconciler and the queue worker all
- * end here.
+ * end here. `requestId` names this job in both sides' logs (`X-Request-Id`);
+ * a queued job carries the one the center gave it.
  */
-export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: NodeRow | null, orderIds: number[], retry: boolean): Promise<void> {
+export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: NodeRow | null, orderIds: number[], retry: boolean, requestId: string = randomUUID()): Promise<void> {
   const claimed = await claimOrders(ctx, orderIds);
   if (claimed.size === 0) return;
+  const log = ctx.logger.child({ request_id: requestId });
   const group = await loadTargets(ctx, [...claimed.keys()]);
   const attempt = Math.max(...claimed.values());
-  const base = { request_id: signal.request_id, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
+  const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
+  const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
+  log.debug(job, 'sending job');
+  const started = performance.now();
+  const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
   const apply = (target: DispatchTarget, outcome: OrderOutcome) => applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules);
+  const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
+    await applyAll(group, results, (t, outcome) => apply(t, { ...outcome, answer }));
+    observeStages(ctx, signal, results, answer, Date.now());
+    log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
+  };
   if (node === null) {
-    const results = await execute({ ...base, accounts: group.map((t) => t.account) }, ctx.local);
-    return applyAll(group, results, apply);
+    const results = await execute({ ...base, accounts: group.map((t) => t.account) }, { ...ctx.local, logger: log });
+    return applyAnswer(results, answered());
   }
-  const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, signal.request_id);
-  if (call.ok) return applyAll(group, call.value.results, apply);
-  ctx.logger.warn({ node_code: node.node_code, kind: call.kind, status: call.status, reason: call.message, signal_id: signal.signal_id }, 'node call failed');
+  const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, requestId);
+  if (call.ok) return applyAnswer(call.value.results, answered());
+  log.warn({ ...job, kind: call.kind, status: call.status, reason: call.message }, 'node call failed');
   if (call.kind === 'unreachable' || call.status === 503) {
     // The node is restarting or draining: nothing was executed, and it is
     // expected back. The orders stay pending for the reconciler, which looks
@@ -239,6 +251,28 @@ export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: Nod
       ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
       : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
   await Promise.all(group.map((t) => apply(t, outcome)));
+}
+
+function countStatuses(results: AccountResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
+
+function observeStages(ctx: CenterContext, signal: SignalRow, results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }, appliedAt: number): void {
+  for (const r of results) {
+    ctx.metrics.stages(
+      stageTimings({
+        acceptedAt: signal.accepted_at,
+        onNodeMs: r.latency_ms,
+        nodeQueuedMs: r.timings_ms?.queued ?? null,
+        nodeExchangeMs: r.timings_ms?.exchange ?? null,
+        roundTripMs: answer.roundTripMs,
+        answeredAt: answer.answeredAt,
+        appliedAt,
+      }),
+    );
+  }
 }
 
 function wireAccount(target: DispatchTarget): Record<string, unknown> {
