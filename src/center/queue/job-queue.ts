@@ -19,6 +19,8 @@ export const JobSchema = v.object({
   order_ids: v.pipe(v.array(v.pipe(v.number(), v.integer())), v.minLength(1)),
   retry: v.boolean(),
   enqueued_at: v.number(),
+  /** Made by the center when queuing; the worker sends it as `X-Request-Id`. Absent in jobs queued before it existed. */
+  request_id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/))),
 });
 export type Job = v.InferOutput<typeof JobSchema>;
 

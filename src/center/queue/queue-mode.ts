@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CenterContext } from '../context.js';
 import { sendGroup, type RemoteSender } from '../dispatch/dispatcher.js';
@@ -17,15 +18,18 @@ export function createQueueMode(redis: Redis, stream: string): QueueMode {
   const queue = new JobQueue(redis, stream);
   const counters = { enqueued: 0, fallbacks: 0 };
   const sender: RemoteSender = async (ctx: CenterContext, signal, node, orderIds, retry) => {
+    const requestId = randomUUID();
+    const log = ctx.logger.child({ request_id: requestId });
     try {
-      await queue.enqueue({ v: 1, signal_row_id: signal.id, node_id: node.id, order_ids: orderIds, retry, enqueued_at: Date.now() });
+      const jobId = await queue.enqueue({ v: 1, signal_row_id: signal.id, node_id: node.id, order_ids: orderIds, retry, enqueued_at: Date.now(), request_id: requestId });
       counters.enqueued++;
+      log.debug({ node_code: node.node_code, signal_id: signal.signal_id, job_id: jobId, accounts: orderIds.length }, 'job queued');
     } catch (error) {
       // Seed §4.5: if queuing fails, send directly. Should the job have been
       // queued after all, the worker's claim makes its send a retry.
       counters.fallbacks++;
-      ctx.logger.warn({ node_code: node.node_code, signal_id: signal.signal_id, reason: (error as Error).message, fallbacks: counters.fallbacks }, 'queueing failed; sending directly');
-      await sendGroup(ctx, signal, node, orderIds, retry);
+      log.warn({ node_code: node.node_code, signal_id: signal.signal_id, reason: (error as Error).message, fallbacks: counters.fallbacks }, 'queueing failed; sending directly');
+      await sendGroup(ctx, signal, node, orderIds, retry, requestId);
     }
   };
   return {

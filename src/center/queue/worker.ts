@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseWith } from '../../core/validation.js';
 import type { CenterContext } from '../context.js';
@@ -55,20 +55,22 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
       await commands.hdel(errors, delivery.id);
       return queue.deadLetter(delivery, `gave up after ${count - 1} attempts: ${reason}`);
     }
+    // A redelivery keeps the job's id: the same job in every log.
+    const requestId = job.value.request_id ?? randomUUID();
     try {
-      await runJob(job.value, count > 1);
+      await runJob(job.value, count > 1, requestId);
       await queue.ack(delivery.id);
       await commands.hdel(errors, delivery.id);
     } catch (error) {
       // Left unacknowledged: another worker (or this one) takes it again
       // after the visibility timeout.
       const reason = error instanceof Error ? error.message : String(error);
-      ctx.logger.warn({ job_id: delivery.id, attempt: count, reason }, 'queue job failed; it will be redelivered');
+      ctx.logger.warn({ job_id: delivery.id, request_id: requestId, attempt: count, reason }, 'queue job failed; it will be redelivered');
       await commands.hset(errors, delivery.id, reason.slice(0, 500)).catch(() => undefined);
     }
   }
 
-  async function runJob(job: Job, redelivered: boolean): Promise<void> {
+  async function runJob(job: Job, redelivered: boolean, requestId: string): Promise<void> {
     const k = ctx.db.kysely;
     const [signal, node] = await Promise.all([
       k.selectFrom('fact_signal').selectAll().where('id', '=', job.signal_row_id).executeTakeFirst(),
@@ -77,7 +79,7 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
     if (!signal) throw new Error(`signal row ${job.signal_row_id} does not exist`);
     if (!node) throw new Error(`node ${job.node_id} no longer exists`);
     // The center routed this job; the node's own answer (or silence) decides the rest.
-    await sendGroup(ctx, signal, node, job.order_ids, job.retry || redelivered);
+    await sendGroup(ctx, signal, node, job.order_ids, job.retry || redelivered, requestId);
     await completeSignal(ctx, signal.id);
   }
 
