@@ -95,7 +95,8 @@ test('with metrics_token, /metrics needs that Bearer token and nothing else open
   const ok = await scrape(h, { authorization: `Bearer ${METRICS_TOKEN}` });
   assert.equal(ok.status, 200, ok.text);
   assert.ok(!ok.text.includes(METRICS_TOKEN) && !ok.text.includes(SECRET));
-  for (const headers of [{}, { authorization: `Bearer ${METRICS_TOKEN}x` }, { authorization: METRICS_TOKEN }, { 'x-center-token': SECRET }]) {
+  const refusals: Array<Record<string, string>> = [{}, { authorization: `Bearer ${METRICS_TOKEN}x` }, { authorization: METRICS_TOKEN }, { 'x-center-token': SECRET }];
+  for (const headers of refusals) {
     const res = await scrape(h, headers);
     assert.equal(res.status, 401, JSON.stringify(headers));
     assert.deepEqual(res.body.error, { code: 'unauthorized', message: 'authentication required' });
