@@ -56,27 +56,32 @@ export async function inviterChain(db: Kysely<Database>, userId: number, depth: 
   return chain;
 }
 
-/** Writes the ledger rows and balance changes of one fill inside `trx`. */
+/**
+ * Writes the ledger rows and balance changes of one fill inside `trx`. The
+ * ledger rows go in one multi-row INSERT: on MySQL every statement is a
+ * round trip, and with 1,000 fills per signal the round trips were most of
+ * the center's time (bench fan-out profile).
+ */
 export async function settleFill(trx: Transaction<Database>, fill: FillToSettle, rules: SettlementRules, now: number): Promise<Settlement> {
   const inviters = await inviterChain(trx, fill.userId, rules.referralShares.length);
   const settlement = computeSettlement(fill, inviters, rules);
   if (settlement.feeUnits <= 0) return settlement;
   const key = `${fill.orderId}:${fill.fillKey}`;
+  const rewards = settlement.rewards.filter((r) => r.units > 0);
   await trx
     .insertInto('fact_ledger')
-    .values({ entry_key: `fee:${key}`, kind: 'fee_charge', user_id: fill.userId, order_id: fill.orderId, amount_units: -settlement.feeUnits, created_at: now })
+    .values([
+      { entry_key: `fee:${key}`, kind: 'fee_charge', user_id: fill.userId, order_id: fill.orderId, amount_units: -settlement.feeUnits, created_at: now },
+      ...rewards.map((r) => ({ entry_key: `ref${r.level}:${key}`, kind: 'referral_reward', user_id: r.userId, order_id: fill.orderId, amount_units: r.units, created_at: now })),
+      ...(settlement.poolUnits > 0 ? [{ entry_key: `pool:${key}`, kind: 'pool_income', user_id: null, order_id: fill.orderId, amount_units: settlement.poolUnits, created_at: now }] : []),
+    ])
     .execute();
   await trx
     .updateTable('dim_user')
     .set((eb) => ({ points_units: eb('points_units', '-', settlement.feeUnits) }))
     .where('id', '=', fill.userId)
     .execute();
-  for (const reward of settlement.rewards) {
-    if (reward.units <= 0) continue;
-    await trx
-      .insertInto('fact_ledger')
-      .values({ entry_key: `ref${reward.level}:${key}`, kind: 'referral_reward', user_id: reward.userId, order_id: fill.orderId, amount_units: reward.units, created_at: now })
-      .execute();
+  for (const reward of rewards) {
     await trx
       .updateTable('dim_user')
       .set((eb) => ({ rewards_units: eb('rewards_units', '+', reward.units) }))
@@ -84,10 +89,6 @@ export async function settleFill(trx: Transaction<Database>, fill: FillToSettle,
       .execute();
   }
   if (settlement.poolUnits > 0) {
-    await trx
-      .insertInto('fact_ledger')
-      .values({ entry_key: `pool:${key}`, kind: 'pool_income', user_id: null, order_id: fill.orderId, amount_units: settlement.poolUnits, created_at: now })
-      .execute();
     await trx
       .updateTable('dim_profit_pool')
       .set((eb) => ({ balance_units: eb('balance_units', '+', settlement.poolUnits), updated_at: now }))
