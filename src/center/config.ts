@@ -4,6 +4,7 @@ import {
   choiceSetting,
   integerSetting,
   listSetting,
+  optionalIntegerSetting,
   secondsSetting,
   textSetting,
 } from '../core/settings.js';
@@ -61,6 +62,8 @@ export const CenterOnlyEntries = {
   queue_visibility_timeout: secondsSetting(1, 86_400, 60),
   queue_max_attempts: integerSetting(1, 100, 5),
   worker_concurrency: integerSetting(1, 1000, 8),
+  worker_metrics_port: optionalIntegerSetting(0, 65535),
+  worker_metrics_host: textSetting(),
   redis_url: v.pipe(textSetting(), v.check((x) => x === undefined || /^rediss?:\/\//i.test(x), 'expected a redis:// or rediss:// URL')),
   redis_host: textSetting(),
   redis_port: integerSetting(1, 65535, 6379),

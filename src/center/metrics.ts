@@ -21,6 +21,8 @@ export interface CenterMetrics extends HttpMetrics {
   reconcileFailed(): void;
   /** `path` is one of the node's routes, a constant in the center's code. */
   nodeCall(path: string, outcome: 'ok' | NodeFailureKind, seconds: number): void;
+  /** A `center worker` finished with a queue job: `done` (acknowledged), `failed` (left for redelivery) or `dead_letter`. */
+  workerJob(outcome: 'done' | 'failed' | 'dead_letter'): void;
 }
 
 type NodeFailureKind = Extract<NodeCall<unknown>, { ok: false }>['kind'];
@@ -46,9 +48,14 @@ function shared<T>(read: () => Promise<T>): () => Promise<T> {
   };
 }
 
-export function createCenterMetrics(sources: CenterSources): CenterMetrics {
+/**
+ * The center's metrics. A `center worker` passes no `sources`: what the
+ * database and Redis hold looks the same from every process, so those series
+ * are the center's alone (summed over workers they would be multiplied), and
+ * a worker's registry holds only what it records itself.
+ */
+export function createCenterMetrics(sources?: CenterSources): CenterMetrics {
   const registry = createLazyRegistry();
-  const k = sources.db.kysely;
 
   const requests = registry.counter({ name: 'tradectl_center_http_requests_total', help: 'HTTP requests answered, by route pattern and status', labelNames: ['method', 'route', 'status'] });
   const duration = registry.histogram({ name: 'tradectl_center_http_request_duration_seconds', help: 'Time to answer an HTTP request, by route pattern', labelNames: ['method', 'route'], buckets: LATENCY_BUCKETS });
@@ -62,9 +69,41 @@ export function createCenterMetrics(sources: CenterSources): CenterMetrics {
   const nodeCalls = registry.histogram({ name: 'tradectl_center_node_request_duration_seconds', help: 'Center → node requests, by path and outcome (ok, unreachable, refused, ambiguous)', labelNames: ['path', 'outcome'], buckets: LATENCY_BUCKETS });
   const reconcileRuns = registry.counter({ name: 'tradectl_center_reconcile_runs_total', help: 'Reconciliation passes, by outcome (error: the pass itself failed)', labelNames: ['outcome'] });
   const reconcileOrders = registry.counter({ name: 'tradectl_center_reconcile_orders_total', help: 'Orders looked at by the reconciler, by result (waiting: the lookup failed or the node is offline)', labelNames: ['result'] });
+  const workerJobs = registry.counter({ name: 'tradectl_center_worker_jobs_total', help: 'Queue jobs this worker finished, by outcome (done, failed: left for redelivery, dead_letter)', labelNames: ['outcome'] });
   let lastReconcile = 0;
-  registry.gauge({ name: 'tradectl_center_reconcile_last_success_timestamp_seconds', help: 'When the last reconciliation pass finished (0: none yet)', read: () => [[{}, lastReconcile / 1000]] });
+  // Only the center reconciles: a worker's 0 here would look like a stalled reconciler.
+  if (sources) {
+    registry.gauge({ name: 'tradectl_center_reconcile_last_success_timestamp_seconds', help: 'When the last reconciliation pass finished (0: none yet)', read: () => [[{}, lastReconcile / 1000]] });
+    storedSeries(registry, sources);
+  }
 
+  return {
+    registry,
+    request(method, route, status, seconds) {
+      requests.inc({ method, route, status: String(status) });
+      duration.observe({ method, route }, seconds);
+    },
+    signal: (result) => signals.inc({ result }),
+    stages(timings) {
+      for (const name of STAGES) {
+        const ms = timings[name];
+        if (ms !== null) stage.observe({ stage: name }, ms / 1000);
+      }
+    },
+    reconciled(report) {
+      lastReconcile = Date.now();
+      reconcileRuns.inc({ outcome: 'ok' });
+      for (const result of ['settled', 'resent', 'expired', 'waiting'] as const) if (report[result] > 0) reconcileOrders.inc({ result }, report[result]);
+    },
+    reconcileFailed: () => reconcileRuns.inc({ outcome: 'error' }),
+    nodeCall: (path, outcome, seconds) => nodeCalls.observe({ path, outcome }, seconds),
+    workerJob: (outcome) => workerJobs.inc({ outcome }),
+  };
+}
+
+/** Series read from the database and Redis when scraped: nodes, orders, the queue. */
+function storedSeries(registry: LazyRegistry, sources: CenterSources): void {
+  const k = sources.db.kysely;
   const nodes = shared(() => k.selectFrom('dim_execution_node').select(['node_code', 'status', 'last_heartbeat_at']).execute());
   registry.gauge({
     name: 'tradectl_center_nodes',
@@ -151,28 +190,6 @@ export function createCenterMetrics(sources: CenterSources): CenterMetrics {
   registry.readCounter({ name: 'tradectl_center_queue_dead_letters_total', help: 'Queue mode: jobs moved to <queue>:dead (all workers)', labelNames: ['queue'], read: queueSeries((s) => (s.available ? s.dead_letters : undefined)) });
   registry.readCounter({ name: 'tradectl_center_queue_enqueued_total', help: 'Queue mode: jobs this center process queued', labelNames: ['queue'], read: queueSeries((s) => s.enqueued) });
   registry.readCounter({ name: 'tradectl_center_queue_fallbacks_total', help: 'Queue mode: jobs this center process sent directly because queuing failed', labelNames: ['queue'], read: queueSeries((s) => s.fallbacks) });
-
-  return {
-    registry,
-    request(method, route, status, seconds) {
-      requests.inc({ method, route, status: String(status) });
-      duration.observe({ method, route }, seconds);
-    },
-    signal: (result) => signals.inc({ result }),
-    stages(timings) {
-      for (const name of STAGES) {
-        const ms = timings[name];
-        if (ms !== null) stage.observe({ stage: name }, ms / 1000);
-      }
-    },
-    reconciled(report) {
-      lastReconcile = Date.now();
-      reconcileRuns.inc({ outcome: 'ok' });
-      for (const result of ['settled', 'resent', 'expired', 'waiting'] as const) if (report[result] > 0) reconcileOrders.inc({ result }, report[result]);
-    },
-    reconcileFailed: () => reconcileRuns.inc({ outcome: 'error' }),
-    nodeCall: (path, outcome, seconds) => nodeCalls.observe({ path, outcome }, seconds),
-  };
 }
 
 /** The node client, with every call timed into `tradectl_center_node_request_duration_seconds`. */

@@ -43,8 +43,12 @@ export async function openCenterDb(config: CenterConfig, logger: Logger): Promis
   return db;
 }
 
-/** Everything but the HTTP listener: for `center serve`, the demo and tests. */
-export async function createCenterContext(config: CenterConfig, logger: Logger, parts: RuntimeParts = {}): Promise<CenterContext> {
+/**
+ * Everything but the HTTP listener: for `center serve`, the demo and tests.
+ * A `worker` context records metrics without the database and queue series
+ * (see `createCenterMetrics`).
+ */
+export async function createCenterContext(config: CenterConfig, logger: Logger, parts: RuntimeParts = {}, role: 'center' | 'worker' = 'center'): Promise<CenterContext> {
   const db = await openCenterDb(config, logger);
   let key;
   try {
@@ -58,7 +62,7 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
   }
   // The queue is attached after the context exists (startCenter, queue mode).
   let queueOf: () => CenterContext['queue'] = () => undefined;
-  const metrics = createCenterMetrics({ db, heartbeatTimeoutMs: config.node_heartbeat_timeout, queue: () => queueOf() });
+  const metrics = createCenterMetrics(role === 'center' ? { db, heartbeatTimeoutMs: config.node_heartbeat_timeout, queue: () => queueOf() } : undefined);
   const ctx: CenterContext = {
     config,
     db,
@@ -76,12 +80,39 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
   return ctx;
 }
 
+/**
+ * A center listener without a token to guard it binds loopback only:
+ * `problem` says why another address is refused, after `without …`.
+ * The data API and a worker's `/metrics` both go through here.
+ */
+export function guardedHost(host: string, token: string | undefined, refusal: string): { host: string; problem?: string } {
+  return !token && !isLoopbackHost(host) ? { host, problem: `refusing to listen on ${host} without ${refusal}` } : { host };
+}
+
 export function centerHost(config: CenterConfig): { host: string; problem?: string } {
   const host = config.center_host ?? (config.center_api_token ? '0.0.0.0' : '127.0.0.1');
-  if (!config.center_api_token && !isLoopbackHost(host)) {
-    return { host, problem: `refusing to listen on ${host} without center_api_token: the data API creates accounts and places orders; set center_api_token (at least 16 characters)` };
-  }
-  return { host };
+  return guardedHost(host, config.center_api_token, 'center_api_token: the data API creates accounts and places orders; set center_api_token (at least 16 characters)');
+}
+
+export interface Listening {
+  server: Server;
+  port: number;
+  /** Where to reach it from this machine (loopback for a wildcard address). */
+  url: string;
+}
+
+/** An HTTP listener for a Hono `fetch`; a taken port or a bad address is a `StartupError`. */
+export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<Listening> {
+  const server = createAdaptorServer({ fetch }) as Server;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      reject(new StartupError(error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : error.message));
+    });
+    server.listen(port, host, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return { server, port: bound, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${bound}` };
 }
 
 /**
@@ -100,21 +131,12 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
   // The center has no start-up budget to keep (the node does): prom-client now.
   await ctx.metrics.registry.load();
   const app = createCenterApp(ctx);
-  const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new StartupError(error.code === 'EADDRINUSE' ? `port ${config.center_port} on ${host} is already in use` : error.message));
-    });
-    server.listen(config.center_port, host, () => resolve());
-  }).catch(async (error: unknown) => {
+  const { server, port, url } = await listenHttp(app.fetch, config.center_port, host).catch(async (error: unknown) => {
     ctx.queue?.redis.disconnect();
     await ctx.db.close();
     throw error;
   });
   preloadCcxt();
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`;
   if (!config.center_api_token) logger.warn({ host }, 'center_api_token is not set: the data API is open, so the center listens on loopback only');
   const reconciler = startReconciler(ctx);
   // Orders an earlier run left pending or unknown are looked at right away.

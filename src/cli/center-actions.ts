@@ -2,11 +2,12 @@ import { CENTER_SEED_ENV_KEYS, CenterConfigEntries, CenterConfigSchema, type Cen
 import { createCenterContext, openCenterDb, startCenter } from '../center/server.js';
 import { connectRedis } from '../center/queue/redis-client.js';
 import { startWorker } from '../center/queue/worker.js';
+import { startWorkerMetrics, workerMetricsHost } from '../center/queue/worker-metrics.js';
 import { redisUrlOf } from '../center/config.js';
 import { NodeConfigEntries } from '../node/config.js';
 import { StartupError } from '../node/server.js';
 import type { CenterFlags } from './center-commands.js';
-import { loadConfig } from './config-loader.js';
+import { ConfigError, loadConfig } from './config-loader.js';
 import { ExitError } from './exit-error.js';
 import { createLogger } from './logger.js';
 import { onShutdown } from './node-commands.js';
@@ -51,17 +52,23 @@ export async function migrateCenter(flags: CenterFlags): Promise<void> {
   }
 }
 
-export async function runWorker(flags: CenterFlags & { concurrency?: string }): Promise<void> {
-  const config = loadCenterConfig(flags.config, { worker_concurrency: flags.concurrency, log_level: flags.logLevel, log_format: flags.logFormat });
+export async function runWorker(flags: CenterFlags & { concurrency?: string; metricsPort?: string }): Promise<void> {
+  const config = loadCenterConfig(flags.config, { worker_concurrency: flags.concurrency, worker_metrics_port: flags.metricsPort, log_level: flags.logLevel, log_format: flags.logFormat });
+  const metricsPort = config.worker_metrics_port;
+  // A config mistake, told before the database is opened.
+  const hostProblem = metricsPort === undefined ? undefined : workerMetricsHost(config).problem;
+  if (hostProblem) throw new ConfigError([`worker_metrics_host: ${hostProblem}`]);
   const logger = createLogger({ level: config.log_level, format: config.log_format });
   if (!config.use_node_execution_queue) logger.warn('use_node_execution_queue is false: the center sends directly and this worker will find no jobs');
-  let ctx;
-  try {
-    ctx = await createCenterContext(config, logger);
-  } catch (error) {
-    if (error instanceof StartupError) throw new ExitError(`cannot start the worker: ${error.message}`);
-    throw error;
-  }
+  const cannotStart = (error: unknown) => (error instanceof StartupError ? new ExitError(`cannot start the worker: ${error.message}`) : error);
+  const ctx = await createCenterContext(config, logger, {}, 'worker').catch((error: unknown) => {
+    throw cannotStart(error);
+  });
+  // Listening before the first job: a taken port stops the worker before it holds any.
+  const metrics = metricsPort === undefined ? undefined : await startWorkerMetrics(ctx, metricsPort).catch(async (error: unknown) => {
+    await ctx.db.close();
+    throw cannotStart(error);
+  });
   const url = redisUrlOf(config);
   const worker = startWorker(ctx, connectRedis(url, logger, 'tradectl-worker-read'), connectRedis(url, logger, 'tradectl-worker'), {
     concurrency: config.worker_concurrency,
@@ -72,6 +79,7 @@ export async function runWorker(flags: CenterFlags & { concurrency?: string }): 
   const db = ctx.db;
   await onShutdown(async () => {
     await worker.stop();
+    await metrics?.close();
     await db.close();
   });
 }

@@ -29,7 +29,8 @@ export function registerCenterCommands(program: Command): void {
 
   withCommon(center.command('worker').description('take node jobs from the Redis queue (use_node_execution_queue), send them to the nodes and apply the results'))
     .option('--concurrency <n>', 'jobs handled at once (worker_concurrency, default 8)')
-    .action(async (flags: CenterFlags & { concurrency?: string }) => (await import('./center-actions.js')).runWorker(flags));
+    .option('--metrics-port <port>', 'serve GET /metrics on this port (worker_metrics_port; default off, 0 picks a free port)')
+    .action(async (flags: CenterFlags & { concurrency?: string; metricsPort?: string }) => (await import('./center-actions.js')).runWorker(flags));
 
   withCommon(center.command('migrate').description('create or upgrade the database schema and exit')).action(async (flags: CenterFlags) =>
     (await import('./center-actions.js')).migrateCenter(flags),

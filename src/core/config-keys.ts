@@ -34,6 +34,8 @@ export const CENTER_CONFIG_KEYS = [
   'queue_visibility_timeout',
   'queue_max_attempts',
   'worker_concurrency',
+  'worker_metrics_port',
+  'worker_metrics_host',
   'redis_url',
   'redis_host',
   'redis_port',

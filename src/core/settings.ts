@@ -22,6 +22,19 @@ export function integerSetting(min: number, max: number, fallback: number) {
   );
 }
 
+/** An integer that may be left unset (empty or absent): a feature that is off by default. */
+export function optionalIntegerSetting(min: number, max: number) {
+  const message = `expected an integer from ${min} to ${max}, or nothing`;
+  return v.pipe(
+    v.nullish(v.union([v.number(), v.string()], message)),
+    v.transform((x) => {
+      const text = fromText(x);
+      return text === null || text === undefined || text === '' ? undefined : Number(text);
+    }),
+    v.check((n) => n === undefined || (Number.isInteger(n) && n >= min && n <= max), message),
+  );
+}
+
 /** A duration in seconds (decimals allowed), yielded in milliseconds. */
 export function secondsSetting(min: number, max: number, fallback: number) {
   const message = `expected a number of seconds from ${min} to ${max}`;

@@ -46,7 +46,7 @@ export function errorResponse(c: Context, error: HttpError): Response {
  * their JSON error, unknown routes as a JSON 404, anything else (a bug) as a
  * plain 500 while the log gets the stack.
  */
-export function answerErrorsAsJson<E extends { Variables: { log: Logger } }>(app: Hono<E>, logger: Logger, role: 'node' | 'center'): void {
+export function answerErrorsAsJson<E extends { Variables: { log: Logger } }>(app: Hono<E>, logger: Logger, role: 'node' | 'center' | 'worker'): void {
   app.notFound((c) => c.json({ success: false, error: { code: 'not_found', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => {
     if (error instanceof HttpError) return errorResponse(c, error);

@@ -33,6 +33,17 @@ function adminAuth(token: string | undefined): MiddlewareHandler<CenterEnv> {
 }
 
 /**
+ * `GET /metrics`, on the center and on a worker's metrics listener: with
+ * metrics_token a scraper needs only that; without, the admin token as for
+ * /api/* (and none at all when there is none: such a listener binds loopback
+ * only, see `guardedHost`).
+ */
+export function metricsRoute(app: Hono<CenterEnv>, ctx: Pick<CenterContext, 'config' | 'metrics'>): void {
+  const token = ctx.config.metrics_token;
+  app.get('/metrics', token ? metricsTokenAuth<CenterEnv>(token, createIpAllowlist([])) : adminAuth(ctx.config.center_api_token), metricsHandler<CenterEnv>(ctx.metrics.registry));
+}
+
+/**
  * The center's data API (Hono): nodes, accounts, users, strategies,
  * signals, sync; every input validated, every refusal a JSON 4xx.
  */
@@ -40,10 +51,7 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   const app = new Hono<CenterEnv>();
   app.use('*', httpMetrics(ctx.metrics));
   app.use('*', requestId(ctx.logger));
-
-  // With metrics_token a scraper needs only that; without, the admin token as for /api/*.
-  const token = ctx.config.metrics_token;
-  app.get('/metrics', token ? metricsTokenAuth<CenterEnv>(token, createIpAllowlist([])) : adminAuth(ctx.config.center_api_token), metricsHandler<CenterEnv>(ctx.metrics.registry));
+  metricsRoute(app, ctx);
 
   app.get('/health', async (c) => {
     await ctx.db.kysely.selectFrom('dim_profit_pool').select('id').executeTakeFirst();

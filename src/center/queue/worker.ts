@@ -47,13 +47,15 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
     const job = parsed === undefined ? undefined : parseWith(JobSchema, parsed);
     if (!job?.ok) {
       ctx.logger.error({ job_id: delivery.id }, 'malformed queue job moved to the dead-letter stream');
-      return queue.deadLetter(delivery, 'malformed job payload');
+      await queue.deadLetter(delivery, 'malformed job payload');
+      return ctx.metrics.workerJob('dead_letter');
     }
     if (count > options.maxAttempts) {
       const reason = (await commands.hget(errors, delivery.id)) ?? 'unknown error';
       await giveUp(job.value, `queue gave up after ${count - 1} attempts: ${reason}`);
       await commands.hdel(errors, delivery.id);
-      return queue.deadLetter(delivery, `gave up after ${count - 1} attempts: ${reason}`);
+      await queue.deadLetter(delivery, `gave up after ${count - 1} attempts: ${reason}`);
+      return ctx.metrics.workerJob('dead_letter');
     }
     // A redelivery keeps the job's id: the same job in every log.
     const requestId = job.value.request_id ?? randomUUID();
@@ -61,12 +63,14 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
       await runJob(job.value, count > 1, requestId);
       await queue.ack(delivery.id);
       await commands.hdel(errors, delivery.id);
+      ctx.metrics.workerJob('done');
     } catch (error) {
       // Left unacknowledged: another worker (or this one) takes it again
       // after the visibility timeout.
       const reason = error instanceof Error ? error.message : String(error);
       ctx.logger.warn({ job_id: delivery.id, request_id: requestId, attempt: count, reason }, 'queue job failed; it will be redelivered');
       await commands.hset(errors, delivery.id, reason.slice(0, 500)).catch(() => undefined);
+      ctx.metrics.workerJob('failed');
     }
   }
 
