@@ -148,7 +148,9 @@ test('a rate-limited entry is rejected with rate_limited and places nothing', as
 });
 
 test('account_timeout with the order in flight answers unknown; once settled, a retry reports the order', async () => {
-  const slow = await startHarness({ account_timeout: 1, exchange_timeout: 2 });
+  // The exchange call outlives the account deadline by 2 s, so the early retry's own 1 s wait
+  // ends well before the first request's order settles (equal timers raced under load).
+  const slow = await startHarness({ account_timeout: 1, exchange_timeout: 3 });
   try {
     const account = slow.account(1);
     slow.sim.fault({ kind: 'timeout_after', method: 'POST', path: ORDER, apiKey: account.api_key });
