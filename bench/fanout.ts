@@ -187,9 +187,11 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     };
     const nodes: Spawned[] = new Array(options.nodes);
     await pool(Array.from({ length: options.nodes }, (_, i) => i), 4, async (i) => {
-      nodes[i] = await spawnWithUrl(process.execPath, [...(i === 0 ? profile('node-1') : []), BIN, 'node', 'serve', '--port', '0'], nodeEnv, /"url":"(http[^"]+)"/);
+      const node = await spawnWithUrl(process.execPath, [...(i === 0 ? profile('node-1') : []), BIN, 'node', 'serve', '--port', '0'], nodeEnv, /"url":"(http[^"]+)"/);
+      // Registered at once, so a failed start of another node still stops this one.
+      started.push(node);
+      nodes[i] = node;
     });
-    started.push(...nodes);
     progress(`  ${options.nodes} node processes and the simulator (${options.accounts} accounts, latency ${options.latencyMs} ms) up`);
 
     const floorCounts = [...new Set(options.floorProcesses ?? [options.nodes, cpus().length])];

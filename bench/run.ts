@@ -29,7 +29,7 @@ const { values } = parseArgs({
     'fanout-latency': { type: 'string', default: '50' },
     'fanout-accounts': { type: 'string', default: '1000' },
     'fanout-nodes': { type: 'string', default: '20' },
-    'fanout-signals': { type: 'string', default: '10' },
+    'fanout-signals': { type: 'string', default: '8' },
     'fanout-warmup': { type: 'string', default: '2' },
     'fanout-naive-accounts': { type: 'string', default: '100' },
     'fanout-db': { type: 'string', default: 'sqlite,mysql' },
