@@ -73,6 +73,18 @@ const builtinDynamicImports: Plugin = {
   },
 };
 
+/** src/cli/yaml-module.ts for the bundle: yaml bundled, still evaluated only when a config file is read. */
+const bundledYaml: Plugin = {
+  name: 'tradectl-bundled-yaml',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]yaml-module\.ts$/ }, (args) => ({
+      contents: "export function yamlModule() { return require('yaml'); }",
+      loader: 'js',
+      resolveDir: dirname(args.path),
+    }));
+  },
+};
+
 export function checkExchanges(root: string, exchanges: readonly string[]): void {
   const dir = ccxtDir(root);
   const unknown = exchanges.filter((id) => !/^[a-z0-9]+$/.test(id) || !existsSync(join(dir, `js/src/${id}.js`)));
@@ -107,7 +119,7 @@ export async function bundleNode(root: string, exchanges: readonly string[]): Pr
     metafile: true,
     outfile: 'execution-node.cjs',
     logLevel: 'silent',
-    plugins: [slimCcxt(root, exchanges), builtinDynamicImports],
+    plugins: [slimCcxt(root, exchanges), builtinDynamicImports, bundledYaml],
   });
   const file = result.outputFiles[0];
   if (!file) throw new BundleError('esbuild produced no output');

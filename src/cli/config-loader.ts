@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as v from 'valibot';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { yamlModule } from './yaml-module.js';
 import { fieldOf } from '../core/validation.js';
 import { ExitError } from './exit-error.js';
 
@@ -49,6 +49,7 @@ function readYaml(path: string): Record<string, unknown> {
   } catch (error) {
     throw new ConfigError([`${path}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
   }
+  const { parse: parseYaml, YAMLParseError } = yamlModule();
   let doc: unknown;
   try {
     doc = parseYaml(text);

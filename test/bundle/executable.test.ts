@@ -132,3 +132,20 @@ test('a failed training run leaves an executable that works without the recorded
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the executable reads a YAML config file (yaml is bundled, evaluated only when a file is given)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-bundle-yaml-'));
+  try {
+    const file = join(dir, 'node.yaml');
+    writeFileSync(file, 'node_code: from-yaml\nnode_auth_enable: true\n');
+    const typo = spawnSync(built.executable as string, ['serve', '--config', file], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
+    assert.equal(typo.status, 2, typo.stderr);
+    assert.match(typo.stderr, /node_auth_enable: unknown key in .*node\.yaml/);
+    writeFileSync(file, 'node_code: [unclosed\n');
+    const broken = spawnSync(built.executable as string, ['serve', '--config', file], { cwd: dir, env: { PATH: '/usr/bin:/bin', HOME: dir }, encoding: 'utf8' });
+    assert.equal(broken.status, 2, broken.stderr);
+    assert.match(broken.stderr, /node\.yaml: not valid YAML at line/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
