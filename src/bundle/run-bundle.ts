@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, statSync, writeF
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { bundleReadme, nodeConfigYaml } from './artifacts.js';
-import { BundleError, bundleNode } from './esbuild-node.js';
+import { BundleError, CCXT_SEA_ASSET, bundleNode } from './esbuild-node.js';
 import { makeExecutable } from './sea.js';
 
 export interface BundleOptions {
@@ -62,7 +62,17 @@ export async function runBundle(options: BundleOptions, say: (line: string) => v
   let sizes: BundleResult['sizes'] = { cjs: bundle.code.length, executable: undefined };
   if (!options.cjsOnly) {
     step('building the single executable (Node SEA)');
-    await makeExecutable(cjs, executable, (message) => say(`      ${message}`), { trainedCodeCache: true });
+    // The executable's program reads ccxt's code from an SEA asset instead of carrying it (see lazyCcxt).
+    const work = mkdtempSync(join(tmpdir(), 'tradectl-bundle-'));
+    try {
+      const program = join(work, basename(cjs));
+      const ccxt = join(work, CCXT_SEA_ASSET);
+      writeFileSync(program, bundle.seaCode);
+      writeFileSync(ccxt, bundle.ccxtCode);
+      await makeExecutable(program, executable, (message) => say(`      ${message}`), { trainedCodeCache: true, assets: { [CCXT_SEA_ASSET]: ccxt } });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
     sizes = { ...sizes, executable: statSync(executable).size };
     step('smoke check: --version and --help from an empty directory');
     smokeCheck(executable);

@@ -92,6 +92,8 @@ script.runInThisContext()(module.exports, require, module, program, require('nod
 `;
 
 export interface ExecutableOptions {
+  /** Extra SEA assets the program reads with `node:sea` getAsset: name → file. */
+  assets?: Record<string, string>;
   /**
    * Record V8's code cache in a training run of the program (`serve` on a
    * loopback port until its first /health) and ship it; the program must be
@@ -112,7 +114,8 @@ export async function makeExecutable(bundlePath: string, outPath: string, step: 
   try {
     const blob = join(work, 'sea-prep.blob');
     const config = join(work, 'sea-config.json');
-    let seaConfig: Record<string, unknown> = { main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true };
+    const assets = options.assets ?? {};
+    let seaConfig: Record<string, unknown> = { main: bundlePath, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets };
     if (options.trainedCodeCache) {
       step('recording the code cache (a training run: serve on 127.0.0.1 until the first /health)');
       const cache = join(work, 'program.cache');
@@ -122,7 +125,7 @@ export async function makeExecutable(bundlePath: string, outPath: string, step: 
       try {
         // A clean environment: no config file, no NODE_OPTIONS (V8 flags must match the executable's).
         run(process.execPath, [join(work, 'train.cjs'), bundlePath, cache], 'the training run', { cwd: empty, env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: empty } });
-        seaConfig = { main: join(work, 'loader.cjs'), output: blob, disableExperimentalSEAWarning: true, assets: { 'program.cjs': bundlePath, 'program.cache': cache } };
+        seaConfig = { main: join(work, 'loader.cjs'), output: blob, disableExperimentalSEAWarning: true, assets: { ...assets, 'program.cjs': bundlePath, 'program.cache': cache } };
       } catch (error) {
         // The cache buys start-up time only; an executable without it is still correct.
         step(`warning: ${(error as Error).message}; using Node's own SEA code cache instead`);
