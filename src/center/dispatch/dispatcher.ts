@@ -7,7 +7,7 @@ import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
-import { applyOutcome, outcomeOfResult, type OrderOutcome } from './apply-results.js';
+import { applyOutcomes, outcomeOfResult, type ApplyItem, type OrderOutcome } from './apply-results.js';
 import { stageTimings } from './stage-timings.js';
 import { loadTargets, signalOf, type DispatchTarget } from './targets.js';
 
@@ -194,8 +194,10 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   await k.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
 
   await Promise.all([
-    ...unavailable.map(([orderId, reason]) =>
-      applyOutcome(k, orderId, { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } }, ctx.rules),
+    applyBatch(
+      ctx,
+      unavailable.map(([orderId, reason]) => ({ orderId, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } } })),
+      ctx.logger,
     ),
     sendGroup(ctx, signal, null, local, retry),
     ...[...remote.entries()].map(([nodeId, ids]) => remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry)),
@@ -220,9 +222,8 @@ export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: Nod
   log.debug(job, 'sending job');
   const started = performance.now();
   const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
-  const apply = (target: DispatchTarget, outcome: OrderOutcome) => applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules);
   const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
-    await applyAll(group, results, (t, outcome) => apply(t, { ...outcome, answer }));
+    await applyBatch(ctx, itemsOf(group, results, answer), log);
     observeStages(ctx, signal, results, answer, Date.now());
     log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
   };
@@ -250,7 +251,7 @@ export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: Nod
     call.kind === 'ambiguous'
       ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
       : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
-  await Promise.all(group.map((t) => apply(t, outcome)));
+  await applyBatch(ctx, group.map((t) => ({ orderId: t.order.id, outcome })), log);
 }
 
 function countStatuses(results: AccountResult[]): Record<string, number> {
@@ -279,16 +280,44 @@ function wireAccount(target: DispatchTarget): Record<string, unknown> {
   return { ...accountToWire(target.account), quantity: target.account.quantity, client_order_id: target.account.client_order_id };
 }
 
-async function applyAll(targets: DispatchTarget[], results: AccountResult[], apply: (t: DispatchTarget, o: OrderOutcome) => Promise<unknown>): Promise<void> {
+/** One item per target; a node that leaves an account out has not told us anything about it. */
+function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }): ApplyItem[] {
   const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
-  await Promise.all(
-    targets.map((t) => {
-      const result = byAccount.get(String(t.account.account_id));
-      // A node that leaves an account out has not told us anything about it.
-      if (!result) return apply(t, { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: 'the node returned no result for this account' } });
-      return apply(t, outcomeOfResult(result));
-    }),
+  return targets.map((t) => {
+    const result = byAccount.get(String(t.account.account_id));
+    const outcome: OrderOutcome = result
+      ? outcomeOfResult(result)
+      : { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: 'the node returned no result for this account' } };
+    return { orderId: t.order.id, outcome: { ...outcome, answer } };
+  });
+}
+
+/**
+ * Applies a group's outcomes, many orders per transaction (`applyOutcomes`).
+ * An order whose result cannot be applied is marked `unknown` instead, so
+ * the reconciler asks the exchange about it like any order whose answer was
+ * lost; only if even that fails does this throw, after every other order
+ * of the group is applied.
+ */
+async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger']): Promise<void> {
+  if (items.length === 0) return;
+  const results = await applyOutcomes(ctx.db.kysely, items, ctx.rules);
+  const failed = items.flatMap((item, i) => {
+    const result = results[i];
+    return result instanceof Error ? [{ item, error: result }] : [];
+  });
+  if (failed.length === 0) return;
+  for (const { item, error } of failed) log.error({ order_id: item.orderId, reason: error.message }, 'could not apply the result of this order; it is marked unknown for the reconciler');
+  const marked = await applyOutcomes(
+    ctx.db.kysely,
+    failed.map(({ item, error }) => ({
+      orderId: item.orderId,
+      outcome: { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: `the result could not be applied: ${error.message}` } },
+    })),
+    ctx.rules,
   );
+  const lost = marked.filter((r): r is Error => r instanceof Error);
+  if (lost.length > 0) throw new AggregateError(lost, `${lost.length} of ${items.length} order results could neither be applied nor marked unknown: ${lost[0]?.message ?? ''}`);
 }
 
 /** Marks the signal completed once none of its orders waits for an answer. */

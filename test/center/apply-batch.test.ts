@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../../src/center/db/connect.js';
+import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type OrderOutcome } from '../../src/center/dispatch/apply-results.js';
+import { fromUnits, toUnits } from '../../src/center/settle/units.js';
+import { DIALECTS, migratedDb } from '../helpers/databases.js';
+
+const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
+const filled = (quantity = 0.01, price = 60000): OrderOutcome => ({ status: 'filled', exchangeOrderId: `x-${quantity}`, filledQuantity: quantity, filledPrice: price });
+const CHILDREN = 250;
+
+for (const dialect of DIALECTS) {
+  describe(`applying a node's whole answer in batches on ${dialect}`, () => {
+    let db: Db;
+    let drop: () => Promise<void>;
+    let parent: number;
+    let grand: number;
+    /** One pending order per child user, in child order. */
+    let orders: number[] = [];
+    let children: number[] = [];
+
+    before(async () => {
+      ({ db, drop } = await migratedDb(dialect));
+      const k = db.kysely;
+      const now = Date.now();
+      grand = Number((await k.insertInto('dim_user').values({ username: 'grand', inviter_id: null, points_units: 0, rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      parent = Number((await k.insertInto('dim_user').values({ username: 'parent', inviter_id: grand, points_units: 0, rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      const names = Array.from({ length: CHILDREN }, (_, i) => `child-${i}`);
+      await k.insertInto('dim_user').values(names.map((username) => ({ username, inviter_id: parent, points_units: toUnits(100), rewards_units: 0, created_at: now }))).execute();
+      const ids = new Map((await k.selectFrom('dim_user').select(['id', 'username']).where('username', 'in', names).execute()).map((u) => [u.username, u.id]));
+      children = names.map((n) => ids.get(n) as number);
+      await k
+        .insertInto('fact_order')
+        .values(children.map((userId, i) => ({ signal_row_id: 1, account_id: i + 1, user_id: userId, execution_node_id: null, client_order_id: `c${i}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', status: 'pending', filled_quantity: '0', attempts: 1, created_at: now, updated_at: now })))
+        .execute();
+      const byAccount = new Map((await k.selectFrom('fact_order').select(['id', 'account_id']).execute()).map((o) => [o.account_id, o.id]));
+      orders = children.map((_, i) => byAccount.get(i + 1) as number);
+    });
+    after(() => drop());
+
+    const order = (id: number) => db.kysely.selectFrom('fact_order').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    const points = async (userId: number) => fromUnits((await db.kysely.selectFrom('dim_user').select('points_units').where('id', '=', userId).executeTakeFirstOrThrow()).points_units);
+    const ledgerRows = (orderIds: number[]) => db.kysely.selectFrom('fact_ledger').selectAll().where('order_id', 'in', orderIds).execute();
+
+    test('a result that cannot be applied fails alone; the rest of its batch is applied and settled', async () => {
+      const good = orders.slice(0, 8);
+      const bad = orders[8] as number;
+      const items: ApplyItem[] = [
+        ...good.map((orderId) => ({ orderId, outcome: filled() })),
+        // A notional far beyond what the units can hold: settlement refuses it.
+        { orderId: bad, outcome: filled(1e12) },
+        { orderId: 987_654_321, outcome: filled() },
+      ];
+      const results = await applyOutcomes(db.kysely, items, rules);
+      assert.deepEqual(results.slice(0, 8), Array(8).fill('applied'));
+      assert.ok(results[8] instanceof Error && /out of range/.test(results[8].message), String(results[8]));
+      assert.ok(results[9] instanceof Error && /does not exist/.test(results[9].message), String(results[9]));
+      for (const id of good) assert.equal((await order(id)).status, 'filled');
+      assert.equal((await order(bad)).status, 'pending', 'the bad one is untouched');
+      assert.equal((await ledgerRows([bad])).length, 0);
+      assert.equal((await ledgerRows(good)).length, 8 * 4, 'fee, two referral levels and the pool for each good fill');
+      assert.equal(await points(children[0] as number), '99.4');
+    });
+
+    test('a batch the database refuses is applied again one order per transaction, so only the conflicting order is left out', async () => {
+      const batch = orders.slice(10, 15);
+      const taken = batch[2] as number;
+      // Another applier already recorded this fill (its order row not yet updated): the batch's INSERT hits the unique key.
+      await db.kysely.insertInto('fact_fill').values({ order_id: taken, cumulative_quantity: '0.01', quantity: '0.01', price: '60000', notional_units: toUnits(600), created_at: Date.now() }).execute();
+      const results = await applyOutcomes(db.kysely, batch.map((orderId) => ({ orderId, outcome: filled() })), rules);
+      assert.deepEqual(results, ['applied', 'applied', 'unchanged', 'applied', 'applied']);
+      for (const [i, id] of batch.entries()) {
+        assert.equal((await ledgerRows([id])).length, i === 2 ? 0 : 4);
+        assert.equal(await points(children[10 + i] as number), i === 2 ? '100' : '99.4');
+      }
+    });
+
+    test('the same batch applied twice, even at the same time and across chunks, settles every fill once', async () => {
+      const batch = orders.slice(20);
+      assert.ok(batch.length > 2 * APPLY_CHUNK, 'spans several chunks');
+      const items = batch.map((orderId) => ({ orderId, outcome: filled() }));
+      const [a, b] = await Promise.all([applyOutcomes(db.kysely, items, rules), applyOutcomes(db.kysely, items, rules)]);
+      for (const [i, r] of a.entries()) assert.deepEqual([r, b[i]].sort(), ['applied', 'unchanged'], `order ${batch[i]}: ${String(r)} / ${String(b[i])}`);
+      assert.deepEqual(await applyOutcomes(db.kysely, items, rules), Array(batch.length).fill('unchanged'));
+
+      const fills = await db.kysely.selectFrom('fact_fill').select('order_id').where('order_id', 'in', batch).execute();
+      assert.equal(fills.length, batch.length);
+      const ledger = await ledgerRows(batch);
+      assert.equal(ledger.filter((r) => r.kind === 'fee_charge').length, batch.length);
+      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+      for (const i of [20, 130, CHILDREN - 1]) assert.equal(await points(children[i] as number), '99.4');
+
+      // Balances agree with the ledger as a whole: nothing counted twice or missed.
+      const all = await db.kysely.selectFrom('fact_ledger').selectAll().execute();
+      const sumOf = (pred: (r: (typeof all)[number]) => boolean) => all.filter(pred).reduce((s, r) => s + Number(r.amount_units), 0);
+      const user = (id: number) => db.kysely.selectFrom('dim_user').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(Number((await user(parent)).rewards_units), sumOf((r) => r.user_id === parent));
+      assert.equal(Number((await user(grand)).rewards_units), sumOf((r) => r.user_id === grand));
+      const pool = await db.kysely.selectFrom('dim_profit_pool').selectAll().executeTakeFirstOrThrow();
+      assert.equal(Number(pool.balance_units), sumOf((r) => r.kind === 'pool_income'));
+    });
+  });
+}
