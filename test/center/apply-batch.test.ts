@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as v from 'valibot';
+import { clientOrderIdFor } from '../../src/core/client-order-id.js';
+import { SignalSchema } from '../../src/core/wire-execute.js';
 import type { Db } from '../../src/center/db/connect.js';
 import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type OrderOutcome } from '../../src/center/dispatch/apply-results.js';
+import { acceptSignal } from '../../src/center/dispatch/dispatcher.js';
 import { fromUnits, toUnits } from '../../src/center/settle/units.js';
+import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, migratedDb } from '../helpers/databases.js';
 
 const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
@@ -98,6 +103,62 @@ for (const dialect of DIALECTS) {
       assert.equal(Number((await user(grand)).rewards_units), sumOf((r) => r.user_id === grand));
       const pool = await db.kysely.selectFrom('dim_profit_pool').selectAll().executeTakeFirstOrThrow();
       assert.equal(Number(pool.balance_units), sumOf((r) => r.kind === 'pool_income'));
+    });
+  });
+
+  describe(`writing a signal's pending orders on ${dialect}`, () => {
+    let h: CenterHarness;
+    const accounts: Array<{ id: number; funded: boolean }> = [];
+
+    before(async () => {
+      h = await startCenterHarness(dialect, { require_points: true });
+      const k = h.center.ctx.db.kysely;
+      const now = Date.now();
+      const user = async (username: string, points: number) =>
+        Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(points), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      const rich = await user('rich', 100);
+      const broke = await user('broke', 0);
+      const strategy = Number((await k.insertInto('dim_strategy').values({ strategy_code: 'bulk', name: null, enabled: 1, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      // More accounts than one INSERT holds; every third owner has no points, and one account is disabled.
+      for (let i = 0; i < 620; i++) {
+        const funded = i % 3 !== 0;
+        const enabled = i !== 7;
+        const row = await k
+          .insertInto('fact_exchange_account')
+          .values({ user_id: funded ? rich : broke, exchange: 'paper', label: null, api_key_enc: 'x', api_secret_enc: 'x', passphrase_enc: null, api_key_hint: 'x', sandbox: 0, execution_node_id: null, enabled: enabled ? 1 : 0, created_at: now, updated_at: now })
+          .executeTakeFirstOrThrow();
+        const id = Number(row.insertId);
+        if (enabled) accounts.push({ id, funded });
+        await k.insertInto('dim_strategy_binding').values({ strategy_id: strategy, account_id: id, multiplier: String(1 + (i % 4)), enabled: 1, created_at: now }).execute();
+      }
+    });
+    after(() => h.close());
+
+    test('ids read back from multi-row INSERTs map each order to its own account, for two signals written at once', async () => {
+      const signal = (id: string) => v.parse(SignalSchema, { signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 });
+      const [first, second] = await Promise.all([acceptSignal(h.center.ctx, 'bulk', signal('bulk-1'), 'r1'), acceptSignal(h.center.ctx, 'bulk', signal('bulk-2'), 'r2')]);
+      for (const accepted of [first, second]) {
+        const funded = accounts.filter((a) => a.funded).map((a) => a.id);
+        assert.equal(accepted.orderIds.length, funded.length);
+        const rows = await h.center.ctx.db.kysely.selectFrom('fact_order').selectAll().where('signal_row_id', '=', accepted.signal.id).execute();
+        assert.equal(rows.length, accounts.length, 'one order per enabled account, skipped ones included');
+        const byId = new Map(rows.map((r) => [r.id, r]));
+        const sent = accepted.orderIds.map((id) => byId.get(id));
+        assert.deepEqual(
+          sent.map((r) => r?.account_id),
+          funded,
+          'the ids to send are the funded accounts, in account order',
+        );
+        for (const r of sent) {
+          assert.equal(r?.status, 'pending');
+          assert.equal(r?.client_order_id, clientOrderIdFor(accepted.signal.signal_id, r?.account_id ?? 0));
+        }
+        const multipliers = new Map((await h.center.ctx.db.kysely.selectFrom('dim_strategy_binding').select(['account_id', 'multiplier']).execute()).map((b) => [b.account_id, Number(b.multiplier)]));
+        for (const r of rows) {
+          assert.equal(r.status, accounts.find((x) => x.id === r.account_id)?.funded ? 'pending' : 'skipped');
+          assert.equal(Number(r.quantity), Number((0.01 * (multipliers.get(r.account_id) ?? 0)).toPrecision(12)), `account ${r.account_id}'s own quantity`);
+        }
+      }
     });
   });
 }
