@@ -4,7 +4,7 @@ import { queryOrders } from '../../node/query-orders.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
-import { applyOutcome, outcomeOfReport } from './apply-results.js';
+import { applyOutcomes, outcomeOfReport, type ApplyItem } from './apply-results.js';
 import { completeSignal, dispatchOrders, sendGroup } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
 
@@ -61,6 +61,7 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   for (const n of await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().execute()) nodeRows.set(n.id, n);
 
   const notFound: DispatchTarget[] = [];
+  const found: ApplyItem[] = [];
   for (const [key, group] of groups) {
     const results = await lookUp(ctx, key === 'local' ? null : (nodeRows.get(Number(key)) ?? null), group, now);
     if (!results) {
@@ -75,39 +76,40 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
         continue;
       }
       const outcome = outcomeOfReport(entry);
-      if (outcome) {
-        await applyOutcome(ctx.db.kysely, target.order.id, outcome, ctx.rules, now);
-        report.settled++;
-      } else {
-        notFound.push(target);
-      }
+      if (outcome) found.push({ orderId: target.order.id, outcome });
+      else notFound.push(target);
     }
   }
+
+  const failures = (await applyOutcomes(ctx.db.kysely, found, ctx.rules, now)).filter((r): r is Error => r instanceof Error);
+  report.settled += found.length - failures.length;
 
   const signals = new Map<number, SignalRow>();
   for (const s of await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.signal_row_id))]).execute()) signals.set(s.id, s);
   const resend = new Map<number, number[]>();
+  const expired: ApplyItem[] = [];
   for (const target of notFound) {
     const signal = signals.get(target.order.signal_row_id) as SignalRow;
     if (now - signal.accepted_at <= ctx.config.signal_max_age) {
       resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
       report.resent++;
     } else {
-      await applyOutcome(
-        ctx.db.kysely,
-        target.order.id,
-        { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'expired', message: 'not on the exchange, and the signal is older than signal_max_age: not placed late' } },
-        ctx.rules,
-        now,
-      );
-      report.expired++;
+      expired.push({
+        orderId: target.order.id,
+        outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'expired', message: 'not on the exchange, and the signal is older than signal_max_age: not placed late' } },
+      });
     }
   }
+  const expiryFailures = (await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now)).filter((r): r is Error => r instanceof Error);
+  report.expired += expired.length - expiryFailures.length;
+  failures.push(...expiryFailures);
   // Resends go straight to the node (not through the queue): the reconciler
   // must make progress even when Redis or every worker is down.
   for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true, sendGroup);
   for (const signalId of new Set(rows.map((r) => r.signal_row_id))) await completeSignal(ctx, signalId);
   if (report.checked > 0) ctx.logger.info({ ...report }, 'reconciled');
+  // The rest of the pass is applied; the failed orders stay as they were, for the next pass.
+  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} reconciled orders could not be applied: ${failures[0]?.message ?? ''}`);
   return report;
 }
 
