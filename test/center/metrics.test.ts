@@ -11,16 +11,14 @@ import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/
 import { call } from '../helpers/node-harness.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+import { seriesValue } from '../helpers/metrics.js';
 
 const NODE_SECRET = 'metrics-node-secret-0123456789ab';
 const METRICS_TOKEN = 'center-metrics-token-0123456789';
 const quiet = createLogger({ level: 'silent', format: 'json' });
 
 const scrape = (h: CenterHarness, token?: string) => call(`${h.url}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
-const value = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+const value = seriesValue;
 
 for (const dialect of DIALECTS) {
   describe(`center /metrics on ${dialect}`, () => {

@@ -12,7 +12,7 @@ import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { call } from '../helpers/node-harness.js';
+import { scrapeUntil } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
@@ -134,8 +134,9 @@ describe('request id, queue mode', () => {
     assert.ok(node.some((l) => l.msg === 'execute answered' && l.signal_id === 'rid-queue'));
 
     // The center's /metrics shows the queue.
-    const text = (await call(`${s.h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text;
+    // The worker acknowledges the job after committing its results: wait for the ack.
     const queue = s.h.center.ctx.config.node_execute_queue;
+    const text = (await scrapeUntil(s.h.url, ADMIN_TOKEN, (page) => page.includes(`tradectl_center_queue_depth{queue="${queue}"} 0`))).text;
     assert.ok(text.includes(`tradectl_center_queue_available{queue="${queue}"} 1`), text);
     assert.ok(text.includes(`tradectl_center_queue_enqueued_total{queue="${queue}"} 1`));
     assert.ok(text.includes(`tradectl_center_queue_fallbacks_total{queue="${queue}"} 0`));

@@ -22,6 +22,7 @@ import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/
 import { runCli, startCli } from '../helpers/cli.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { call } from '../helpers/node-harness.js';
+import { scrape, scrapeUntil, seriesValue } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
@@ -30,11 +31,7 @@ const METRICS_TOKEN = 'worker-metrics-token-0123456789';
 const quiet = createLogger({ level: 'silent', format: 'json' });
 const QUEUE = { use_node_execution_queue: true, node_request_timeout: 3, queue_visibility_timeout: 4, queue_max_attempts: 2, node_execute_poll_timeout: 0.3 };
 
-const scrape = (url: string, token?: string) => call(`${url}/metrics`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
-const value = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+const value = seriesValue;
 
 interface Setup {
   sim: BinanceSim;
@@ -123,7 +120,10 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.h.api('POST', '/api/signals', signalBody(`wm-${dialect}`))).status, 202);
       assert.deepEqual(await settled(s.h, `wm-${dialect}`), ['filled', 'filled']);
 
-      const res = await scrape(metrics.url, ADMIN_TOKEN);
+      // The worker counts a job done after acknowledging it, which is after
+      // the results (what settled() saw) are committed: wait for that count.
+      const done = 'tradectl_center_worker_jobs_total{outcome="done"}';
+      const res = await scrapeUntil(metrics.url, ADMIN_TOKEN, (text) => value(text, done) !== undefined);
       assert.equal(res.status, 200, res.text);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       const text = res.text;
@@ -244,7 +244,8 @@ describe('`tradectl center worker --metrics-port` (sqlite)', () => {
     assert.equal((await s.h.api('POST', '/api/signals', signalBody('wm-cli'))).status, 202);
     assert.deepEqual(await settled(s.h, 'wm-cli'), ['filled', 'filled']);
     assert.equal((await scrape(url, ADMIN_TOKEN)).status, 401, 'metrics_token is set: the admin token does not open it');
-    const text = (await scrape(url, METRICS_TOKEN)).text;
+    const done = 'tradectl_center_worker_jobs_total{outcome="done"}';
+    const text = (await scrapeUntil(url, METRICS_TOKEN, (page) => value(page, done) !== undefined)).text;
     assert.equal(value(text, 'tradectl_center_signal_stage_seconds_count{stage="total"}'), 2);
     assert.equal(value(text, 'tradectl_center_worker_jobs_total{outcome="done"}'), 1);
 

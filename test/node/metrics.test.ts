@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
 import { authHeaders } from '../../src/core/signing.js';
 import { call, marketSignal, startHarness, type Harness } from '../helpers/node-harness.js';
+import { seriesValue } from '../helpers/metrics.js';
 
 const SECRET = 'node-metrics-shared-secret-0123456789';
 const METRICS_TOKEN = 'metrics-scrape-token-0123456789';
@@ -18,10 +19,7 @@ async function node(settings: Record<string, unknown>): Promise<Harness> {
 after(() => Promise.all(harnesses.map((h) => h.close())));
 
 const scrape = (h: Harness, headers: Record<string, string> = {}) => call(`${h.url}/metrics`, { headers });
-const value = (text: string, series: string) => {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-};
+const value = seriesValue;
 
 // First in this file (its own process): nothing may have loaded prom-client yet.
 test('the node listens without prom-client; the first scrape loads it and shows what happened before', async () => {
