@@ -8,12 +8,18 @@ import { authHeaders } from '../src/core/signing.js';
 import { freshDatabase, type TestDatabase } from '../test/helpers/databases.js';
 import { monotonicUs } from './cpu-profile.js';
 import type { FloorAnswer } from './fanout-floor.js';
-import { spawnWithUrl, startSim, type Spawned } from './processes.js';
+import { spawnWithUrl, spawnWithUrls, startSim, type Spawned } from './processes.js';
 import { percentile, round } from './stats.js';
 
 export interface FanoutOptions {
   accounts: number;
   nodes: number;
+  /**
+   * Processes the nodes run in. Equal to `nodes` (the default): one
+   * `tradectl node serve` each, as deployed. Fewer: host processes
+   * (bench/node-host.ts) serving the nodes round-robin.
+   */
+  nodeProcesses?: number | undefined;
   /** Measured signals per database (after `warmup` unmeasured ones). */
   signals: number;
   warmup: number;
@@ -23,7 +29,8 @@ export interface FanoutOptions {
   dialects: Array<'sqlite' | 'mysql'>;
   /**
    * Process counts to split the floor's ccxt calls over (default: as many
-   * as node processes, and one per CPU). The first one is the ratio's floor.
+   * as node processes, and one per CPU). The first one is the ratio's floor:
+   * the same calls from as many processes as the nodes run in.
    */
   floorProcesses?: number[] | undefined;
   /** Write V8 CPU profiles of each center and of node 1 here (slows the run; the figures are then not comparable). */
@@ -156,7 +163,8 @@ function centerApi(url: string, token: string) {
 
 /**
  * Fan-out: one signal to `accounts` accounts spread over `nodes` execution
- * nodes (each a real `tradectl node serve` process) in front of one
+ * nodes (each a real `tradectl node serve` process, or several real node
+ * servers per host process with `nodeProcesses`) in front of one
  * simulator process with latency L, through a real `tradectl center serve`
  * on SQLite and on MariaDB. Alternated with it, in the same run, the floor
  * (the same ccxt calls from warm instances, no center, no node) and, once,
@@ -175,8 +183,6 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     started.push(sim);
     await fetch(`${sim.url}/__sim/latency`, { method: 'POST', body: JSON.stringify({ ms: options.latencyMs }) });
 
-    // One process per node, as deployed: started a few at a time so
-    // twenty ccxt imports do not starve each other past the start timeout.
     const nodeEnv = {
       TRADECTL_EXCHANGE_URLS: `binanceusdm=${sim.url}`,
       TRADECTL_NODE_AUTH_ENABLED: 'true',
@@ -185,16 +191,12 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
       TRADECTL_LOG_FORMAT: 'json',
       TRADECTL_LOG_LEVEL: 'info',
     };
-    const nodes: Spawned[] = new Array(options.nodes);
-    await pool(Array.from({ length: options.nodes }, (_, i) => i), 4, async (i) => {
-      const node = await spawnWithUrl(process.execPath, [...(i === 0 ? profile('node-1') : []), BIN, 'node', 'serve', '--port', '0'], nodeEnv, /"url":"(http[^"]+)"/);
-      // Registered at once, so a failed start of another node still stops this one.
-      started.push(node);
-      nodes[i] = node;
-    });
-    progress(`  ${options.nodes} node processes and the simulator (${options.accounts} accounts, latency ${options.latencyMs} ms) up`);
+    const nodeProcesses = Math.max(1, Math.min(options.nodeProcesses ?? options.nodes, options.nodes));
+    const nodes = await startNodes(options.nodes, nodeProcesses, nodeEnv, started, profile);
+    const topology = nodeProcesses === options.nodes ? 'one tradectl node serve process each' : `in ${nodeProcesses} host processes`;
+    progress(`  ${options.nodes} nodes (${topology}) and the simulator (${options.accounts} accounts, latency ${options.latencyMs} ms) up`);
 
-    const floorCounts = [...new Set(options.floorProcesses ?? [options.nodes, cpus().length])];
+    const floorCounts = [...new Set(options.floorProcesses ?? [nodeProcesses, cpus().length])];
     const floors: Floor[] = [];
     for (const processes of floorCounts) floors.push(await startFloor(sim.url, options.accounts, processes, floorChildren));
     // Warm the floors as the nodes are warmed: connections open, JIT done.
@@ -230,7 +232,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
       const center = await spawnWithUrl(process.execPath, [...profile(`center-${dialect}`), BIN, 'center', 'serve'], centerEnv, /"url":"(http[^"]+)".*center listening/);
       const api = centerApi(center.url, token);
       try {
-        await populate(api, center.url, secret, nodes, options.accounts);
+        await populate(api, center.url, secret, nodes.urls, options.accounts);
         const setupS = (performance.now() - setupStart) / 1000;
         progress(`  ${dialect}: center up and ${options.accounts} users / accounts / bindings created in ${round(setupS, 1)} s`);
 
@@ -249,14 +251,14 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
           const w0 = monotonicUs();
           const c0 = cpuMs(center.child.pid);
           const d0 = dbPid === undefined ? 0 : cpuMs(dbPid);
-          const n0 = nodes.reduce((s, n) => s + cpuMs(n.child.pid), 0);
+          const n0 = nodes.cpuMs();
           const t0 = performance.now();
           await api('POST', '/api/signals', { strategy_code: 'fan', signal_id: signalId, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 });
           await untilCompleted(api, signalId);
           const wall = performance.now() - t0;
           const c1 = cpuMs(center.child.pid);
           const d1 = dbPid === undefined ? 0 : cpuMs(dbPid);
-          const n1 = nodes.reduce((s, n) => s + cpuMs(n.child.pid), 0);
+          const n1 = nodes.cpuMs();
           const view = (await api<{ signal: SignalView }>('GET', `/api/signals/${signalId}`)).signal;
           checkAllPlaced(signalId, view, options.accounts);
           if (measured) {
@@ -304,14 +306,14 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     const naiveCount = Math.min(options.naiveAccounts, options.accounts);
     const naiveStart = performance.now();
     for (let a = 1; a <= naiveCount; a++) {
-      const node = nodes[(a - 1) % options.nodes] as Spawned;
+      const nodeUrl = nodes.urls[(a - 1) % options.nodes] as string;
       const id = `nv${a}r${Date.now().toString(36)}`;
       const body = JSON.stringify({
         request_id: id,
         signal: { signal_id: id, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 },
         accounts: [{ account_id: a, exchange: 'binanceusdm', api_key: `key-${a}`, api_secret: `secret-${a}`, quantity: 0.002, client_order_id: id }],
       });
-      const res = await fetch(`${node.url}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(secret, 'token', 'POST', '/api/execute', body) }, body });
+      const res = await fetch(`${nodeUrl}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(secret, 'token', 'POST', '/api/execute', body) }, body });
       const json = (await res.json()) as { results?: Array<{ status: string; take_profit_order_id?: string | null }> };
       const r = json.results?.[0];
       if (r?.status !== 'filled' || !r.take_profit_order_id) throw new Error(`naive POST for account ${a}: ${JSON.stringify(json).slice(0, 300)}`);
@@ -321,8 +323,8 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     const referenceP50 = p50s['sqlite'] ?? Object.values(p50s)[0] ?? Number.NaN;
 
     const loads = await Promise.all(
-      nodes.map(async (n) => {
-        const health = (await (await fetch(`${n.url}/health`)).json()) as { markets: { loads: Record<string, number> } };
+      nodes.urls.map(async (url) => {
+        const health = (await (await fetch(`${url}/health`)).json()) as { markets: { loads: Record<string, number> } };
         return Object.values(health.markets.loads).reduce((s, x) => s + x, 0);
       }),
     );
@@ -333,7 +335,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     return {
       accounts: options.accounts,
       nodes: options.nodes,
-      node_processes: options.nodes,
+      node_processes: nodeProcesses,
       latency_ms: options.latencyMs,
       cpus: cpus().length,
       rows,
@@ -359,16 +361,53 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
   }
 }
 
+interface Nodes {
+  /** Node i's base URL (node code bn{i+1}). */
+  urls: string[];
+  /** CPU time of every process the nodes run in, together. */
+  cpuMs(): number;
+}
+
+/**
+ * Starts `count` nodes: one `tradectl node serve` each when `processes`
+ * equals `count`, else `processes` node-host processes with the nodes dealt
+ * round-robin. Started a few at a time so twenty ccxt imports do not starve
+ * each other past the start timeout; each is registered in `started` at
+ * once, so a failed start of another still stops it.
+ */
+async function startNodes(count: number, processes: number, env: Record<string, string>, started: Spawned[], profile: (name: string) => string[]): Promise<Nodes> {
+  const urls: string[] = new Array(count);
+  const pids: Array<number | undefined> = [];
+  if (processes === count) {
+    await pool(Array.from({ length: count }, (_, i) => i), 4, async (i) => {
+      const node = await spawnWithUrl(process.execPath, [...(i === 0 ? profile('node-1') : []), BIN, 'node', 'serve', '--port', '0'], env, /"url":"(http[^"]+)"/);
+      started.push(node);
+      urls[i] = node.url;
+      pids.push(node.child.pid);
+    });
+  } else {
+    await pool(Array.from({ length: processes }, (_, p) => p), 4, async (p) => {
+      const hosted = Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p);
+      const args = [...(p === 0 ? profile('node-host-1') : []), '--import', 'tsx', 'bench/node-host.ts', String(hosted.length)];
+      const host = await spawnWithUrls(process.execPath, args, env, /"hosted_node_url":"(http[^"]+)"/, hosted.length);
+      started.push({ ...host, url: host.urls[0] as string });
+      hosted.forEach((i, k) => (urls[i] = host.urls[k] as string));
+      pids.push(host.child.pid);
+    });
+  }
+  return { urls, cpuMs: () => pids.reduce((sum: number, pid) => sum + cpuMs(pid), 0) };
+}
+
 /**
  * Registers the nodes (and marks them online), then `accounts` users, each
  * invited by an earlier one so settlement pays two referral levels as in
  * production, one account per user (key-N, on node N mod nodes) and its
  * binding to strategy `fan`.
  */
-async function populate(api: ReturnType<typeof centerApi>, centerUrl: string, secret: string, nodes: Spawned[], accounts: number): Promise<void> {
-  for (const [i, node] of nodes.entries()) {
+async function populate(api: ReturnType<typeof centerApi>, centerUrl: string, secret: string, nodes: string[], accounts: number): Promise<void> {
+  for (const [i, url] of nodes.entries()) {
     const code = `bn${i + 1}`;
-    await api('POST', '/api/nodes', { node_code: code, base_url: node.url });
+    await api('POST', '/api/nodes', { node_code: code, base_url: url });
     const beat = JSON.stringify({ node_code: code, version: 'bench', status: 'ok', started_at: new Date().toISOString(), uptime_seconds: 1, in_flight: 0, capacity: 64 });
     const path = `/api/nodes/${code}/heartbeat`;
     const res = await fetch(`${centerUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(secret, 'token', 'POST', path, beat) }, body: beat });

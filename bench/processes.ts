@@ -11,29 +11,42 @@ export interface Spawned {
 }
 
 /** Spawns a process and resolves with the first URL its stdout matches. */
-export function spawnWithUrl(command: string, args: string[], env: Record<string, string>, pattern: RegExp): Promise<Spawned> {
+export async function spawnWithUrl(command: string, args: string[], env: Record<string, string>, pattern: RegExp): Promise<Spawned> {
+  const { urls, ...spawned } = await spawnWithUrls(command, args, env, pattern, 1);
+  return { ...spawned, url: urls[0] as string };
+}
+
+/**
+ * Spawns a process and resolves once its stdout has matched `pattern`
+ * `count` times, with each match's first group (e.g. one URL per node a
+ * host process serves).
+ */
+export function spawnWithUrls(command: string, args: string[], env: Record<string, string>, pattern: RegExp, count: number): Promise<Omit<Spawned, 'url'> & { urls: string[] }> {
+  const global = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let ready = false;
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start: ${out}${err}`)), 20_000);
     child.stdout?.on('data', (d) => {
+      // Once started, the output is drained and dropped: a long run logs a lot.
+      if (ready) return;
       out += d;
-      const match = pattern.exec(out);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        const url = match[1];
-        resolve({
-          child,
-          url,
-          stop: () =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null) return done();
-              child.once('exit', () => done());
-              child.kill('SIGTERM');
-            }),
-        });
-      }
+      const urls = [...out.matchAll(global)].map((m) => m[1] as string);
+      if (urls.length < count) return;
+      ready = true;
+      clearTimeout(timer);
+      resolve({
+        child,
+        urls: urls.slice(0, count),
+        stop: () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
     });
     child.stderr?.on('data', (d) => (err += d));
     child.once('exit', (code) => {

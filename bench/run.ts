@@ -29,6 +29,8 @@ const { values } = parseArgs({
     'fanout-latency': { type: 'string', default: '50' },
     'fanout-accounts': { type: 'string', default: '1000' },
     'fanout-nodes': { type: 'string', default: '20' },
+    /** Processes the nodes run in (default: one per node, each a `tradectl node serve`). */
+    'fanout-node-processes': { type: 'string' },
     'fanout-signals': { type: 'string', default: '8' },
     'fanout-warmup': { type: 'string', default: '2' },
     'fanout-naive-accounts': { type: 'string', default: '100' },
@@ -107,6 +109,7 @@ if (sections.has('fanout')) {
     {
       accounts: Number(values['fanout-accounts']),
       nodes: Number(values['fanout-nodes']),
+      nodeProcesses: values['fanout-node-processes'] === undefined ? undefined : Number(values['fanout-node-processes']),
       signals: Number(values['fanout-signals']),
       warmup: Number(values['fanout-warmup']),
       latencyMs: Number(values['fanout-latency']),
@@ -142,7 +145,7 @@ process.exit(0);
 
 function printFanout(f: FanoutResult): void {
   process.stdout.write(
-    `\nFan-out: one signal -> ${f.accounts} accounts on ${f.nodes} nodes (${f.node_processes} tradectl node processes), simulator latency ${f.latency_ms} ms, entry + stop-loss + take-profit each\n`,
+    `\nFan-out: one signal -> ${f.accounts} accounts on ${f.nodes} nodes (${f.node_processes === f.nodes ? 'one tradectl node serve process each' : `${f.node_processes} processes hosting ${round(f.nodes / f.node_processes, 1)} each`}), simulator latency ${f.latency_ms} ms, entry + stop-loss + take-profit each\n`,
   );
   console.table([
     ...f.rows.map((r) => ({
@@ -191,6 +194,6 @@ function printFanout(f: FanoutResult): void {
       'throttle: ccxt\'s per-instance throttle is off in the node (src/exchange/trader-pool.ts) and in the floor. On by default, it spaces\n' +
       'one instance\'s calls by rateLimit (50 ms for binanceusdm), which would hold an account\'s take-profit behind its stop-loss; Binance\'s\n' +
       'limits are per account (orders) and per IP (request weight) and are enforced by the exchange with 429, reported as rate_limited.\n' +
-      `market loads: ${f.market_loads.total} for ${f.market_loads.orders} orders (${f.market_loads.per_1000_orders} per 1,000 orders), per node process: ${f.market_loads.per_node.join(' ')} (goal: 1 per exchange per process)\n`,
+      `market loads: ${f.market_loads.total} for ${f.market_loads.orders} orders (${f.market_loads.per_1000_orders} per 1,000 orders), per node: ${f.market_loads.per_node.join(' ')} (goal: 1 per exchange per node)\n`,
   );
 }
