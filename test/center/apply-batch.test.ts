@@ -80,6 +80,36 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test('one UPDATE for many orders writes each order its own values, whatever mix of columns the batch changes', async () => {
+      const [a, b, c, d, e] = orders.slice(15, 20) as [number, number, number, number, number];
+      const timeout = { code: 'timeout', message: 'no answer in time' };
+      assert.deepEqual(await applyOutcomes(db.kysely, [c, d].map((orderId) => ({ orderId, outcome: { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: timeout } })), rules), ['applied', 'applied']);
+
+      const answer = (n: number) => ({ nodeMs: 100 + n, nodeTimings: { queued: n, exchange: 90 + n }, answer: { roundTripMs: 110 + n, answeredAt: 1_000_000 + n } });
+      const items: ApplyItem[] = [
+        { orderId: a, outcome: { ...filled(0.01, 60000), exchangeOrderId: 'e-a', fee: { cost: 0.6, currency: 'USDT' }, stopLossOrderId: 'sl-a', takeProfitOrderId: 'tp-a', ...answer(1) } },
+        { orderId: b, outcome: { ...filled(0.02, 61000), exchangeOrderId: 'e-b', fee: { cost: 1.22, currency: 'BNB' }, stopLossOrderId: 'sl-b', takeProfitOrderId: 'tp-b', ...answer(2) } },
+        // Both were unknown with an error: one fails with a new one, one with none (its old error is cleared to NULL).
+        { orderId: c, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'exchange_error', message: 'refused c' } } },
+        { orderId: d, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null } },
+        { orderId: e, outcome: { status: 'partially_filled', exchangeOrderId: 'e-e', filledQuantity: 0.004, filledPrice: 60500, ...answer(5) } },
+      ];
+      assert.deepEqual(await applyOutcomes(db.kysely, items, rules, 2_000_000), Array(5).fill('applied'));
+
+      const row = async (id: number) => {
+        const o = await order(id);
+        return [o.status, Number(o.filled_quantity), o.filled_price === null ? null : Number(o.filled_price), o.exchange_order_id, o.stop_loss_order_id, o.take_profit_order_id, o.fee_cost === null ? null : Number(o.fee_cost), o.fee_currency, o.error_code, o.error_message, o.node_received_ms, o.node_queued_ms, o.node_exchange_ms, o.round_trip_ms, o.answered_at, o.completed_at];
+      };
+      assert.deepEqual(await row(a), ['filled', 0.01, 60000, 'e-a', 'sl-a', 'tp-a', 0.6, 'USDT', null, null, 101, 1, 91, 111, 1_000_001, 2_000_000]);
+      assert.deepEqual(await row(b), ['filled', 0.02, 61000, 'e-b', 'sl-b', 'tp-b', 1.22, 'BNB', null, null, 102, 2, 92, 112, 1_000_002, 2_000_000]);
+      assert.deepEqual(await row(c), ['failed', 0, null, null, null, null, null, null, 'exchange_error', 'refused c', null, null, null, null, null, 2_000_000]);
+      assert.deepEqual(await row(d), ['failed', 0, null, null, null, null, null, null, null, null, null, null, null, null, null, 2_000_000]);
+      assert.deepEqual(await row(e), ['partially_filled', 0.004, 60500, 'e-e', null, null, null, null, null, null, 105, 5, 95, 115, 1_000_005, null]);
+      const fills = await db.kysely.selectFrom('fact_fill').selectAll().where('order_id', 'in', [a, b, c, d, e]).orderBy('order_id').execute();
+      assert.deepEqual(fills.map((f) => [f.order_id, Number(f.quantity), Number(f.price)]), [[a, 0.01, 60000], [b, 0.02, 61000], [e, 0.004, 60500]]);
+      assert.equal(await points(children[16] as number), String(100 - 0.02 * 61000 * rules.feeRate));
+    });
+
     test('the same batch applied twice, even at the same time and across chunks, settles every fill once', async () => {
       const batch = orders.slice(20);
       assert.ok(batch.length > 2 * APPLY_CHUNK, 'spans several chunks');
