@@ -159,6 +159,12 @@ export async function claimOrders(ctx: CenterContext, orderIds: number[]): Promi
   });
 }
 
+/** Orders a caller of `sendGroup` already claimed (order id → attempt), and their targets. */
+interface Prepared {
+  attempts: ReadonlyMap<number, number>;
+  targets: DispatchTarget[];
+}
+
 /** How one node's (or the center's) share of a signal is delivered; the queue swaps in here. */
 export type RemoteSender = (ctx: CenterContext, signal: SignalRow, node: NodeRow, orderIds: number[], retry: boolean) => Promise<void>;
 
@@ -201,14 +207,29 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   }
   await k.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
 
+  // The groups sent from here (in-process, and every node unless the queue
+  // takes them) are claimed in one transaction and read with one query, not
+  // one of each per node: the last node's request waited behind every other
+  // group's (≈140 ms for 20 nodes of 50 accounts, bench fan-out). Queued jobs
+  // are claimed and read by the worker that sends them.
+  const sendsDirectly = remoteSender === sendGroup;
+  const claimed = await claimOrders(ctx, [...local, ...(sendsDirectly ? [...remote.values()].flat() : [])]);
+  const targets = new Map((await loadTargets(ctx, [...claimed.keys()])).map((t) => [t.order.id, t]));
+  const prepared = (ids: number[]): Prepared => {
+    const mine = ids.filter((id) => claimed.has(id)).sort((a, b) => a - b);
+    return { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets: mine.map((id) => targets.get(id) as DispatchTarget) };
+  };
+
   await Promise.all([
     applyBatch(
       ctx,
       unavailable.map(([orderId, reason]) => ({ orderId, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } } })),
       ctx.logger,
     ),
-    sendGroup(ctx, signal, null, local, retry),
-    ...[...remote.entries()].map(([nodeId, ids]) => remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry)),
+    sendGroup(ctx, signal, null, local, retry, randomUUID(), prepared(local)),
+    ...[...remote.entries()].map(([nodeId, ids]) =>
+      sendsDirectly ? sendGroup(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry, randomUUID(), prepared(ids)) : remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry),
+    ),
   ]);
   await completeSignal(ctx, signal.id);
 }
@@ -217,13 +238,22 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
  * Claims, sends and applies one group: in-process when `node` is null, else
  * one POST to the node. Direct mode, the reconciler and the queue worker all
  * end here. `requestId` names this job in both sides' logs (`X-Request-Id`);
- * a queued job carries the one the center gave it.
+ * a queued job carries the one the center gave it. `prepared`: the caller
+ * already claimed these orders and read their targets.
  */
-export async function sendGroup(ctx: CenterContext, signal: SignalRow, node: NodeRow | null, orderIds: number[], retry: boolean, requestId: string = randomUUID()): Promise<void> {
-  const claimed = await claimOrders(ctx, orderIds);
+export async function sendGroup(
+  ctx: CenterContext,
+  signal: SignalRow,
+  node: NodeRow | null,
+  orderIds: number[],
+  retry: boolean,
+  requestId: string = randomUUID(),
+  prepared?: Prepared,
+): Promise<void> {
+  const claimed = prepared?.attempts ?? (await claimOrders(ctx, orderIds));
   if (claimed.size === 0) return;
   const log = ctx.logger.child({ request_id: requestId });
-  const group = await loadTargets(ctx, [...claimed.keys()]);
+  const group = prepared?.targets ?? (await loadTargets(ctx, [...claimed.keys()]));
   const attempt = Math.max(...claimed.values());
   const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
