@@ -56,6 +56,12 @@ export interface FanoutDialectRow {
   /** On the node, request arrival → the account's answer (entry, then stop-loss ‖ take-profit). */
   account_p50_ms: number;
   account_p99_ms: number;
+  /**
+   * Where the time went, by stage (dispatch, transport, node_queue, exchange,
+   * protection, apply, total): p50 over all measured orders, and p50 over
+   * the measured signals of each signal's slowest order.
+   */
+  stages_p50_ms: { order: Record<string, number>; slowest: Record<string, number> };
   /** End-to-end of the unmeasured warm-up signals; the very first one also pays each node's ccxt instances and market load. */
   warmup_ms: number[];
   setup_s: number;
@@ -140,9 +146,12 @@ interface OrderView {
   error: { code: string; message: string } | null;
   stop_loss_error: { code: string; message: string } | null;
   latency_ms: { on_node: number | null; accepted_to_result: number | null };
+  stages_ms: Record<string, number | null>;
 }
 interface SignalView {
   status: string;
+  /** Each stage's slowest order (src/center/dispatch/stage-timings.ts). */
+  stages_ms: Record<string, number | null>;
   latency_ms: { accepted_to_dispatched: number | null; accepted_to_completed: number | null };
   orders: OrderView[];
 }
@@ -240,6 +249,16 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
         const client: number[] = [];
         const dispatched: number[] = [];
         const perAccount: number[] = [];
+        const orderStages = new Map<string, number[]>();
+        const slowestStages = new Map<string, number[]>();
+        const add = (into: Map<string, number[]>, stages: Record<string, number | null>) => {
+          for (const [stage, ms] of Object.entries(stages)) {
+            if (ms === null) continue;
+            const values = into.get(stage) ?? [];
+            values.push(ms);
+            into.set(stage, values);
+          }
+        };
         const warmupMs: number[] = [];
         let centerCpu = 0;
         let nodesCpu = 0;
@@ -253,6 +272,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
           const d0 = dbPid === undefined ? 0 : cpuMs(dbPid);
           const n0 = nodes.cpuMs();
           const t0 = performance.now();
+          // Polls the cheap signal list: ?wait=true would build the 1,000-order view inside the CPU window.
           await api('POST', '/api/signals', { strategy_code: 'fan', signal_id: signalId, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 });
           await untilCompleted(api, signalId);
           const wall = performance.now() - t0;
@@ -265,7 +285,11 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
             e2e.push(view.latency_ms.accepted_to_completed as number);
             client.push(wall);
             dispatched.push(view.latency_ms.accepted_to_dispatched as number);
-            for (const o of view.orders) perAccount.push(o.latency_ms.on_node as number);
+            for (const o of view.orders) {
+              perAccount.push(o.latency_ms.on_node as number);
+              add(orderStages, o.stages_ms);
+            }
+            add(slowestStages, view.stages_ms);
             centerCpu += c1 - c0;
             nodesCpu += n1 - n0;
             dbCpu += d1 - d0;
@@ -291,6 +315,10 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
           db_server_cpu_ms_per_account: dbPid === undefined ? null : round(dbCpu / count, 3),
           account_p50_ms: round(percentile(perAccount, 50)),
           account_p99_ms: round(percentile(perAccount, 99)),
+          stages_p50_ms: {
+            order: Object.fromEntries([...orderStages].map(([stage, values]) => [stage, round(percentile(values, 50))])),
+            slowest: Object.fromEntries([...slowestStages].map(([stage, values]) => [stage, round(percentile(values, 50))])),
+          },
           warmup_ms: warmupMs,
           setup_s: round(setupS, 1),
         });

@@ -190,6 +190,7 @@ function printFanout(f: FanoutResult): void {
       `fan-out p50 vs each floor: ${byFloor}\n` +
       `naive (one POST /api/execute per account, sequentially): ${naive.ms_per_account} ms per account, ${naive.scaled_seconds} s for ${naive.scaled_to} accounts${scaled}; ` +
       `naive / fan-out p50 = ${naive.ratio_vs_fanout_p50}x\n` +
+      f.rows.map((r) => `stages p50 (${r.database}), per order | slowest order: ${Object.entries(r.stages_p50_ms.order).map(([stage, ms]) => `${stage} ${ms} | ${r.stages_p50_ms.slowest[stage] ?? '-'}`).join(', ')} ms\n`).join('') +
       `warm-up signals (not in the figures; the first also creates every node's ccxt instances): ${f.rows.map((r) => `${r.database} ${r.warmup_ms.join(', ')} ms`).join('; ')}\n` +
       'throttle: ccxt\'s per-instance throttle is off in the node (src/exchange/trader-pool.ts) and in the floor. On by default, it spaces\n' +
       'one instance\'s calls by rateLimit (50 ms for binanceusdm), which would hold an account\'s take-profit behind its stop-loss; Binance\'s\n' +
