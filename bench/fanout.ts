@@ -416,7 +416,8 @@ async function startNodes(count: number, processes: number, env: Record<string, 
   } else {
     await pool(Array.from({ length: processes }, (_, p) => p), 4, async (p) => {
       const hosted = Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p);
-      const args = [...(p === 0 ? profile('node-host-1') : []), '--import', 'tsx', 'bench/node-host.ts', String(hosted.length)];
+      // Node's own per-thread file names: tsx's loader thread would overwrite a named profile.
+      const args = [...(p === 0 ? profile('node-host-1').filter((a) => !a.startsWith('--cpu-prof-name=')) : []), '--import', 'tsx', 'bench/node-host.ts', String(hosted.length)];
       const host = await spawnWithUrls(process.execPath, args, env, /"hosted_node_url":"(http[^"]+)"/, hosted.length);
       started.push({ ...host, url: host.urls[0] as string });
       hosted.forEach((i, k) => (urls[i] = host.urls[k] as string));

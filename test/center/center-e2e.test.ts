@@ -67,6 +67,9 @@ for (const dialect of DIALECTS) {
         assert.equal(sim.orders(creds[id]?.api_key).filter((x) => x.kind === 'order').length, 1);
       }
       assert.equal(byAccount.get(accountIds[3])?.['filled_quantity'], 0.02, 'the binding multiplier applies');
+      // Claimed once for every group together: a first send, never a retry (which would look each order up first).
+      for (const id of accountIds.slice(0, 4)) assert.equal(byAccount.get(id)?.['attempts'], 1);
+      assert.equal(sim.requestCount('GET', '/fapi/v1/order'), 0, 'no lookup before placing');
       assert.equal(byAccount.get(accountIds[0])?.['node_code'], null);
       assert.equal(byAccount.get(accountIds[1])?.['node_code'], 'node-a');
       const dead = byAccount.get(accountIds[4]) as Record<string, any>;
