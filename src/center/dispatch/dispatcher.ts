@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { clientOrderIdFor } from '../../core/client-order-id.js';
 import { accountToWire } from '../../core/wire-fields.js';
 import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
@@ -9,7 +10,7 @@ import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type OrderOutcome } from './apply-results.js';
 import { stageTimings } from './stage-timings.js';
-import { loadTargets, signalOf, type DispatchTarget } from './targets.js';
+import { loadTargets, readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
 export class SignalError extends Error {
   constructor(
@@ -214,23 +215,37 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   // are claimed and read by the worker that sends them.
   const sendsDirectly = remoteSender === sendGroup;
   const claimed = await claimOrders(ctx, [...local, ...(sendsDirectly ? [...remote.values()].flat() : [])]);
-  const targets = new Map((await loadTargets(ctx, [...claimed.keys()])).map((t) => [t.order.id, t]));
+  const sealed = new Map((await readTargets(ctx, [...claimed.keys()])).map((t) => [t.order.id, t]));
+  // Unsealed group by group as each is launched: secrets are decrypted only for the request that carries them.
   const prepared = (ids: number[]): Prepared => {
     const mine = ids.filter((id) => claimed.has(id)).sort((a, b) => a - b);
-    return { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets: mine.map((id) => targets.get(id) as DispatchTarget) };
+    return { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets: mine.map((id) => unsealTarget(ctx, sealed.get(id) as SealedTarget)) };
   };
 
-  await Promise.all([
+  const jobs: Array<Promise<void>> = [];
+  const launch = (job: Promise<void>) => {
+    // Marked handled at once: a failure while later groups are still being
+    // launched must not be an unhandled rejection; Promise.all reports it.
+    job.catch(() => undefined);
+    jobs.push(job);
+  };
+  launch(
     applyBatch(
       ctx,
       unavailable.map(([orderId, reason]) => ({ orderId, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } } })),
       ctx.logger,
     ),
-    sendGroup(ctx, signal, null, local, retry, randomUUID(), prepared(local)),
-    ...[...remote.entries()].map(([nodeId, ids]) =>
-      sendsDirectly ? sendGroup(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry, randomUUID(), prepared(ids)) : remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry),
-    ),
-  ]);
+  );
+  for (const [nodeId, ids] of remote) {
+    const node = nodes.get(nodeId) as NodeRow;
+    launch(sendsDirectly ? sendGroup(ctx, signal, node, ids, retry, randomUUID(), prepared(ids)) : remoteSender(ctx, signal, node, ids, retry));
+    // One turn of the event loop between launches: this node's request goes
+    // on the wire before the next group is unsealed and serialised.
+    await setImmediate();
+  }
+  // In-process accounts last: their exchange calls run on this process's CPU.
+  launch(sendGroup(ctx, signal, null, local, retry, randomUUID(), prepared(local)));
+  await Promise.all(jobs);
   await completeSignal(ctx, signal.id);
 }
 

@@ -3,11 +3,25 @@ import type { AccountOrder, Signal } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
 import type { OrderRow, SignalRow } from '../db/schema.js';
 
+/** The order columns a send (and the reconciler's lookup) needs. */
+type TargetOrder = Pick<OrderRow, 'id' | 'signal_row_id' | 'account_id' | 'execution_node_id' | 'client_order_id' | 'symbol' | 'quantity'>;
+
 /** A pending order with what it takes to send it. */
 export interface DispatchTarget {
-  order: OrderRow;
+  order: TargetOrder;
   account: AccountOrder;
   nodeId: number | null;
+}
+
+/** A target as read, its credentials still sealed. */
+export interface SealedTarget {
+  order: TargetOrder;
+  exchange: string;
+  apiKeyEnc: string;
+  apiSecretEnc: string;
+  passphraseEnc: string | null;
+  sandbox: boolean;
+  accountNodeId: number | null;
 }
 
 export function signalOf(row: SignalRow): Signal {
@@ -30,33 +44,47 @@ export function signalOf(row: SignalRow): Signal {
  * `Credentials` (which never serialise). Only for the moment of sending.
  */
 export async function loadTargets(ctx: CenterContext, orderIds: number[]): Promise<DispatchTarget[]> {
+  return (await readTargets(ctx, orderIds)).map((t) => unsealTarget(ctx, t));
+}
+
+/** Orders joined with their accounts, in id order; the credentials stay sealed until `unsealTarget`. */
+export async function readTargets(ctx: CenterContext, orderIds: number[]): Promise<SealedTarget[]> {
   if (orderIds.length === 0) return [];
   const rows = await ctx.db.kysely
     .selectFrom('fact_order as o')
     .innerJoin('fact_exchange_account as a', 'a.id', 'o.account_id')
-    .selectAll('o')
+    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.execution_node_id', 'o.client_order_id', 'o.symbol', 'o.quantity'])
     .select(['a.exchange', 'a.api_key_enc', 'a.api_secret_enc', 'a.passphrase_enc', 'a.sandbox', 'a.execution_node_id as account_node_id'])
     .where('o.id', 'in', orderIds)
     .orderBy('o.id')
     .execute();
-  return rows.map((row) => {
-    const { exchange, api_key_enc, api_secret_enc, passphrase_enc, sandbox, account_node_id, ...order } = row;
-    const credentials = new Credentials(
-      ctx.box.open(api_key_enc, 'api_key'),
-      ctx.box.open(api_secret_enc, 'api_secret'),
-      passphrase_enc ? ctx.box.open(passphrase_enc, 'passphrase') : undefined,
-    );
-    return {
-      order,
-      nodeId: order.execution_node_id ?? account_node_id,
-      account: {
-        account_id: order.account_id,
-        exchange,
-        credentials,
-        sandbox: sandbox === 1,
-        quantity: Number(order.quantity),
-        client_order_id: order.client_order_id,
-      },
-    };
-  });
+  return rows.map(({ exchange, api_key_enc, api_secret_enc, passphrase_enc, sandbox, account_node_id, ...order }) => ({
+    order,
+    exchange,
+    apiKeyEnc: api_key_enc,
+    apiSecretEnc: api_secret_enc,
+    passphraseEnc: passphrase_enc,
+    sandbox: sandbox === 1,
+    accountNodeId: account_node_id,
+  }));
+}
+
+export function unsealTarget(ctx: CenterContext, t: SealedTarget): DispatchTarget {
+  const credentials = new Credentials(
+    ctx.box.open(t.apiKeyEnc, 'api_key'),
+    ctx.box.open(t.apiSecretEnc, 'api_secret'),
+    t.passphraseEnc ? ctx.box.open(t.passphraseEnc, 'passphrase') : undefined,
+  );
+  return {
+    order: t.order,
+    nodeId: t.order.execution_node_id ?? t.accountNodeId,
+    account: {
+      account_id: t.order.account_id,
+      exchange: t.exchange,
+      credentials,
+      sandbox: t.sandbox,
+      quantity: Number(t.order.quantity),
+      client_order_id: t.order.client_order_id,
+    },
+  };
 }
