@@ -15,9 +15,11 @@ export interface FanoutOptions {
   accounts: number;
   nodes: number;
   /**
-   * Processes the nodes run in. Equal to `nodes` (the default): one
-   * `tradectl node serve` each, as deployed. Fewer: host processes
-   * (bench/node-host.ts) serving the nodes round-robin.
+   * Processes the nodes run in (default: one per CPU, at most `nodes`).
+   * Fewer than `nodes`: host processes (bench/node-host.ts) serving the
+   * nodes round-robin. Equal to `nodes`: one `tradectl node serve` each, as
+   * deployed on separate machines; on a 2-core box twenty V8 processes then
+   * compete for the CPU in a way twenty machines would not.
    */
   nodeProcesses?: number | undefined;
   /** Measured signals per database (after `warmup` unmeasured ones). */
@@ -84,6 +86,8 @@ export interface FanoutResult {
   market_loads: { per_node: number[]; total: number; orders: number; per_1000_orders: number };
   /** The measured signals' time spans on the monotonic clock (µs), to cut CPU profiles to them. */
   measured_windows_us: Array<[number, number]>;
+  /** The same for the first floor's measured rounds (its profile, with --fanout-profile, is in DIR/floor). */
+  floor_windows_us: Array<[number, number]>;
 }
 
 export interface FloorFigures {
@@ -200,14 +204,18 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
       TRADECTL_LOG_FORMAT: 'json',
       TRADECTL_LOG_LEVEL: 'info',
     };
-    const nodeProcesses = Math.max(1, Math.min(options.nodeProcesses ?? options.nodes, options.nodes));
+    const nodeProcesses = Math.max(1, Math.min(options.nodeProcesses ?? cpus().length, options.nodes));
     const nodes = await startNodes(options.nodes, nodeProcesses, nodeEnv, started, profile);
     const topology = nodeProcesses === options.nodes ? 'one tradectl node serve process each' : `in ${nodeProcesses} host processes`;
     progress(`  ${options.nodes} nodes (${topology}) and the simulator (${options.accounts} accounts, latency ${options.latencyMs} ms) up`);
 
     const floorCounts = [...new Set(options.floorProcesses ?? [nodeProcesses, cpus().length])];
     const floors: Floor[] = [];
-    for (const processes of floorCounts) floors.push(await startFloor(sim.url, options.accounts, processes, floorChildren));
+    for (const [i, processes] of floorCounts.entries()) {
+      // The first floor's first child is profiled too, to compare with the node's costs.
+      const floorProfile = i === 0 && options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(options.profileDir, 'floor')}`] : [];
+      floors.push(await startFloor(sim.url, options.accounts, processes, floorChildren, floorProfile));
+    }
     // Warm the floors as the nodes are warmed: connections open, JIT done.
     for (let i = 0; i < options.warmup; i++) for (const floor of floors) await floor.run();
 
@@ -381,6 +389,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
       },
       market_loads: { per_node: loads, total: totalLoads, orders, per_1000_orders: round((totalLoads * 1000) / orders, 3) },
       measured_windows_us: windows,
+      floor_windows_us: (floors[0] as Floor).windows,
     };
   } finally {
     for (const child of floorChildren) child.kill('SIGTERM');
@@ -479,13 +488,15 @@ function checkAllPlaced(signalId: string, view: SignalView, accounts: number): v
 
 interface Floor {
   processes: number;
+  /** Measured rounds' spans on the monotonic clock (µs). */
+  windows: Array<[number, number]>;
   /** One round: every account at once; resolves with its wall time, recording it when `measured`. */
   run(measured?: boolean): Promise<number>;
   figures(): FloorFigures;
 }
 
 /** Forks `processes` floor children, each with an even share of the accounts. */
-async function startFloor(simUrl: string, accounts: number, processes: number, all: ChildProcess[]): Promise<Floor> {
+async function startFloor(simUrl: string, accounts: number, processes: number, all: ChildProcess[], profileArgs: string[] = []): Promise<Floor> {
   const count = Math.max(1, Math.min(processes, accounts));
   const shares: string[][] = Array.from({ length: count }, () => []);
   for (let n = 1; n <= accounts; n++) shares[(n - 1) % count]?.push(String(n));
@@ -494,7 +505,8 @@ async function startFloor(simUrl: string, accounts: number, processes: number, a
     shares.map(
       (share) =>
         new Promise<void>((resolve, reject) => {
-          const child = fork(join(ROOT, 'bench/fanout-floor.ts'), [simUrl, ...share], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+          const profile = children.length === 0 ? profileArgs : [];
+          const child = fork(join(ROOT, 'bench/fanout-floor.ts'), [simUrl, ...share], { execArgv: [...profile, '--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
           children.push(child);
           all.push(child);
           child.once('message', () => resolve());
@@ -504,12 +516,15 @@ async function startFloor(simUrl: string, accounts: number, processes: number, a
   );
   let rounds = 0;
   let cpuTotal = 0;
+  const windows: Array<[number, number]> = [];
   const walls: number[] = [];
   const perAccount: number[] = [];
   return {
     processes: count,
+    windows,
     async run(measured = false) {
       const id = `f${count}p${++rounds}r${Date.now().toString(36)}`;
+      const w0 = monotonicUs();
       const cpu0 = children.reduce((sum, child) => sum + cpuMs(child.pid), 0);
       const t = performance.now();
       const answers = await Promise.all(children.map((child) => floorRoundOn(child, id)));
@@ -518,6 +533,7 @@ async function startFloor(simUrl: string, accounts: number, processes: number, a
       const failures = answers.flatMap((a) => a.failures);
       if (failures.length > 0) throw new Error(`floor round ${id}: ${failures.length} accounts failed, e.g. ${failures[0]}`);
       if (measured) {
+        windows.push([w0, monotonicUs()]);
         walls.push(ms);
         perAccount.push(...answers.flatMap((a) => a.per_account_ms));
         cpuTotal += cpu;

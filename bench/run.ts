@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { round } from './stats.js';
@@ -29,7 +29,7 @@ const { values } = parseArgs({
     'fanout-latency': { type: 'string', default: '50' },
     'fanout-accounts': { type: 'string', default: '1000' },
     'fanout-nodes': { type: 'string', default: '20' },
-    /** Processes the nodes run in (default: one per node, each a `tradectl node serve`). */
+    /** Processes the nodes run in (default: one per CPU, each hosting several nodes; as many as nodes: one `tradectl node serve` each). */
     'fanout-node-processes': { type: 'string' },
     'fanout-signals': { type: 'string', default: '8' },
     'fanout-warmup': { type: 'string', default: '2' },
@@ -124,12 +124,13 @@ if (sections.has('fanout')) {
   figures['fanout'] = fan;
   const dir = values['fanout-profile'];
   if (dir) {
-    const profiles = readdirSync(dir)
-      .filter((f) => f.endsWith('.cpuprofile'))
-      .sort()
-      .map((f) => summariseProfile(`${dir}/${f}`, 15, fan.measured_windows_us));
+    const inDir = (sub: string) => (existsSync(sub) ? readdirSync(sub).filter((f) => f.endsWith('.cpuprofile')).sort() : []);
+    const profiles = [
+      ...inDir(dir).map((f) => summariseProfile(`${dir}/${f}`, 15, fan.measured_windows_us)),
+      ...inDir(`${dir}/floor`).map((f) => summariseProfile(`${dir}/floor/${f}`, 15, fan.floor_windows_us)),
+    ];
     for (const p of profiles) {
-      process.stdout.write(`\nCPU profile ${p.file} (${p.total_ms} ms sampled while measured signals ran, from POST to completion): self time by origin (% of all), then busiest functions (% of non-idle)\n`);
+      process.stdout.write(`\nCPU profile ${p.file} (${p.total_ms} ms sampled while the measured signals ran, or for a floor profile its measured rounds): self time by origin (% of all), then busiest functions (% of non-idle)\n`);
       console.table(p.by_origin.slice(0, 10));
       console.table(p.top_functions);
     }
@@ -185,8 +186,9 @@ function printFanout(f: FanoutResult): void {
       'accepted_at -> completed_at (every order, fill and settlement row committed); "account" is one account\'s entry, then stop-loss and\n' +
       'take-profit together (on the node from the request\'s arrival; in the floor from the first call). A floor makes the same ccxt calls\n' +
       'from warm instances (no throttle, markets shared, as the node does), alternated with the fan-out signals, split over as many\n' +
-      'processes as there are node processes (the same cost of many V8 processes sharing the CPUs, which separate node machines would not\n' +
-      'pay), and over one process per CPU (the best this machine can do). CPU is utime + stime from /proc/<pid>/stat.\n' +
+      'processes as the nodes run in and over one process per CPU (the best this machine can do). By default the nodes run in one\n' +
+      'process per CPU, so the two are the same floor; --fanout-node-processes 20 runs one tradectl node serve per node instead, whose\n' +
+      'floor then pays the same cost of twenty V8 processes sharing the CPUs. CPU is utime + stime from /proc/<pid>/stat.\n' +
       `fan-out p50 vs each floor: ${byFloor}\n` +
       `naive (one POST /api/execute per account, sequentially): ${naive.ms_per_account} ms per account, ${naive.scaled_seconds} s for ${naive.scaled_to} accounts${scaled}; ` +
       `naive / fan-out p50 = ${naive.ratio_vs_fanout_p50}x\n` +
