@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { acceptSignal } from '../../src/center/dispatch/dispatcher.js';
+import { acceptSignal, dispatchOrders } from '../../src/center/dispatch/dispatcher.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
@@ -121,6 +121,34 @@ for (const dialect of DIALECTS) {
       assert.equal(view.body.signal.orders[0].status, 'failed');
       assert.equal(view.body.signal.orders[0].error.code, 'expired');
       assert.equal(entries('local').length, count);
+    });
+
+    test('a credential that cannot be decrypted fails its own group; the other group is still sent', async () => {
+      const k = ctx().db.kysely;
+      const remote = await k.selectFrom('fact_exchange_account').select(['id', 'api_secret_enc']).where('execution_node_id', 'is not', null).executeTakeFirstOrThrow();
+      const counts = { local: entries('local').length, remote: entries('remote').length };
+      // Sealed with another master key, as after a wrong key rotation.
+      await k.updateTable('fact_exchange_account').set({ api_secret_enc: `v1:${Buffer.alloc(48, 7).toString('base64')}` }).where('id', '=', remote.id).execute();
+      try {
+        const accepted = await acceptSignal(ctx(), 's-both', signal(`sealed-${dialect}`), 'req-sealed');
+        await assert.rejects(dispatchOrders(ctx(), accepted.signal, accepted.orderIds, false), /cannot be decrypted/);
+        // The in-process group runs on after the failure was reported: wait for its answer.
+        const statuses = async () => {
+          const orders = (await h.api('GET', `/api/signals/sealed-${dialect}`)).body.signal.orders as Array<{ node_code: string | null; status: string }>;
+          return new Map(orders.map((o) => [o.node_code, o.status]));
+        };
+        let byNode = await statuses();
+        for (let i = 0; i < 150 && byNode.get(null) !== 'filled'; i++) {
+          await sleep(20);
+          byNode = await statuses();
+        }
+        assert.equal(byNode.get(null), 'filled');
+        assert.equal(entries('local').length, counts.local + 1);
+        assert.equal(byNode.get('rn'), 'pending', 'left for the reconciler, never sent');
+        assert.equal(entries('remote').length, counts.remote);
+      } finally {
+        await k.updateTable('fact_exchange_account').set({ api_secret_enc: remote.api_secret_enc }).where('id', '=', remote.id).execute();
+      }
     });
   });
 }

@@ -214,12 +214,17 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   // group's (≈140 ms for 20 nodes of 50 accounts, bench fan-out). Queued jobs
   // are claimed and read by the worker that sends them.
   const sendsDirectly = remoteSender === sendGroup;
-  const claimed = await claimOrders(ctx, [...local, ...(sendsDirectly ? [...remote.values()].flat() : [])]);
-  const sealed = new Map((await readTargets(ctx, [...claimed.keys()])).map((t) => [t.order.id, t]));
-  // Unsealed group by group as each is launched: secrets are decrypted only for the request that carries them.
-  const prepared = (ids: number[]): Prepared => {
+  const direct = [...local, ...(sendsDirectly ? [...remote.values()].flat() : [])];
+  // The read does not depend on the claim (only claimed orders are sent): on MySQL they overlap on two connections.
+  const [claimed, read] = await Promise.all([claimOrders(ctx, direct), readTargets(ctx, direct)]);
+  const sealed = new Map(read.map((t) => [t.order.id, t]));
+  // Unsealed group by group as each is launched: secrets are decrypted only
+  // for the request that carries them, and a credential that cannot be
+  // decrypted fails its own group (a rejected job), not the launch of the rest.
+  const sendDirect = async (node: NodeRow | null, ids: number[]): Promise<void> => {
     const mine = ids.filter((id) => claimed.has(id)).sort((a, b) => a - b);
-    return { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets: mine.map((id) => unsealTarget(ctx, sealed.get(id) as SealedTarget)) };
+    const targets = mine.map((id) => unsealTarget(ctx, sealed.get(id) as SealedTarget));
+    return sendGroup(ctx, signal, node, ids, retry, randomUUID(), { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets });
   };
 
   const jobs: Array<Promise<void>> = [];
@@ -238,13 +243,13 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   );
   for (const [nodeId, ids] of remote) {
     const node = nodes.get(nodeId) as NodeRow;
-    launch(sendsDirectly ? sendGroup(ctx, signal, node, ids, retry, randomUUID(), prepared(ids)) : remoteSender(ctx, signal, node, ids, retry));
+    launch(sendsDirectly ? sendDirect(node, ids) : remoteSender(ctx, signal, node, ids, retry));
     // One turn of the event loop between launches: this node's request goes
     // on the wire before the next group is unsealed and serialised.
     await setImmediate();
   }
   // In-process accounts last: their exchange calls run on this process's CPU.
-  launch(sendGroup(ctx, signal, null, local, retry, randomUUID(), prepared(local)));
+  launch(sendDirect(null, local));
   await Promise.all(jobs);
   await completeSignal(ctx, signal.id);
 }
