@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import * as v from 'valibot';
+import { acceptSignal, sendGroup } from '../../src/center/dispatch/dispatcher.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
+import { SignalSchema } from '../../src/core/wire-execute.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { loadCcxt } from '../../src/exchange/ccxt-module.js';
@@ -93,6 +96,21 @@ for (const dialect of DIALECTS) {
       assert.equal(value(text, 'tradectl_center_orders_open{status="unknown"}'), 0);
       assert.equal(value(text, 'tradectl_center_orders_oldest_age_seconds{status="unknown"}'), 0);
       for (const secret of secrets) assert.ok(!text.includes(secret), 'a secret reached /metrics');
+    });
+
+    test('the same job sent twice at once (a redelivery) is one stage observation per order, and one order each', async () => {
+      const stageCount = async () => value((await scrape(h, ADMIN_TOKEN)).text, 'tradectl_center_signal_stage_seconds_count{stage="total"}') ?? 0;
+      const counted = await stageCount();
+      const entries = sim.orders().filter((o) => o.kind === 'order').length;
+      const ctx = h.center.ctx;
+      const accepted = await acceptSignal(ctx, 'ms', v.parse(SignalSchema, { signal_id: `twice-${dialect}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 }), 'req-twice');
+      const nodeRow = await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().where('node_code', '=', 'mn').executeTakeFirstOrThrow();
+      // Both claim before either applies: the second is a retry, which the node answers from the first.
+      await Promise.all([sendGroup(ctx, accepted.signal, nodeRow, accepted.orderIds, false), sendGroup(ctx, accepted.signal, nodeRow, accepted.orderIds, false)]);
+      const view = (await h.api('GET', `/api/signals/twice-${dialect}`)).body.signal;
+      assert.deepEqual(view.orders.map((o: { status: string }) => o.status), ['filled', 'filled']);
+      assert.equal(sim.orders().filter((o) => o.kind === 'order').length, entries + 2, 'one entry per account');
+      assert.equal(await stageCount(), counted + 2, 'the repeat answer changed nothing and is not observed');
     });
 
     test('reconciliation passes are counted', async () => {

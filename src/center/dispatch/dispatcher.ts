@@ -8,7 +8,7 @@ import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
-import { applyOutcomes, outcomeOfResult, type ApplyItem, type OrderOutcome } from './apply-results.js';
+import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
 import { stageTimings } from './stage-timings.js';
 import { loadTargets, readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
@@ -227,8 +227,8 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
     return sendGroup(ctx, signal, node, ids, retry, randomUUID(), { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets });
   };
 
-  const jobs: Array<Promise<void>> = [];
-  const launch = (job: Promise<void>) => {
+  const jobs: Array<Promise<unknown>> = [];
+  const launch = (job: Promise<unknown>) => {
     // Marked handled at once: a failure while later groups are still being
     // launched must not be an unhandled rejection; Promise.all reports it.
     job.catch(() => undefined);
@@ -281,8 +281,11 @@ export async function sendGroup(
   const started = performance.now();
   const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
   const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
-    await applyBatch(ctx, itemsOf(group, results, answer), log);
-    observeStages(ctx, signal, results, answer, Date.now());
+    const items = itemsOf(group, results, answer);
+    const applied = await applyBatch(ctx, items, log);
+    // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
+    const changed = new Set(group.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
+    observeStages(ctx, signal, results.filter((r) => changed.has(String(r.account_id))), answer, Date.now());
     log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
   };
   if (node === null) {
@@ -357,14 +360,14 @@ function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { 
  * lost; only if even that fails does this throw, after every other order
  * of the group is applied.
  */
-async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger']): Promise<void> {
-  if (items.length === 0) return;
+async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger']): Promise<Array<ApplyOutcome | Error>> {
+  if (items.length === 0) return [];
   const results = await applyOutcomes(ctx.db.kysely, items, ctx.rules);
   const failed = items.flatMap((item, i) => {
     const result = results[i];
     return result instanceof Error ? [{ item, error: result }] : [];
   });
-  if (failed.length === 0) return;
+  if (failed.length === 0) return results;
   for (const { item, error } of failed) log.error({ order_id: item.orderId, reason: error.message }, 'could not apply the result of this order; it is marked unknown for the reconciler');
   const marked = await applyOutcomes(
     ctx.db.kysely,
@@ -376,6 +379,7 @@ async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterCon
   );
   const lost = marked.filter((r): r is Error => r instanceof Error);
   if (lost.length > 0) throw new AggregateError(lost, `${lost.length} of ${items.length} order results could neither be applied nor marked unknown: ${lost[0]?.message ?? ''}`);
+  return results;
 }
 
 /** Marks the signal completed once none of its orders waits for an answer. */
