@@ -12,7 +12,8 @@ import { freePort } from '../helpers/free-port.js';
 /**
  * `npm run chaos -- --rounds N`: the whole system as separate processes (the
  * exchange simulator, Redis, two execution nodes, the center in queue mode,
- * two workers); each round fires signals, SIGKILLs one process at a random
+ * two workers; with `--direct`, the center sends to the nodes itself and
+ * there is no Redis and no worker); each round fires signals, SIGKILLs one process at a random
  * moment, restarts it, waits for reconciliation, then checks every
  * (signal, account) against the simulator's own order book: each must be
  * there exactly once. Exits 1 on any duplicated or lost order.
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     mysql: { type: 'string' },
     latency: { type: 'string', default: '150' },
     verbose: { type: 'boolean', default: false },
+    direct: { type: 'boolean', default: false },
     logs: { type: 'string' },
   },
 });
@@ -126,11 +128,10 @@ const centerEnv: Record<string, string> = {
   TRADECTL_DATA_DIR: dir,
   TRADECTL_CENTER_PORT: String(ports.center),
   TRADECTL_CENTER_API_TOKEN: token,
-  TRADECTL_USE_NODE_EXECUTION_QUEUE: 'true',
-  TRADECTL_REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+  ...(values.direct
+    ? {}
+    : { TRADECTL_USE_NODE_EXECUTION_QUEUE: 'true', TRADECTL_REDIS_URL: `redis://127.0.0.1:${ports.redis}`, TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '3', TRADECTL_NODE_EXECUTE_POLL_TIMEOUT: '0.5' }),
   TRADECTL_NODE_REQUEST_TIMEOUT: '2',
-  TRADECTL_QUEUE_VISIBILITY_TIMEOUT: '3',
-  TRADECTL_NODE_EXECUTE_POLL_TIMEOUT: '0.5',
   TRADECTL_RECONCILE_INTERVAL: '0.5',
   TRADECTL_RECONCILE_AFTER: '2.5',
   TRADECTL_SIGNAL_MAX_AGE: '86400',
@@ -151,8 +152,8 @@ const simProc = managed('sim', process.execPath, ['--import', 'tsx', 'test/sim/m
 const redisProc = managed('redis', 'redis-server', ['--port', String(ports.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/);
 const centerProc = managed('center', process.execPath, [BIN, 'center', 'serve'], centerEnv, /center listening/);
 const nodes = [managed('node-1', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n1', ports.n1), /execution node listening/), managed('node-2', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n2', ports.n2), /execution node listening/)];
-const workers = [1, 2].map((i) => managed(`worker-${i}`, process.execPath, [BIN, 'center', 'worker', '--concurrency', '4'], centerEnv, /worker started/));
-const all = [simProc, redisProc, centerProc, ...nodes, ...workers];
+const workers = values.direct ? [] : [1, 2].map((i) => managed(`worker-${i}`, process.execPath, [BIN, 'center', 'worker', '--concurrency', '4'], centerEnv, /worker started/));
+const all = [simProc, ...(values.direct ? [] : [redisProc]), centerProc, ...nodes, ...workers];
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${center}${path}`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -177,7 +178,7 @@ try {
   await simProc.start();
   // Exchange latency keeps orders in flight long enough for the kills to land mid-way.
   await fetch(`${sim}/__sim/latency`, { method: 'POST', body: JSON.stringify({ ms: Number(values.latency) }) });
-  await redisProc.start();
+  if (!values.direct) await redisProc.start();
   await centerProc.start();
   for (const node of nodes) await node.start();
   for (const code of ['n1', 'n2']) await api('POST', '/api/nodes', { node_code: code, base_url: `http://127.0.0.1:${code === 'n1' ? ports.n1 : ports.n2}` });
@@ -196,7 +197,7 @@ try {
     const list = (await api('GET', '/api/nodes')).json.nodes as Array<{ online: boolean }>;
     if (!list.every((n) => n.online)) throw new Error('offline');
   });
-  log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), queue mode, ${values.mysql ? 'MySQL' : 'SQLite'}, exchange latency ${values.latency} ms`);
+  log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), ${values.direct ? 'direct' : 'queue'} mode, ${values.mysql ? 'MySQL' : 'SQLite'}, exchange latency ${values.latency} ms`);
 
   const victims = [centerProc, ...nodes, ...workers];
   for (let round = 1; round <= ROUNDS; round++) {
