@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setImmediate } from 'node:timers/promises';
 import { clientOrderIdFor } from '../../core/client-order-id.js';
 import { accountToWire } from '../../core/wire-fields.js';
 import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
@@ -227,30 +226,19 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
     return sendGroup(ctx, signal, node, ids, retry, randomUUID(), { attempts: new Map(mine.map((id) => [id, claimed.get(id) as number])), targets });
   };
 
-  const jobs: Array<Promise<unknown>> = [];
-  const launch = (job: Promise<unknown>) => {
-    // Marked handled at once: a failure while later groups are still being
-    // launched must not be an unhandled rejection; Promise.all reports it.
-    job.catch(() => undefined);
-    jobs.push(job);
-  };
-  launch(
+  // All launched in one go (their requests are written right after): a turn
+  // of the event loop between launches let other work in and stretched the
+  // launch of 20 groups from ~25 ms to 66-152 ms on MySQL (bench fan-out).
+  // In-process accounts last: their exchange calls run on this process's CPU.
+  await Promise.all([
     applyBatch(
       ctx,
       unavailable.map(([orderId, reason]) => ({ orderId, outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'node_unavailable', message: reason } } })),
       ctx.logger,
     ),
-  );
-  for (const [nodeId, ids] of remote) {
-    const node = nodes.get(nodeId) as NodeRow;
-    launch(sendsDirectly ? sendDirect(node, ids) : remoteSender(ctx, signal, node, ids, retry));
-    // One turn of the event loop between launches: this node's request goes
-    // on the wire before the next group is unsealed and serialised.
-    await setImmediate();
-  }
-  // In-process accounts last: their exchange calls run on this process's CPU.
-  launch(sendDirect(null, local));
-  await Promise.all(jobs);
+    ...[...remote].map(([nodeId, ids]) => (sendsDirectly ? sendDirect(nodes.get(nodeId) as NodeRow, ids) : remoteSender(ctx, signal, nodes.get(nodeId) as NodeRow, ids, retry))),
+    sendDirect(null, local),
+  ]);
   await completeSignal(ctx, signal.id);
 }
 
