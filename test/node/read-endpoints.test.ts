@@ -87,3 +87,19 @@ test('sync-balance and sync-positions report what the exchange holds', async () 
   const filtered = await h.post('/api/sync-positions', { accounts: [account], symbols: ['ETH/USDT:USDT'] });
   assert.deepEqual(filtered.body.results[0].positions.map((p: { symbol: string }) => p.symbol), ['ETH/USDT:USDT']);
 });
+
+// docs/operations.md tells operators to warm a restarted node this way.
+test('a balance sync builds the accounts\' exchange instances, which the next signal reuses', async () => {
+  const accounts = [h.account(6), h.account(7)];
+  const stats = () => h.node.runtime.traders.stats();
+  const before = stats().cached_instances;
+  const synced = await h.post('/api/sync-balance', { accounts });
+  assert.deepEqual(synced.body.results.map((r: { success: boolean }) => r.success), [true, true], synced.text);
+  assert.equal(stats().cached_instances, before + 2);
+  const loads = stats().market_loads;
+
+  const executed = await h.post('/api/execute', { signal: marketSignal(), accounts: accounts.map((a, i) => ({ ...a, client_order_id: `warm${i}` })) });
+  assert.deepEqual(executed.body.results.map((r: { status: string }) => r.status), ['filled', 'filled'], executed.text);
+  assert.equal(stats().cached_instances, before + 2, 'no instance built for the signal');
+  assert.deepEqual(stats().market_loads, loads, 'no market load for the signal');
+});
