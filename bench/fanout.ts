@@ -1,4 +1,5 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -101,6 +102,8 @@ export interface FloorFigures {
 }
 
 const BIN = 'bin/tradectl.js';
+/** bench/node-host.ts compiled (bench/tmp is git-ignored). */
+const HOST_SCRIPT = 'bench/tmp/node-host.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SYMBOL = 'BTC/USDT:USDT';
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -423,10 +426,13 @@ async function startNodes(count: number, processes: number, env: Record<string, 
       pids.push(node.child.pid);
     });
   } else {
+    // Compiled as dist/ is (one ESM bundle, packages from node_modules), so
+    // the hosts run the code `tradectl node serve` runs, not tsx's transform
+    // of the sources (its helpers showed in the hosts' profiles).
+    await build({ absWorkingDir: ROOT, entryPoints: ['bench/node-host.ts'], outfile: HOST_SCRIPT, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
     await pool(Array.from({ length: processes }, (_, p) => p), 4, async (p) => {
       const hosted = Array.from({ length: count }, (_, i) => i).filter((i) => i % processes === p);
-      // Node's own per-thread file names: tsx's loader thread would overwrite a named profile.
-      const args = [...(p === 0 ? profile('node-host-1').filter((a) => !a.startsWith('--cpu-prof-name=')) : []), '--import', 'tsx', 'bench/node-host.ts', String(hosted.length)];
+      const args = [...(p === 0 ? profile('node-host-1') : []), HOST_SCRIPT, String(hosted.length)];
       const host = await spawnWithUrls(process.execPath, args, env, /"hosted_node_url":"(http[^"]+)"/, hosted.length);
       started.push({ ...host, url: host.urls[0] as string });
       hosted.forEach((i, k) => (urls[i] = host.urls[k] as string));
