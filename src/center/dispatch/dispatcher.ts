@@ -8,6 +8,7 @@ import { isUniqueViolation, transact } from '../db/connect.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
+import { applyQueueFor } from './apply-queue.js';
 import { stageTimings } from './stage-timings.js';
 import { loadTargets, readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
@@ -350,7 +351,7 @@ function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { 
  */
 async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger']): Promise<Array<ApplyOutcome | Error>> {
   if (items.length === 0) return [];
-  const results = await applyOutcomes(ctx.db.kysely, items, ctx.rules);
+  const results = await applyQueueFor(ctx.db.kysely, ctx.rules).apply(items);
   const failed = items.flatMap((item, i) => {
     const result = results[i];
     return result instanceof Error ? [{ item, error: result }] : [];

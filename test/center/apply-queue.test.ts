@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../../src/center/db/connect.js';
+import { ApplyQueue } from '../../src/center/dispatch/apply-queue.js';
+import type { ApplyItem, OrderOutcome } from '../../src/center/dispatch/apply-results.js';
+import { toUnits } from '../../src/center/settle/units.js';
+import { DIALECTS, migratedDb } from '../helpers/databases.js';
+
+const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
+const filled = (id: string): OrderOutcome => ({ status: 'filled', exchangeOrderId: id, filledQuantity: 0.01, filledPrice: 60000 });
+const ORDERS = 300;
+
+for (const dialect of DIALECTS) {
+  describe(`applying node answers as they arrive, together, on ${dialect}`, () => {
+    let db: Db;
+    let drop: () => Promise<void>;
+    let orders: number[] = [];
+
+    before(async () => {
+      ({ db, drop } = await migratedDb(dialect));
+      const k = db.kysely;
+      const now = Date.now();
+      const user = Number((await k.insertInto('dim_user').values({ username: 'owner', inviter_id: null, points_units: toUnits(1000), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      await k
+        .insertInto('fact_order')
+        .values(Array.from({ length: ORDERS }, (_, i) => ({ signal_row_id: 1, account_id: i + 1, user_id: user, execution_node_id: null, client_order_id: `q${i}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', status: 'pending', filled_quantity: '0', attempts: 1, created_at: now, updated_at: now })))
+        .execute();
+      orders = (await k.selectFrom('fact_order').select('id').orderBy('account_id').execute()).map((o) => o.id);
+    });
+    after(() => drop());
+
+    test('answers submitted at once each get their own results, in order; a bad item fails alone', async () => {
+      const queue = new ApplyQueue(db.kysely, rules);
+      // Sizes that cross the per-pass and per-transaction bounds; one answer names an order that does not exist.
+      const answers: ApplyItem[][] = [
+        orders.slice(0, 50).map((orderId) => ({ orderId, outcome: filled(`a${orderId}`) })),
+        [...orders.slice(50, 80).map((orderId) => ({ orderId, outcome: filled(`b${orderId}`) })), { orderId: 999_999, outcome: filled('nope') }],
+        orders.slice(80, 260).map((orderId) => ({ orderId, outcome: filled(`c${orderId}`) })),
+        orders.slice(260, 300).map((orderId) => ({ orderId, outcome: filled(`d${orderId}`) })),
+      ];
+      const results = await Promise.all(answers.map((a) => queue.apply(a)));
+      assert.deepEqual(results.map((r) => r.length), answers.map((a) => a.length));
+      assert.deepEqual(results[0], Array(50).fill('applied'));
+      assert.deepEqual(results[1]?.slice(0, 30), Array(30).fill('applied'));
+      assert.ok(results[1]?.[30] instanceof Error && /does not exist/.test(results[1][30].message));
+      assert.deepEqual(results[2], Array(180).fill('applied'));
+      assert.deepEqual(results[3], Array(40).fill('applied'));
+      // Each order got its own answer's values.
+      const rows = await db.kysely.selectFrom('fact_order').select(['id', 'status', 'exchange_order_id']).where('id', 'in', orders).execute();
+      const prefix = (id: number) => (id < (orders[50] as number) ? 'a' : id < (orders[80] as number) ? 'b' : id < (orders[260] as number) ? 'c' : 'd');
+      for (const r of rows) assert.deepEqual([r.status, r.exchange_order_id], ['filled', `${prefix(r.id)}${r.id}`]);
+      const fills = await db.kysely.selectFrom('fact_fill').select('order_id').where('order_id', 'in', orders).execute();
+      assert.equal(fills.length, ORDERS);
+    });
+
+    test('the same answer submitted twice at once settles once: the repeat is unchanged', async () => {
+      const queue = new ApplyQueue(db.kysely, rules);
+      const answer = orders.slice(0, 20).map((orderId) => ({ orderId, outcome: { ...filled(`a${orderId}`), filledQuantity: 0.02 } }));
+      const [first, second] = await Promise.all([queue.apply(answer), queue.apply(answer)]);
+      assert.deepEqual(first, Array(20).fill('applied'));
+      assert.deepEqual(second, Array(20).fill('unchanged'));
+      const fills = await db.kysely.selectFrom('fact_fill').select(['order_id', 'cumulative_quantity']).where('order_id', 'in', orders.slice(0, 20)).execute();
+      assert.equal(fills.length, 40, 'the first fill and one increment each, not two');
+      const ledger = await db.kysely.selectFrom('fact_ledger').select('amount_units').execute();
+      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+    });
+
+    test('an empty answer resolves at once', async () => {
+      assert.deepEqual(await new ApplyQueue(db.kysely, rules).apply([]), []);
+    });
+  });
+}
