@@ -70,3 +70,18 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+describe('the queue for a database', () => {
+  test('is one per database and settlement rules: another context\'s rules get their own', async () => {
+    const { applyQueueFor } = await import('../../src/center/dispatch/apply-queue.js');
+    const { db, drop } = await migratedDb('sqlite');
+    try {
+      const mine = { feeRate: 0.001, referralShares: [0.2] };
+      const theirs = { feeRate: 0.002, referralShares: [] };
+      assert.equal(applyQueueFor(db.kysely, mine), applyQueueFor(db.kysely, mine));
+      assert.notEqual(applyQueueFor(db.kysely, mine), applyQueueFor(db.kysely, theirs));
+    } finally {
+      await drop();
+    }
+  });
+});

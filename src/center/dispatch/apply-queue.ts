@@ -67,14 +67,22 @@ export class ApplyQueue {
   }
 }
 
-const queues = new WeakMap<Kysely<Database>, ApplyQueue>();
+const queues = new WeakMap<Kysely<Database>, WeakMap<SettlementRules, ApplyQueue>>();
 
-/** The process's queue for this database (one per connection pool, so per center context). */
+/**
+ * The process's queue for this database and these settlement rules (one per
+ * center context): keyed by both, so a context never settles with another's rules.
+ */
 export function applyQueueFor(db: Kysely<Database>, rules: SettlementRules): ApplyQueue {
-  let queue = queues.get(db);
+  let byRules = queues.get(db);
+  if (!byRules) {
+    byRules = new WeakMap();
+    queues.set(db, byRules);
+  }
+  let queue = byRules.get(rules);
   if (!queue) {
     queue = new ApplyQueue(db, rules);
-    queues.set(db, queue);
+    byRules.set(rules, queue);
   }
   return queue;
 }
