@@ -1,7 +1,8 @@
-import { MysqlAdapter, sql, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { MysqlAdapter, type Insertable, type Kysely } from 'kysely';
 import type { AccountResult } from '../../core/wire-execute.js';
 import type { OrderReport } from '../../core/wire-query.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
+import { insertRows, updateRowsById, type RowValue } from '../db/raw-rows.js';
 import type { Database, FillTable, OrderRow, OrderUpdate } from '../db/schema.js';
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
@@ -169,6 +170,26 @@ function asError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
 
+/** The order columns an apply reads: its state and what `planOutcome` compares against. */
+const APPLY_COLUMNS = [
+  'id',
+  'user_id',
+  'status',
+  'filled_quantity',
+  'filled_price',
+  'exchange_order_id',
+  'stop_loss_order_id',
+  'take_profit_order_id',
+  'fee_cost',
+  'fee_currency',
+  'error_code',
+  'error_message',
+  'stop_loss_error',
+  'take_profit_error',
+  'node_received_ms',
+] as const;
+type AppliedOrder = Pick<OrderRow, (typeof APPLY_COLUMNS)[number]>;
+
 interface Plan {
   update: OrderUpdate;
   fill: Insertable<FillTable> | null;
@@ -184,7 +205,7 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
     const ids = batch.map((i) => i.orderId);
     const rows = await trx
       .selectFrom('fact_order')
-      .selectAll()
+      .select(APPLY_COLUMNS)
       .where('id', 'in', ids)
       .orderBy('id')
       .$if(locking, (qb) => qb.forUpdate())
@@ -209,15 +230,15 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
         outcomes.push('applied');
       }
     }
-    await updateOrders(trx, updates);
+    await updateRowsById(trx, 'fact_order', updates.map((u) => ({ id: u.id, values: u.update as Record<string, RowValue | undefined> })));
     // Settlement last: the inviters' rows and the one pool row are shared by
     // every concurrent applier, so their locks are held for the shortest time.
     const fills = plans.flatMap((p) => (!(p instanceof Error) && p.fill ? [p.fill] : []));
     if (fills.length > 0) {
-      await trx.insertInto('fact_fill').values(fills).execute();
+      await insertRows(trx, 'fact_fill', fills);
       await settleFills(
         trx,
-        fills.map((f) => ({ orderId: f.order_id, userId: (orders.get(f.order_id) as OrderRow).user_id, fillKey: f.cumulative_quantity, notionalUnits: f.notional_units })),
+        fills.map((f) => ({ orderId: f.order_id, userId: (orders.get(f.order_id) as AppliedOrder).user_id, fillKey: f.cumulative_quantity, notionalUnits: f.notional_units })),
         rules,
         now,
       );
@@ -226,43 +247,8 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
   });
 }
 
-/**
- * Writes each order's update with one UPDATE per set of changed columns,
- * not one per order: the orders of one node answer nearly all change the
- * same columns, so a chunk of 100 is one or two statements instead of 100
- * round trips. A column every order of the set gets the same value for is
- * set plainly; the others by `CASE id WHEN … THEN … END`.
- */
-async function updateOrders(trx: Transaction<Database>, updates: ReadonlyArray<{ id: number; update: OrderUpdate }>): Promise<void> {
-  const groups = new Map<string, Array<{ id: number; update: OrderUpdate }>>();
-  for (const u of updates) {
-    const key = Object.keys(u.update).sort().join(',');
-    const group = groups.get(key);
-    if (group) group.push(u);
-    else groups.set(key, [u]);
-  }
-  for (const [key, group] of groups) {
-    if (group.length === 1) {
-      const only = group[0] as { id: number; update: OrderUpdate };
-      await trx.updateTable('fact_order').set(only.update).where('id', '=', only.id).execute();
-      continue;
-    }
-    const set: Record<string, unknown> = {};
-    for (const column of key.split(',') as Array<keyof OrderUpdate>) {
-      const first = group[0]?.update[column];
-      if (group.every((u) => u.update[column] === first)) set[column] = first;
-      else set[column] = sql`(case id ${sql.join(group.map((u) => sql`when ${u.id} then ${u.update[column] ?? null}`), sql` `)} end)`;
-    }
-    await trx
-      .updateTable('fact_order')
-      .set(set as OrderUpdate)
-      .where('id', 'in', group.map((u) => u.id))
-      .execute();
-  }
-}
-
 /** What applying `outcome` to `order` writes; pure, so a bad outcome fails here before anything is written. */
-function planOutcome(order: OrderRow, outcome: OrderOutcome, now: number): Plan {
+function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): Plan {
   const recorded = Number(order.filled_quantity);
   const moreFilled = outcome.filledQuantity > recorded + 1e-12 && outcome.filledPrice !== null;
   const status = nextStatus(order.status as OrderStatus, outcome.status, moreFilled);
@@ -316,11 +302,11 @@ function planOutcome(order: OrderRow, outcome: OrderOutcome, now: number): Plan 
   return { update, fill };
 }
 
-function setIfChanged<K extends keyof OrderUpdate & keyof OrderRow>(
+function setIfChanged<K extends keyof OrderUpdate & keyof AppliedOrder>(
   update: OrderUpdate,
-  order: OrderRow,
+  order: AppliedOrder,
   key: K,
-  value: OrderRow[K] | undefined,
+  value: AppliedOrder[K] | undefined,
   allowNull = false,
 ): void {
   if (value === undefined || (value === null && !allowNull)) return;

@@ -5,6 +5,7 @@ import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../co
 import { execute } from '../../node/execute.js';
 import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
+import { insertRows } from '../db/raw-rows.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
@@ -108,7 +109,7 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       // are read back by (signal, account): MySQL's insertId of a multi-row
       // INSERT is only the first id, and the rest are consecutive only under
       // some innodb_autoinc_lock_mode settings.
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await trx.insertInto('fact_order').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) await insertRows(trx, 'fact_order', rows.slice(i, i + INSERT_CHUNK));
       const written = rows.length === 0 ? [] : await trx.selectFrom('fact_order').select(['id', 'account_id']).where('signal_row_id', '=', signalRowId).execute();
       const idOf = new Map(written.map((r) => [r.account_id, r.id]));
       const orderIds = targets.filter((t) => !skipped.has(t.account_id)).map((t) => idOf.get(t.account_id) as number);

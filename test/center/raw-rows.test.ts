@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Db } from '../../src/center/db/connect.js';
+import { addToRowsById, insertRows, updateRowsById } from '../../src/center/db/raw-rows.js';
+import { DIALECTS, migratedDb } from '../helpers/databases.js';
+
+for (const dialect of DIALECTS) {
+  describe(`raw multi-row writes on ${dialect}`, () => {
+    let db: Db;
+    let drop: () => Promise<void>;
+    before(async () => {
+      ({ db, drop } = await migratedDb(dialect));
+    });
+    after(() => drop());
+
+    const user = (username: string, points = 0) => ({ username, inviter_id: null, points_units: points, rewards_units: 0, created_at: 1 });
+    const users = (names: string[]) =>
+      db.kysely.selectFrom('dim_user').select(['id', 'username', 'inviter_id', 'points_units', 'rewards_units']).where('username', 'in', names).orderBy('id').execute();
+
+    test('insertRows writes every row with its own values, nulls included', async () => {
+      await insertRows(db.kysely, 'fact_ledger', [
+        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5, created_at: 1 },
+        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9, created_at: 2 },
+      ]);
+      const rows = await db.kysely.selectFrom('fact_ledger').select(['entry_key', 'kind', 'user_id', 'order_id', 'amount_units']).where('entry_key', 'like', 'raw:%').orderBy('entry_key').execute();
+      assert.deepEqual(rows.map((r) => ({ ...r, user_id: r.user_id === null ? null : Number(r.user_id), order_id: Number(r.order_id), amount_units: Number(r.amount_units) })), [
+        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5 },
+        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9 },
+      ]);
+    });
+
+    test('insertRows refuses a row without a value for a column, and writes nothing', async () => {
+      await assert.rejects(
+        insertRows(db.kysely, 'dim_user', [user('short-1'), { username: 'short-2', inviter_id: null, points_units: 0, rewards_units: 0 } as unknown as ReturnType<typeof user>]),
+        /dim_user: a row has no value for created_at/,
+      );
+      assert.equal((await users(['short-1', 'short-2'])).length, 0);
+    });
+
+    test('insertRows refuses a column name that is not a plain identifier', async () => {
+      await assert.rejects(insertRows(db.kysely, 'dim_user', [{ 'username") values (1); --': 'x' }]), /not a column or table name/);
+    });
+
+    test('updateRowsById gives each row its own values and leaves the columns it does not name', async () => {
+      const names = ['upd-1', 'upd-2', 'upd-3', 'upd-4'];
+      await insertRows(db.kysely, 'dim_user', names.map((n, i) => user(n, 100 + i)));
+      const [a, b, c, d] = await users(names);
+      assert.ok(a && b && c && d);
+      await updateRowsById(db.kysely, 'dim_user', [
+        // Same columns, different values: one statement per column set on MySQL, one per row on SQLite.
+        { id: a.id, values: { points_units: 1, rewards_units: 11 } },
+        { id: b.id, values: { points_units: 2, rewards_units: 11 } },
+        // Another column set; an undefined value is not written.
+        { id: c.id, values: { inviter_id: a.id, points_units: undefined } },
+      ]);
+      const after = await users(names);
+      assert.deepEqual(
+        after.map((u) => [Number(u.points_units), Number(u.rewards_units), u.inviter_id === null ? null : Number(u.inviter_id)]),
+        [
+          [1, 11, null],
+          [2, 11, null],
+          [102, 0, a.id],
+          [103, 0, null],
+        ],
+      );
+    });
+
+    test('addToRowsById adds each row its own amounts, negative ones too', async () => {
+      const names = ['add-1', 'add-2', 'add-3'];
+      await insertRows(db.kysely, 'dim_user', names.map((n) => user(n, 1000)));
+      const [a, b, c] = await users(names);
+      assert.ok(a && b && c);
+      await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [
+        { id: a.id, amounts: [-30, 0] },
+        { id: b.id, amounts: [0, 7] },
+      ]);
+      await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [{ id: a.id, amounts: [-5, 2] }]);
+      const after = await users(names);
+      assert.deepEqual(
+        after.map((u) => [Number(u.points_units), Number(u.rewards_units)]),
+        [
+          [965, 2],
+          [1000, 7],
+          [1000, 0],
+        ],
+      );
+    });
+  });
+}
