@@ -18,6 +18,7 @@ export class Credentials {
   readonly #apiKey: string;
   readonly #secret: string;
   readonly #passphrase: string | undefined;
+  #fingerprint: string | undefined;
 
   constructor(apiKey: string, secret: string, passphrase?: string) {
     this.#apiKey = apiKey;
@@ -35,10 +36,12 @@ export class Credentials {
    * a secret is rotated, and that is safe to keep in memory maps and logs.
    */
   fingerprint(): string {
-    return createHash('sha256')
+    // Kept: the node asks for it several times per account per request.
+    this.#fingerprint ??= createHash('sha256')
       .update(`${this.#apiKey}\u0000${this.#secret}\u0000${this.#passphrase ?? ''}`)
       .digest('hex')
       .slice(0, 32);
+    return this.#fingerprint;
   }
 
   /** Every value that must never appear in output, longest first (for scrubbing). */

@@ -32,7 +32,8 @@ export function toSnapshot(order: Order): OrderSnapshot {
 export function ccxtTrader(
   exchange: Exchange,
   credentials: Credentials,
-  requireSymbol: (symbol: string) => Promise<void> = async () => undefined,
+  /** Checks the symbol is listed: `undefined` when it is known, else a promise that settles it. */
+  requireSymbol: (symbol: string) => Promise<void> | undefined = () => undefined,
 ): Trader {
   const fail = (error: unknown) => normaliseError(error, credentials);
 
@@ -55,7 +56,8 @@ export function ccxtTrader(
     exchange: exchange.id,
 
     async placeOrder(request: OrderRequest): Promise<OrderSnapshot> {
-      await requireSymbol(request.symbol);
+      const check = requireSymbol(request.symbol);
+      if (check) await check;
       const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
       if (request.reduceOnly) params['reduceOnly'] = true;
       if (request.trigger) {

@@ -106,7 +106,7 @@ export function redirectInstance(instance: Exchange, base: string): void {
  */
 export function createTraderPool(options: TraderPoolOptions): TraderPool {
   const venues = new Map<string, Venue>();
-  const instances = new Map<string, Exchange>();
+  const instances = new Map<string, { instance: Exchange; trader: Trader }>();
   const loads: Record<string, number> = {};
 
   function newInstance(catalog: LoadedCatalog, exchange: string, sandbox: boolean, credentials?: Credentials): Exchange {
@@ -159,8 +159,8 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
         venue.template = template;
         venue.loadedAt = Date.now();
         venue.loading = undefined;
-        for (const [key, instance] of instances) {
-          if (key.startsWith(`${venueKey}|`)) instance.setMarketsFromExchange(template);
+        for (const [key, pooled] of instances) {
+          if (key.startsWith(`${venueKey}|`)) pooled.instance.setMarketsFromExchange(template);
         }
         return template;
       },
@@ -187,16 +187,19 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     return venue.template;
   }
 
-  async function requireSymbol(exchange: string, sandbox: boolean, symbol: string): Promise<void> {
+  /** Resolves at once (no promise) for a known symbol: it is asked before every order. */
+  function requireSymbol(exchange: string, sandbox: boolean, symbol: string): Promise<void> | undefined {
     const venueKey = `${exchange}|${sandbox ? 'sandbox' : 'live'}`;
     const venue = venues.get(venueKey);
     const known = () => venue?.template?.markets?.[symbol] !== undefined;
-    if (known()) return;
-    if (venue && Date.now() - venue.loadedAt > MISSING_SYMBOL_RELOAD_AFTER_MS) {
-      await reload(venueKey, venue, exchange, sandbox).catch(() => undefined);
-      if (known()) return;
-    }
-    throw new ExchangeFailure('market_not_found', `${exchange} has no market ${symbol}`);
+    if (known()) return undefined;
+    return (async () => {
+      if (venue && Date.now() - venue.loadedAt > MISSING_SYMBOL_RELOAD_AFTER_MS) {
+        await reload(venueKey, venue, exchange, sandbox).catch(() => undefined);
+        if (known()) return;
+      }
+      throw new ExchangeFailure('market_not_found', `${exchange} has no market ${symbol}`);
+    })();
   }
 
   return {
@@ -208,20 +211,23 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
       }
       const template = await marketsFor(account.exchange, account.sandbox);
       const key = `${account.exchange}|${account.sandbox ? 'sandbox' : 'live'}|${account.credentials.fingerprint()}`;
-      let instance = instances.get(key);
-      if (instance) {
+      let pooled = instances.get(key);
+      if (pooled) {
         instances.delete(key);
       } else {
-        instance = newInstance(catalog, account.exchange, account.sandbox, account.credentials);
+        const instance = newInstance(catalog, account.exchange, account.sandbox, account.credentials);
         instance.setMarketsFromExchange(template);
+        // The key covers every credential value, so the trader's credentials
+        // (used to scrub its errors) are the ones this instance was built with.
+        pooled = { instance, trader: ccxtTrader(instance, account.credentials, (symbol) => requireSymbol(account.exchange, account.sandbox, symbol)) };
       }
-      instances.set(key, instance);
+      instances.set(key, pooled);
       while (instances.size > options.maxInstances) {
         const oldest = instances.keys().next().value;
         if (oldest === undefined) break;
         instances.delete(oldest);
       }
-      return ccxtTrader(instance, account.credentials, (symbol) => requireSymbol(account.exchange, account.sandbox, symbol));
+      return pooled.trader;
     },
 
     stats() {

@@ -151,3 +151,25 @@ test('with ccxt_cache_size 0 nothing is cached between requests, and orders stil
     await lean.close();
   }
 });
+
+test('an account keeps its exchange instance between requests, and a rotated secret gets a new one', async () => {
+  const account = h.account(40);
+  const stats = () => h.node.runtime.traders.stats().cached_instances;
+  const first = await h.post('/api/execute', { signal: marketSignal(), accounts: [{ ...account, client_order_id: 'keep1' }] });
+  assert.equal(first.body.results[0].status, 'filled');
+  const cached = stats();
+  const again = await h.post('/api/execute', { signal: marketSignal(), accounts: [{ ...account, client_order_id: 'keep2' }] });
+  assert.equal(again.body.results[0].status, 'filled');
+  assert.equal(stats(), cached, 'the same credentials reuse the cached instance');
+
+  // The exchange no longer knows the old secret: an instance (and the
+  // trader that scrubs its errors) built for it must not be reused.
+  const rotated = { ...account, api_secret: `${account.api_secret}-rotated` };
+  const refused = await h.post('/api/execute', { signal: marketSignal(), accounts: [{ ...rotated, client_order_id: 'keep3' }] });
+  assert.equal(stats(), cached + 1, 'new credentials, new instance');
+  const [r] = refused.body.results;
+  assert.equal(r.status, 'rejected');
+  assert.equal(r.error.code, 'auth_failed');
+  assert.ok(!refused.text.includes(rotated.api_secret) && !refused.text.includes(account.api_secret), 'no secret in the answer');
+  assert.equal(h.sim.orders(account.api_key).filter((o) => o.clientOrderId === 'keep3').length, 0);
+});

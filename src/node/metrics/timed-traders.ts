@@ -16,19 +16,29 @@ async function timed<T>(metrics: ExecutionMetrics, exchange: string, call: strin
 
 /** The pool, with every exchange call of its traders timed into `tradectl_node_exchange_call_duration_seconds`. */
 export function timedTraders(pool: TraderPool, metrics: ExecutionMetrics): TraderPool {
+  // The pool hands out the same trader for a cached account, so its timed
+  // wrapper is built once, not on every request.
+  const wrapped = new WeakMap<Trader, Trader>();
+  const wrap = (inner: Trader): Trader => {
+    const ex = inner.exchange;
+    return {
+      exchange: ex,
+      placeOrder: (request) => timed(metrics, ex, request.trigger ? 'place_trigger_order' : 'place_order', () => inner.placeOrder(request)),
+      findOrder: (symbol, clientOrderId, trigger) => timed(metrics, ex, 'find_order', () => inner.findOrder(symbol, clientOrderId, trigger)),
+      setLeverage: (symbol, leverage) => timed(metrics, ex, 'set_leverage', () => inner.setLeverage(symbol, leverage)),
+      fetchBalances: () => timed(metrics, ex, 'fetch_balances', () => inner.fetchBalances()),
+      fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
+    };
+  };
   return {
     stats: () => pool.stats(),
     async trader(account) {
       const inner = await pool.trader(account);
-      const ex = inner.exchange;
-      const trader: Trader = {
-        exchange: ex,
-        placeOrder: (request) => timed(metrics, ex, request.trigger ? 'place_trigger_order' : 'place_order', () => inner.placeOrder(request)),
-        findOrder: (symbol, clientOrderId, trigger) => timed(metrics, ex, 'find_order', () => inner.findOrder(symbol, clientOrderId, trigger)),
-        setLeverage: (symbol, leverage) => timed(metrics, ex, 'set_leverage', () => inner.setLeverage(symbol, leverage)),
-        fetchBalances: () => timed(metrics, ex, 'fetch_balances', () => inner.fetchBalances()),
-        fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
-      };
+      let trader = wrapped.get(inner);
+      if (!trader) {
+        trader = wrap(inner);
+        wrapped.set(inner, trader);
+      }
       return trader;
     },
   };
