@@ -60,6 +60,12 @@ export interface FanoutDialectRow {
   account_p50_ms: number;
   account_p99_ms: number;
   /**
+   * p50 of each signal's end-to-end over the first floor's round run right
+   * after it: the machine's slow and fast spells fall on both halves of a
+   * pair, so this moves less between runs than the ratio of the two p50s.
+   */
+  paired_ratio_p50: number;
+  /**
    * Where the time went, by stage (dispatch, transport, node_queue, exchange,
    * protection, apply, total): p50 over all measured orders, and p50 over
    * the measured signals of each signal's slowest order.
@@ -257,6 +263,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
         progress(`  ${dialect}: center up and ${options.accounts} users / accounts / bindings created in ${round(setupS, 1)} s`);
 
         const e2e: number[] = [];
+        const pairedRatios: number[] = [];
         const client: number[] = [];
         const dispatched: number[] = [];
         const perAccount: number[] = [];
@@ -310,6 +317,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
           // The floors alternate with the fan-out so the machine's noise falls on all.
           const floorMs: number[] = [];
           for (const floor of floors) floorMs.push(await floor.run(measured));
+          if (measured) pairedRatios.push((view.latency_ms.accepted_to_completed as number) / (floorMs[0] as number));
           const floorText = floors.map((f, j) => `floor/${f.processes}p ${Math.round(floorMs[j] as number)} ms`).join(', ');
           progress(`  ${dialect} signal ${i + 1}/${options.warmup + options.signals}${measured ? '' : ' (warm-up)'}: end-to-end ${view.latency_ms.accepted_to_completed} ms, ${floorText}`);
         }
@@ -319,6 +327,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
           signals: options.signals,
           e2e_p50_ms: round(percentile(e2e, 50)),
           e2e_p99_ms: round(percentile(e2e, 99)),
+          paired_ratio_p50: round(percentile(pairedRatios, 50), 3),
           client_p50_ms: round(percentile(client, 50)),
           dispatched_p50_ms: round(percentile(dispatched, 50)),
           center_cpu_ms_per_account: round(centerCpu / count, 3),

@@ -58,7 +58,9 @@ if (unknownSection !== undefined || dialects.some((d) => d !== 'sqlite' && d !==
 }
 
 const started = new Date();
-process.stdout.write(`tradectl bench: ${cpus().length} CPUs, node ${process.version}, ${samples} samples per cell\n\n`);
+// Every process of the bench (center, nodes, floor, simulator) inherits NODE_OPTIONS, so V8 settings apply to all alike.
+const nodeOptions = process.env['NODE_OPTIONS']?.trim() || null;
+process.stdout.write(`tradectl bench: ${cpus().length} CPUs, node ${process.version}${nodeOptions ? `, NODE_OPTIONS=${nodeOptions} (every process)` : ''}, ${samples} samples per cell\n\n`);
 
 const figures: Record<string, unknown> = {};
 if (sections.has('overhead')) {
@@ -140,7 +142,7 @@ if (sections.has('fanout')) {
 
 mkdirSync(values.out as string, { recursive: true });
 const file = `${values.out}/bench-${started.toISOString().replace(/[:.]/g, '-')}.json`;
-writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, samples, ...figures }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ started_at: started.toISOString(), cpus: cpus().length, node: process.version, node_options: nodeOptions, samples, ...figures }, null, 2)}\n`);
 process.stdout.write(`\nwrote ${file}\n`);
 process.exit(0);
 
@@ -190,6 +192,7 @@ function printFanout(f: FanoutResult): void {
       'process per CPU, so the two are the same floor; --fanout-node-processes 20 runs one tradectl node serve per node instead, whose\n' +
       'floor then pays the same cost of twenty V8 processes sharing the CPUs. CPU is utime + stime from /proc/<pid>/stat.\n' +
       `fan-out p50 vs each floor: ${byFloor}\n` +
+      `paired (p50 of each signal over the floor round run right after it, steadier on a noisy machine): ${f.rows.map((r) => `${r.database} ${r.paired_ratio_p50}x`).join(', ')}\n` +
       `naive (one POST /api/execute per account, sequentially): ${naive.ms_per_account} ms per account, ${naive.scaled_seconds} s for ${naive.scaled_to} accounts${scaled}; ` +
       `naive / fan-out p50 = ${naive.ratio_vs_fanout_p50}x\n` +
       f.rows.map((r) => `stages p50 (${r.database}), per order | slowest order: ${Object.entries(r.stages_p50_ms.order).map(([stage, ms]) => `${stage} ${ms} | ${r.stages_p50_ms.slowest[stage] ?? '-'}`).join(', ')} ms\n`).join('') +
