@@ -31,8 +31,8 @@ const { values } = parseArgs({
     'fanout-nodes': { type: 'string', default: '20' },
     /** Processes the nodes run in (default: one per CPU, each hosting several nodes; as many as nodes: one `tradectl node serve` each). */
     'fanout-node-processes': { type: 'string' },
-    'fanout-signals': { type: 'string', default: '8' },
-    'fanout-warmup': { type: 'string', default: '2' },
+    'fanout-signals': { type: 'string', default: '12' },
+    'fanout-warmup': { type: 'string', default: '3' },
     'fanout-naive-accounts': { type: 'string', default: '100' },
     'fanout-db': { type: 'string', default: 'sqlite,mysql' },
     'fanout-profile': { type: 'string' },
