@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CenterOnlyEntries } from '../../src/center/config.js';
@@ -11,6 +10,7 @@ import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
 import { NodeConfigEntries } from '../../src/node/config.js';
 import { runCli } from '../helpers/cli.js';
 import { MYSQL_URL } from '../helpers/databases.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = createLogger({ level: 'silent', format: 'json' });
 
@@ -19,14 +19,14 @@ test('the node ignores exactly the center-only keys, and the center the node-onl
   for (const key of centerOnly) assert.ok((CENTER_CONFIG_KEYS as readonly string[]).includes(key), `${key} missing from CENTER_CONFIG_KEYS`);
   for (const key of CENTER_CONFIG_KEYS) assert.ok(!(key in NodeConfigEntries), `${key} is a node key too`);
   const both = { node_code: 'n1', port: 9200, db_url: 'mysql://u:p@h/db', fee_rate: 0.002 };
-  const dir = mkdtempSync(join(tmpdir(), 'tradectl-shared-'));
+  const dir = tempDir('shared');
   const file = join(dir, 'shared.yaml');
   writeFileSync(file, Object.entries(both).map(([k, v]) => `${k}: ${v}`).join('\n'));
   assert.equal(loadCenterConfig(file, {}, {}).fee_rate, 0.002);
 });
 
 test('an embedded center generates its master key once, mode 0600, and refuses a readable one', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tradectl-key-'));
+  const dir = tempDir('key');
   const config = loadCenterConfig(undefined, { data_dir: dir, center_port: 0 }, {});
   const center = await startCenter(config, quiet);
   await center.close();
@@ -44,7 +44,7 @@ test('a MySQL center without a master key, or a public bind without a token, is 
 });
 
 test('`tradectl demo` runs a center, two nodes and a signal, and exits 0', async () => {
-  const empty = mkdtempSync(join(tmpdir(), 'tradectl-demo-cwd-'));
+  const empty = tempDir('demo-cwd');
   const res = await runCli(['demo'], { HOME: empty }, empty);
   assert.equal(res.code, 0, res.stderr + res.stdout);
   assert.match(res.stdout, /3 of 3 orders filled/);
@@ -54,7 +54,7 @@ test('`tradectl demo` runs a center, two nodes and a signal, and exits 0', async
 });
 
 test('`tradectl center migrate` and a bad center config', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tradectl-migrate-'));
+  const dir = tempDir('migrate');
   const ok = await runCli(['center', 'migrate'], { TRADECTL_DATA_DIR: dir }, dir);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /is up to date/);

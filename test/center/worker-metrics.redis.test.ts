@@ -1,8 +1,5 @@
 // Needs redis-server (and MariaDB for the mysql run): a worker's GET /metrics.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCenterMetrics } from '../../src/center/metrics.js';
@@ -25,6 +22,7 @@ import { call } from '../helpers/node-harness.js';
 import { scrape, scrapeUntil, seriesValue } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'worker-metrics-node-secret-01234';
 const METRICS_TOKEN = 'worker-metrics-token-0123456789';
@@ -159,7 +157,7 @@ describe("a worker's /metrics refuses as the center's does", () => {
   const logger = createLogger({ level: 'debug', format: 'json', stream: { write: (line: string) => logs.push(line) } });
   // The listener needs the config and a registry only: no database.
   const listener = (settings: Record<string, unknown>) => {
-    const config = loadCenterConfig(undefined, { data_dir: mkdtempSync(join(tmpdir(), 'tradectl-wm-')), ...settings }, {});
+    const config = loadCenterConfig(undefined, { data_dir: tempDir('wm'), ...settings }, {});
     return startWorkerMetrics({ config, metrics: createCenterMetrics(), logger }, 0);
   };
   const refusedAsJson = async (url: string, token?: string) => {
@@ -206,7 +204,7 @@ describe("a worker's /metrics refuses as the center's does", () => {
   });
 
   test('`center worker` says which key is wrong and exits 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tradectl-wm-cli-'));
+    const dir = tempDir('wm-cli');
     const open = await runCli(['center', 'worker', '--metrics-port', '0'], { TRADECTL_DATA_DIR: dir, TRADECTL_WORKER_METRICS_HOST: '0.0.0.0' }, dir);
     assert.equal(open.code, 2, open.stderr);
     assert.match(open.stderr, /worker_metrics_host: refusing to listen on 0\.0\.0\.0 without metrics_token/);

@@ -1,7 +1,4 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as v from 'valibot';
@@ -9,6 +6,7 @@ import { HeartbeatSchema } from '../../src/core/wire-heartbeat.js';
 import { runCli } from '../helpers/cli.js';
 import { startFakeCenter } from '../helpers/fake-center.js';
 import { startHarness, type Json } from '../helpers/node-harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = 'heartbeat-shared-secret-0123456789';
 
@@ -83,7 +81,7 @@ test('heartbeat failures back off, show in /health, never stop the node, and rec
 
 test('`tradectl node heartbeat` says accepted (exit 0) or why not (exit 1)', async () => {
   const center = await startFakeCenter(SECRET, ['node-c']);
-  const empty = mkdtempSync(join(tmpdir(), 'tradectl-hb-'));
+  const empty = tempDir('hb');
   try {
     const env = { TRADECTL_CENTER_URL: center.url, NODE_AUTH_SECRET: SECRET };
     const ok = await runCli(['node', 'heartbeat', '--node-code', 'node-c'], env, empty);

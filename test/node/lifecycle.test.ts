@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCli } from '../helpers/cli.js';
 import { marketSignal, startHarness } from '../helpers/node-harness.js';
 import { startBinanceSim } from '../sim/binance-sim.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 test('SIGTERM lets in-flight requests finish, refuses new ones, exits 0 and leaves no files', async () => {
   const sim = await startBinanceSim();
-  const empty = mkdtempSync(join(tmpdir(), 'tradectl-node-'));
-  const home = mkdtempSync(join(tmpdir(), 'tradectl-home-'));
+  const empty = tempDir('node');
+  const home = tempDir('home');
   sim.addAccount({ apiKey: 'sigterm-key', secret: 'sigterm-secret' });
   const { child, match, output } = await startCli(
     ['node', 'serve', '--port', '0', '--log-format', 'json'],
@@ -48,7 +48,7 @@ test('SIGTERM lets in-flight requests finish, refuses new ones, exits 0 and leav
 });
 
 test('with tls_cert and tls_key the node serves HTTPS', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tradectl-tls-'));
+  const dir = tempDir('tls');
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   try {
