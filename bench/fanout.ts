@@ -489,7 +489,7 @@ async function untilCompleted(api: ReturnType<typeof centerApi>, signalId: strin
     const top = list.signals[0];
     if (top?.signal_id === signalId && top.status === 'completed') return;
     // Each poll is an HTTP request and a query on the center being measured;
-    // at 10 ms they cost it ~40 ms of CPU per signal. The figures are the
+    // at 10 ms they cost it tens of ms of CPU per signal (center profile). The figures are the
     // center's own timestamps, so polling less often does not change them.
     await sleep(25);
   }

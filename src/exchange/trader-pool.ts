@@ -187,7 +187,11 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     return venue.template;
   }
 
-  /** Resolves at once (no promise) for a known symbol: it is asked before every order. */
+  /**
+   * `undefined` for a known symbol, with no promise to await: it is asked
+   * before every order. Else a promise that reloads stale markets once or
+   * rejects with market_not_found.
+   */
   function requireSymbol(exchange: string, sandbox: boolean, symbol: string): Promise<void> | undefined {
     const venueKey = `${exchange}|${sandbox ? 'sandbox' : 'live'}`;
     const venue = venues.get(venueKey);
