@@ -12,7 +12,7 @@ import { DIALECTS, migratedDb } from '../helpers/databases.js';
 
 const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
 const filled = (quantity = 0.01, price = 60000): OrderOutcome => ({ status: 'filled', exchangeOrderId: `x-${quantity}`, filledQuantity: quantity, filledPrice: price });
-const CHILDREN = 250;
+const CHILDREN = 450;
 
 for (const dialect of DIALECTS) {
   describe(`applying a node's whole answer in batches on ${dialect}`, () => {

@@ -65,6 +65,44 @@ for (const dialect of DIALECTS) {
       assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
     });
 
+    test('an answer waits for the one still expected, and both are applied in one pass', async () => {
+      // A linger no test step comes near: only the expected answer releases the first.
+      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000, groupOrders: 1_000 });
+      const [first, second] = [orders.slice(100, 120), orders.slice(120, 140)];
+      const expected = queue.expectAnswer();
+      let firstDone = false;
+      const firstApplied = queue.apply(first.map((orderId) => ({ orderId, outcome: filled(`l${orderId}`) }))).then((r) => ((firstDone = true), r));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(firstDone, false, 'the first answer lingers while another is expected');
+      const secondApplied = queue.apply(second.map((orderId) => ({ orderId, outcome: filled(`l${orderId}`) })));
+      expected.done();
+      expected.done(); // a second call changes nothing
+      assert.deepEqual(await firstApplied, Array(20).fill('applied'));
+      assert.deepEqual(await secondApplied, Array(20).fill('applied'));
+      const rows = await db.kysely.selectFrom('fact_order').select(['id', 'completed_at', 'exchange_order_id']).where('id', 'in', [...first, ...second]).execute();
+      assert.equal(new Set(rows.map((r) => r.completed_at)).size, 1, 'one pass: every order completed at the same instant');
+      for (const r of rows) assert.equal(r.exchange_order_id, `l${r.id}`);
+    });
+
+    test('an answer lingers no longer than the linger, even if the expected one never comes', async () => {
+      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 20, groupOrders: 1_000 });
+      const expected = queue.expectAnswer();
+      const batch = orders.slice(140, 150);
+      assert.deepEqual(await queue.apply(batch.map((orderId) => ({ orderId, outcome: filled(`n${orderId}`) }))), Array(10).fill('applied'));
+      expected.done();
+    });
+
+    test('enough waiting orders are applied at once, without lingering', async () => {
+      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000, groupOrders: 10 });
+      const expected = queue.expectAnswer();
+      const batch = orders.slice(150, 170);
+      const applied = queue.apply(batch.map((orderId) => ({ orderId, outcome: filled(`g${orderId}`) })));
+      // Far below the linger: a queue that lingered anyway would miss it.
+      const timeout = new Promise<'lingered'>((resolve) => setTimeout(() => resolve('lingered'), 10_000).unref());
+      assert.deepEqual(await Promise.race([applied, timeout]), Array(20).fill('applied'));
+      expected.done();
+    });
+
     test('an empty answer resolves at once', async () => {
       assert.deepEqual(await new ApplyQueue(db.kysely, rules).apply([]), []);
     });

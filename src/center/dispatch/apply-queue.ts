@@ -5,12 +5,25 @@ import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type ApplyOutcome } from '.
 
 interface Waiting {
   items: readonly ApplyItem[];
+  /** When it was submitted (performance.now()), for the linger's deadline. */
+  at: number;
   resolve(results: Array<ApplyOutcome | Error>): void;
   reject(error: unknown): void;
 }
 
 /** Orders one pass takes from the waiting answers (each pass still writes `APPLY_CHUNK` per transaction). */
 const PASS_ORDERS = 4 * APPLY_CHUNK;
+
+/** Waiting orders worth a transaction of their own: once this many wait, they are applied without lingering. */
+export const GROUP_ORDERS = APPLY_CHUNK;
+
+/** The longest an answer waits for others before it is applied, while more answers are expected. */
+export const LINGER_MS = 25;
+
+/** A node request whose answer this queue will apply; `done()` once it is submitted or will not come. */
+export interface ExpectedAnswer {
+  done(): void;
+}
 
 /**
  * Group commit for node answers: answers that arrive while this process is
@@ -21,28 +34,81 @@ const PASS_ORDERS = 4 * APPLY_CHUNK;
  * on the same inviter and profit-pool rows (15-100 ms per answer, bench
  * fan-out). Every item keeps `applyOutcomes`' guarantees; each caller gets
  * the results of its own items, in order.
+ *
+ * While other answers are expected (requests in flight, `expectAnswer`), an
+ * answer smaller than `GROUP_ORDERS` also waits up to `LINGER_MS` for them,
+ * like PostgreSQL's commit_delay with commit_siblings: a signal's answers
+ * arrive ~15 ms apart, rarely while another is being applied, and each
+ * transaction rewrites the pages that they all touch (users, the ledger's
+ * indexes). Applying 1,000 orders 100 rather than 50 per transaction took
+ * 63-65 instead of 79-93 ms of CPU on SQLite and 35-42 instead of 50-56 on
+ * MySQL (in-process, 20 signals). The last answer expected is applied at
+ * once, with whatever still waits.
  */
 export class ApplyQueue {
   readonly #waiting: Waiting[] = [];
+  #waitingOrders = 0;
   #running = false;
+  #expected = 0;
+  #wake: (() => void) | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rules: SettlementRules,
+    private readonly grouping: { lingerMs: number; groupOrders: number } = { lingerMs: LINGER_MS, groupOrders: GROUP_ORDERS },
   ) {}
 
   apply(items: readonly ApplyItem[]): Promise<Array<ApplyOutcome | Error>> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ items, resolve, reject });
+      this.#waiting.push({ items, at: performance.now(), resolve, reject });
+      this.#waitingOrders += items.length;
       if (!this.#running) void this.#drain();
+      else this.#wake?.();
     });
+  }
+
+  /**
+   * Counts a request whose answer will be applied here until `done()` (call
+   * it after `apply` has taken the answer, or when none will come; a second
+   * call does nothing), so waiting answers linger for it.
+   */
+  expectAnswer(): ExpectedAnswer {
+    this.#expected++;
+    let pending = true;
+    return {
+      done: () => {
+        if (!pending) return;
+        pending = false;
+        this.#expected--;
+        this.#wake?.();
+      },
+    };
+  }
+
+  /** Waits while lingering is worth it: answers are expected, the waiting ones are few, and the oldest is young. */
+  async #linger(): Promise<void> {
+    for (;;) {
+      const oldest = this.#waiting[0];
+      if (!oldest || this.#expected === 0 || this.#waitingOrders >= this.grouping.groupOrders) return;
+      const left = oldest.at + this.grouping.lingerMs - performance.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
   }
 
   async #drain(): Promise<void> {
     this.#running = true;
     try {
       while (this.#waiting.length > 0) {
+        await this.#linger();
         const pass: Waiting[] = [];
         let orders = 0;
         while (this.#waiting.length > 0 && (pass.length === 0 || orders + (this.#waiting[0] as Waiting).items.length <= PASS_ORDERS)) {
@@ -50,6 +116,7 @@ export class ApplyQueue {
           pass.push(next);
           orders += next.items.length;
         }
+        this.#waitingOrders -= orders;
         try {
           const results = await applyOutcomes(this.db, pass.flatMap((w) => w.items), this.rules);
           let offset = 0;

@@ -92,7 +92,7 @@ export interface ApplyItem {
  * SQLite, ~15 round trips each on MySQL); a bound keeps lock hold times and
  * placeholder counts small.
  */
-export const APPLY_CHUNK = 100;
+export const APPLY_CHUNK = 200;
 
 /**
  * Applies what we learned about one order, idempotently, in one

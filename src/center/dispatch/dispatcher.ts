@@ -9,7 +9,7 @@ import { insertRows } from '../db/raw-rows.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
-import { applyQueueFor } from './apply-queue.js';
+import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
 import { stageTimings } from './stage-timings.js';
 import { loadTargets, readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
@@ -268,41 +268,47 @@ export async function sendGroup(
   const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
   log.debug(job, 'sending job');
-  const started = performance.now();
-  const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
-  const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
-    const items = itemsOf(group, results, answer);
-    const applied = await applyBatch(ctx, items, log);
-    // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
-    const changed = new Set(group.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
-    observeStages(ctx, signal, results.filter((r) => changed.has(String(r.account_id))), answer, Date.now());
-    log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
-  };
-  if (node === null) {
-    const results = await execute({ ...base, accounts: group.map((t) => t.account) }, { ...ctx.local, logger: log });
-    return applyAnswer(results, answered());
+  // Counted from here to its answer, so answers that came first may wait a little for it and share a transaction.
+  const expected = applyQueueFor(ctx.db.kysely, ctx.rules).expectAnswer();
+  try {
+    const started = performance.now();
+    const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
+    const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
+      const items = itemsOf(group, results, answer);
+      const applied = await applyBatch(ctx, items, log, expected);
+      // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
+      const changed = new Set(group.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
+      observeStages(ctx, signal, results.filter((r) => changed.has(String(r.account_id))), answer, Date.now());
+      log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
+    };
+    if (node === null) {
+      const results = await execute({ ...base, accounts: group.map((t) => t.account) }, { ...ctx.local, logger: log });
+      return applyAnswer(results, answered());
+    }
+    const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, requestId);
+    if (call.ok) return applyAnswer(call.value.results, answered());
+    log.warn({ ...job, kind: call.kind, status: call.status, reason: call.message }, 'node call failed');
+    if (call.kind === 'unreachable' || call.status === 503) {
+      // The node is restarting or draining: nothing was executed, and it is
+      // expected back. The orders stay pending for the reconciler, which looks
+      // them up and resends them while the signal is younger than signal_max_age.
+      await ctx.db.kysely
+        .updateTable('fact_order')
+        .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })
+        .where('id', 'in', group.map((t) => t.order.id))
+        .where('status', 'in', ['pending', 'unknown'])
+        .execute();
+      return;
+    }
+    // No answer about these orders: "unknown" unless the node provably did nothing.
+    const outcome: OrderOutcome =
+      call.kind === 'ambiguous'
+        ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
+        : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
+    await applyBatch(ctx, group.map((t) => ({ orderId: t.order.id, outcome })), log, expected);
+  } finally {
+    expected.done();
   }
-  const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, requestId);
-  if (call.ok) return applyAnswer(call.value.results, answered());
-  log.warn({ ...job, kind: call.kind, status: call.status, reason: call.message }, 'node call failed');
-  if (call.kind === 'unreachable' || call.status === 503) {
-    // The node is restarting or draining: nothing was executed, and it is
-    // expected back. The orders stay pending for the reconciler, which looks
-    // them up and resends them while the signal is younger than signal_max_age.
-    await ctx.db.kysely
-      .updateTable('fact_order')
-      .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })
-      .where('id', 'in', group.map((t) => t.order.id))
-      .where('status', 'in', ['pending', 'unknown'])
-      .execute();
-    return;
-  }
-  // No answer about these orders: "unknown" unless the node provably did nothing.
-  const outcome: OrderOutcome =
-    call.kind === 'ambiguous'
-      ? { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: call.message } }
-      : { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: call.kind === 'refused' ? 'node_refused' : 'node_unavailable', message: call.message } };
-  await applyBatch(ctx, group.map((t) => ({ orderId: t.order.id, outcome })), log);
 }
 
 function countStatuses(results: AccountResult[]): Record<string, number> {
@@ -350,9 +356,12 @@ function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { 
  * lost; only if even that fails does this throw, after every other order
  * of the group is applied.
  */
-async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger']): Promise<Array<ApplyOutcome | Error>> {
-  if (items.length === 0) return [];
-  const results = await applyQueueFor(ctx.db.kysely, ctx.rules).apply(items);
+async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger'], answering?: ExpectedAnswer): Promise<Array<ApplyOutcome | Error>> {
+  const applying = applyQueueFor(ctx.db.kysely, ctx.rules).apply(items);
+  // Only now that the queue holds this answer: the answers lingering for it are applied with it.
+  answering?.done();
+  const results = await applying;
+  if (items.length === 0) return results;
   const failed = items.flatMap((item, i) => {
     const result = results[i];
     return result instanceof Error ? [{ item, error: result }] : [];
