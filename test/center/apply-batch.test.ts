@@ -182,6 +182,19 @@ for (const dialect of DIALECTS) {
         for (const r of sent) {
           assert.equal(r?.status, 'pending');
           assert.equal(r?.client_order_id, clientOrderIdFor(accepted.signal.signal_id, r?.account_id ?? 0));
+          // These accounts have no node: this process sends them, so accepting claimed them (attempt 1).
+          assert.deepEqual([r?.attempts, r?.dispatched_at], [1, accepted.signal.accepted_at]);
+        }
+        for (const r of rows.filter((x) => x.status === 'skipped')) assert.equal(r.attempts, 0, 'a skipped order is never claimed');
+        // The plan's targets are each order's own, as a read of the rows would give them.
+        const plan = accepted.plan;
+        assert.ok(plan);
+        assert.deepEqual(plan.routing.local, accepted.orderIds);
+        assert.deepEqual([...plan.claimed.attempts.keys()], accepted.orderIds);
+        for (const id of accepted.orderIds) {
+          const target = plan.claimed.sealed.get(id);
+          const row = byId.get(id);
+          assert.deepEqual(target?.order, { id, signal_row_id: row?.signal_row_id, account_id: row?.account_id, execution_node_id: row?.execution_node_id, client_order_id: row?.client_order_id, symbol: row?.symbol, quantity: row?.quantity });
         }
         const multipliers = new Map((await h.center.ctx.db.kysely.selectFrom('dim_strategy_binding').select(['account_id', 'multiplier']).execute()).map((b) => [b.account_id, Number(b.multiplier)]));
         for (const r of rows) {

@@ -119,6 +119,8 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < 4; i++) {
         const orders = await settled(s, `q-${dialect}-${i}`);
         assert.deepEqual(orders.map((o) => o['status']), ['filled', 'filled', 'filled']);
+        // Accepting leaves queued orders to the worker that sends them: its claim is their first attempt, not a retry.
+        assert.deepEqual(orders.map((o) => o['attempts']), [1, 1, 1]);
       }
       assert.deepEqual(entries(s), [4, 4, 4]);
       const queue = await s.h.api('GET', '/api/queue');

@@ -5,7 +5,7 @@ import { SignalSchema } from '../../core/wire-execute.js';
 import { HttpError, invalidRequest } from '../../node/http-errors.js';
 import { readBody, readJsonObject } from '../../node/read-body.js';
 import { inBackground, type CenterContext } from '../context.js';
-import { acceptSignal, dispatchOrders, newSignalId, SignalError } from '../dispatch/dispatcher.js';
+import { acceptSignal, dispatchAccepted, newSignalId, SignalError } from '../dispatch/dispatcher.js';
 import { syncAccounts } from '../sync.js';
 import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
 import { orderView, slowestStages } from './views.js';
@@ -80,7 +80,7 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     }
     const { signal, duplicate, orderIds } = accepted;
     ctx.metrics.signal(duplicate ? 'duplicate' : 'accepted');
-    const dispatching = duplicate || orderIds.length === 0 ? Promise.resolve() : inBackground(ctx, `dispatch ${signal.signal_id}`, () => dispatchOrders(ctx, signal, orderIds, false));
+    const dispatching = duplicate || orderIds.length === 0 ? Promise.resolve() : inBackground(ctx, `dispatch ${signal.signal_id}`, () => dispatchAccepted(ctx, accepted));
     c.get('log').info({ signal_id: signal.signal_id, strategy_code: strategyCode, orders: orderIds.length, duplicate }, duplicate ? 'signal already accepted' : 'signal accepted');
     // ?wait=true answers once every order has its result (for curl and demos).
     if (c.req.query('wait') === 'true') {
