@@ -62,7 +62,7 @@ export function createCenterMetrics(sources?: CenterSources): CenterMetrics {
   const signals = registry.counter({ name: 'tradectl_center_signals_total', help: 'Signals posted, by result (a duplicate signal_id places nothing)', labelNames: ['result'] });
   const stage = registry.histogram({
     name: 'tradectl_center_signal_stage_seconds',
-    help: 'Per answered order: dispatch (accepted→sent), transport (network both ways), node_queue, exchange (turn→entry acknowledged), protection (stop-loss/take-profit), apply (answer→applied), total (accepted→applied)',
+    help: 'Per answered order: dispatch (accepted→sent), transport (network both ways, and the wait for slower accounts of the same request), node_queue, exchange (turn→entry acknowledged), protection (stop-loss/take-profit), apply (answer→applied), total (accepted→applied)',
     labelNames: ['stage'],
     buckets: LATENCY_BUCKETS,
   });

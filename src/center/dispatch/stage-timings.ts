@@ -7,12 +7,14 @@
  *
  * - `dispatch`: signal accepted → request sent (queue wait in queue mode)
  * - `transport`: the request's way to the node and the answer's way back
- *   (round trip minus time on the node; the center cannot split the two)
+ *   (round trip minus this account's time on the node; the center cannot
+ *   split the two), and the wait for the request's slower accounts
  * - `node_queue`: on the node, until the account's turn (execute_concurrency)
  * - `exchange`: from its turn until the exchange acknowledged the entry
  *   (markets, leverage, the order itself)
  * - `protection`: after the entry, until the node answered (stop-loss, take-profit)
- * - `apply`: answer received → results and settlement written
+ * - `apply`: answer received → results and settlement written (with the
+ *   apply queue's linger for other expected answers)
  * - `total`: signal accepted → results applied
  */
 export const STAGES = ['dispatch', 'transport', 'node_queue', 'exchange', 'protection', 'apply', 'total'] as const;
