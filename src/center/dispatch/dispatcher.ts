@@ -255,8 +255,7 @@ function route(routing: Routing, orderId: number, destination: Destination): voi
     const group = routing.remote.get(destination.nodeId);
     if (group) group.push(orderId);
     else routing.remote.set(destination.nodeId, [orderId]);
-  }
-  else routing.unavailable.push([orderId, destination.reason]);
+  } else routing.unavailable.push([orderId, destination.reason]);
 }
 
 /**
