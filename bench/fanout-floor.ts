@@ -1,5 +1,5 @@
 import ccxt, { type Exchange } from 'ccxt';
-import { redirectInstance } from '../src/exchange/trader-pool.js';
+import { instanceSettings, redirectInstance } from '../src/exchange/trader-pool.js';
 
 /**
  * A child process of the fan-out bench's floor: ccxt instances for a slice
@@ -26,9 +26,9 @@ if (!simUrl || !process.send) throw new Error('fanout-floor runs as a forked chi
 const send = process.send.bind(process);
 const SYMBOL = 'BTC/USDT:USDT';
 
-// The same instance settings as the node's trader pool: no throttle, no
-// currency fetch, markets loaded once and shared.
-const settings = (n?: number) => ({ ...(n === undefined ? {} : { apiKey: `key-${n}`, secret: `secret-${n}` }), enableRateLimit: false, timeout: 10_000, options: { fetchCurrencies: false } });
+// The same instance settings as the node's trader pool (no throttle, no
+// currency fetch, no copy of the last response), markets loaded once and shared.
+const settings = (n?: number) => ({ ...(n === undefined ? {} : { apiKey: `key-${n}`, secret: `secret-${n}` }), ...instanceSettings('binanceusdm', 10_000) });
 const template = new ccxt.binanceusdm(settings());
 redirectInstance(template, simUrl);
 await template.loadMarkets();

@@ -1,5 +1,5 @@
 import ccxt from 'ccxt';
-import { redirectInstance } from '../src/exchange/trader-pool.js';
+import { instanceSettings, redirectInstance } from '../src/exchange/trader-pool.js';
 import { startHelloHono, startNode, startSim } from './processes.js';
 import { percentile, round } from './stats.js';
 
@@ -31,7 +31,7 @@ export async function nodeOverhead(options: { latencies: number[]; samples: numb
   const hello = await startHelloHono();
   const rows: OverheadRow[] = [];
   try {
-    const direct = new ccxt.binanceusdm({ apiKey: 'key-1', secret: 'secret-1', enableRateLimit: false, options: { fetchCurrencies: false } });
+    const direct = new ccxt.binanceusdm({ apiKey: 'key-1', secret: 'secret-1', ...instanceSettings('binanceusdm', 10_000) });
     redirectInstance(direct, sim.url);
     await direct.loadMarkets();
     const account = { account_id: 2, exchange: 'binanceusdm', api_key: 'key-2', api_secret: 'secret-2' };

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { after, afterEach, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import ccxt from 'ccxt';
-import { redirectInstance } from '../../src/exchange/trader-pool.js';
+import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBinanceSim, type BinanceSim } from './binance-sim.js';
 
 /**
@@ -145,6 +145,22 @@ test('a market order fills at the mark and is found again by its client id', asy
   assert.match(get?.url ?? '', /\/fapi\/v1\/order\?timestamp=\d+&symbol=BTCUSDT&origClientOrderId=mkt-1&recvWindow=10000&signature=/);
 
   assert.equal(await errorClass(ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'never-sent' })), 'OrderNotFound');
+});
+
+test("the node's instance settings keep no copy of the last response on the instance (ccxt does by default)", async () => {
+  const creds = account();
+  const asNode = new ccxt.binanceusdm({ ...creds, ...instanceSettings('binanceusdm', 10_000) });
+  const plain = new ccxt.binanceusdm({ ...creds, enableRateLimit: false, options: { fetchCurrencies: false } });
+  for (const ex of [asNode, plain]) redirectInstance(ex, sim.url);
+  const order = await asNode.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'last-1' });
+  assert.equal(order.status, 'closed');
+  assert.equal(asNode.last_http_response, undefined);
+  assert.equal(asNode.last_response_headers, undefined);
+  await plain.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'last-2' });
+  assert.match(String(plain.last_http_response), /"clientOrderId":"last-2"/, 'the control keeps it, so the settings are what removes it');
+  assert.equal(typeof plain.last_response_headers, 'object');
+  // Kraken's cancelOrder reads its last response back to classify an unknown order.
+  assert.equal(instanceSettings('kraken', 10_000)['enableLastHttpResponse'], true);
 });
 
 test("Binance's duplicate rule: a FILLED order's client id is accepted again, an OPEN one's is refused", async () => {
