@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLazyRegistry, MAX_PENDING } from '../../src/node/metrics/lazy-registry.js';
+import client from 'prom-client';
+import { createLazyRegistry } from '../../src/node/metrics/lazy-registry.js';
 
 const series = (text: string, name: string) => text.split('\n').filter((line) => line.startsWith(name));
 
-test('observations made before prom-client loads are replayed into it', async () => {
+test('observations made before prom-client loads are all shown once it is loaded', async () => {
   let imported = 0;
   const registry = createLazyRegistry({
     defaultMetrics: false,
@@ -45,16 +46,47 @@ test('a scrape loads prom-client itself, and read series are read when scraped',
   assert.ok(text.includes('t_kept_total{x="y"} 7'));
 });
 
-test('what waits for prom-client is bounded, and a failed load is retried by the next scrape', async () => {
+test('a failed load is retried by the next scrape, and nothing recorded meanwhile is lost', async () => {
   let fail = true;
   const registry = createLazyRegistry({
     defaultMetrics: false,
     importClient: () => (fail ? Promise.reject(new Error('no prom-client')) : import('prom-client')),
   });
   const counter = registry.counter({ name: 't_many_total', help: 'many' });
-  for (let i = 0; i < MAX_PENDING + 50; i++) counter.inc();
+  for (let i = 0; i < 20_000; i++) counter.inc();
   await assert.rejects(registry.render(), /no prom-client/);
   fail = false;
   const { text } = await registry.render();
-  assert.ok(text.includes(`t_many_total ${MAX_PENDING}`), 'the oldest recordings beyond the bound are dropped');
+  assert.ok(text.includes('t_many_total 20000'), text);
+});
+
+test("counters and histograms render exactly as prom-client's own Counter and Histogram would", async () => {
+  const ours = createLazyRegistry({ defaultMetrics: false });
+  const theirs = new client.Registry();
+  const labelNames = ['exchange', 'call', 'outcome'];
+  const buckets = [0.005, 0.05, 0.5, 5];
+  const counter = ours.counter({ name: 't_calls_total', help: 'calls "quoted" \\ help', labelNames });
+  const histogram = ours.histogram({ name: 't_call_seconds', help: 'call time', labelNames, buckets });
+  const refCounter = new client.Counter({ name: 't_calls_total', help: 'calls "quoted" \\ help', labelNames, registers: [theirs] });
+  const refHistogram = new client.Histogram({ name: 't_call_seconds', help: 'call time', labelNames, buckets, registers: [theirs] });
+  // Bounds exactly, between, below the first and above the last; label keys in any order.
+  const seen: Array<[Record<string, string>, number]> = [
+    [{ exchange: 'binanceusdm', call: 'place_order', outcome: 'ok' }, 0.005],
+    [{ outcome: 'ok', call: 'place_order', exchange: 'binanceusdm' }, 0.02],
+    [{ exchange: 'binanceusdm', call: 'place_order', outcome: 'error' }, 7],
+    [{ exchange: 'okx', call: 'find_order', outcome: 'ok' }, 0.0001],
+    [{ exchange: 'binanceusdm', call: 'place_order', outcome: 'ok' }, 0.5],
+    [{ exchange: 'odd "name"\\', call: 'x', outcome: 'ok' }, 1],
+  ];
+  await ours.load();
+  for (const [labels, value] of seen) {
+    counter.inc(labels, 2);
+    histogram.observe(labels, value);
+    refCounter.inc(labels, 2);
+    refHistogram.observe(labels, value);
+  }
+  assert.equal((await ours.render()).text, await theirs.metrics());
+  assert.throws(() => histogram.observe({ exchange: 'x', call: 'y', outcome: 'ok' }, Number.NaN), /finite/);
+  assert.throws(() => counter.inc({ exchange: 'x', call: 'y', outcome: 'ok' }, -1), /only goes up/);
+  assert.throws(() => counter.inc({ route: 'x' }), /not one of this metric's/);
 });
