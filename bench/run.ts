@@ -187,10 +187,11 @@ function printFanout(f: FanoutResult): void {
     `goal: fan-out end-to-end <= 1.3 x the floor; "ratio" is p50 (p99) over the ${first.processes}-process floor's. End-to-end is the center's own\n` +
       'accepted_at -> completed_at (every order, fill and settlement row committed); "account" is one account\'s entry, then stop-loss and\n' +
       'take-profit together (on the node from the request\'s arrival; in the floor from the first call). A floor makes the same ccxt calls\n' +
-      'from warm instances (no throttle, markets shared, as the node does), alternated with the fan-out signals, split over as many\n' +
-      'processes as the nodes run in and over one process per CPU (the best this machine can do). By default the nodes run in one\n' +
-      'process per CPU, so the two are the same floor; --fanout-node-processes 20 runs one tradectl node serve per node instead, whose\n' +
-      'floor then pays the same cost of twenty V8 processes sharing the CPUs. CPU is utime + stime from /proc/<pid>/stat.\n' +
+      'from warm instances with the node\'s instance settings (no throttle, no copy of the last response, markets shared), alternated\n' +
+      'with the fan-out signals, split over as many processes as the nodes run in and over one process per CPU (the best this machine\n' +
+      'can do). By default the nodes run in one process per CPU, so the two are the same floor; --fanout-node-processes 20 runs one\n' +
+      'tradectl node serve per node instead, whose floor then pays the same cost of twenty V8 processes sharing the CPUs. CPU is\n' +
+      'utime + stime from /proc/<pid>/stat.\n' +
       `fan-out p50 vs each floor: ${byFloor}\n` +
       `paired (p50 of each signal over the floor round run right after it, steadier on a noisy machine): ${f.rows.map((r) => `${r.database} ${r.paired_ratio_p50}x`).join(', ')}\n` +
       `naive (one POST /api/execute per account, sequentially): ${naive.ms_per_account} ms per account, ${naive.scaled_seconds} s for ${naive.scaled_to} accounts${scaled}; ` +
