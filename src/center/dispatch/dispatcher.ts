@@ -11,7 +11,7 @@ import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
 import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
 import { stageTimings } from './stage-timings.js';
-import { loadTargets, readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
+import { readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
 export class SignalError extends Error {
   constructor(
@@ -346,10 +346,11 @@ export async function sendGroup(
   requestId: string = randomUUID(),
   prepared?: Prepared,
 ): Promise<void> {
-  const claimed = prepared?.attempts ?? (await claimOrders(ctx, orderIds));
+  // The targets are read alongside the claim, as dispatchOrders does: only claimed ones are unsealed and sent.
+  const [claimed, read] = prepared ? [prepared.attempts, undefined] : await Promise.all([claimOrders(ctx, orderIds), readTargets(ctx, orderIds)]);
   if (claimed.size === 0) return;
   const log = ctx.logger.child({ request_id: requestId });
-  const group = prepared?.targets ?? (await loadTargets(ctx, [...claimed.keys()]));
+  const group = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
   const attempt = Math.max(...claimed.values());
   const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };

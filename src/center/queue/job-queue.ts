@@ -6,8 +6,8 @@ import * as v from 'valibot';
  * consumer group. A plain list popped with BRPOP loses a job when its worker
  * dies; a stream keeps every delivered job in the group's pending list until
  * it is acknowledged, and XAUTOCLAIM hands jobs idle longer than the
- * visibility timeout to another worker. Delivery counts live in a hash so a
- * job that keeps failing stops after `queue_max_attempts` and moves to the
+ * visibility timeout to another worker. Redelivery counts live in a hash so
+ * a job that keeps failing stops after `queue_max_attempts` and moves to the
  * `<queue>:dead` stream with its reason; nothing vanishes.
  */
 export const GROUP = 'tradectl-workers';
@@ -28,6 +28,8 @@ export interface Delivery {
   id: string;
   /** The raw `job` field; parsed by the worker, so a malformed one can be dead-lettered. */
   payload: string | undefined;
+  /** Read as a new entry (`XREADGROUP … >`), which is every job's first delivery and only that. */
+  first: boolean;
 }
 
 export interface QueueStats {
@@ -41,10 +43,10 @@ export interface QueueStats {
 
 type StreamEntries = Array<[string, string[]]>;
 
-function deliveries(entries: StreamEntries | null | undefined): Delivery[] {
+function deliveries(entries: StreamEntries | null | undefined, first: boolean): Delivery[] {
   return (entries ?? []).map(([id, fields]) => {
     const at = fields.indexOf('job');
-    return { id, payload: at >= 0 ? fields[at + 1] : undefined };
+    return { id, payload: at >= 0 ? fields[at + 1] : undefined, first };
   });
 }
 
@@ -78,19 +80,26 @@ export class JobQueue {
   /** New jobs for this consumer, waiting up to `blockMs` (NODE_EXECUTE_POLL_TIMEOUT). */
   async readNew(consumer: string, count: number, blockMs: number): Promise<Delivery[]> {
     const result = (await this.redis.xreadgroup('GROUP', GROUP, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.stream, '>')) as Array<[string, StreamEntries]> | null;
-    return deliveries(result?.[0]?.[1]);
+    return deliveries(result?.[0]?.[1], true);
   }
 
   /** Jobs another worker took and did not acknowledge within `idleMs` (it died or hangs). */
   async claimStale(consumer: string, idleMs: number, count: number): Promise<Delivery[]> {
     const [, entries] = (await this.redis.xautoclaim(this.stream, GROUP, consumer, idleMs, '0-0', 'COUNT', count)) as [string, StreamEntries, string[]];
-    return deliveries(entries.filter((e) => e !== null));
+    return deliveries(entries.filter((e) => e !== null), false);
   }
 
-  /** Counts this delivery; the first is 1. */
-  async delivered(id: string): Promise<number> {
-    const n = await this.redis.hincrby(this.counts, id, 1);
-    if (n > 1) await this.redis.hincrby(this.statsKey, 'redeliveries', 1);
+  /**
+   * Which delivery of its job this is; the first is 1. A first delivery is
+   * known to be one and is not written, so the common path makes no round
+   * trip; a takeover (XAUTOCLAIM) that finds no count adds the first's. The
+   * hash keeps counting every delivery, as workers of earlier versions do.
+   */
+  async delivered(delivery: Delivery): Promise<number> {
+    if (delivery.first) return 1;
+    let n = await this.redis.hincrby(this.counts, delivery.id, 1);
+    if (n === 1) n = await this.redis.hincrby(this.counts, delivery.id, 1);
+    await this.redis.hincrby(this.statsKey, 'redeliveries', 1);
     return n;
   }
 

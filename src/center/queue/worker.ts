@@ -42,7 +42,7 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
   let groupReady = false;
 
   async function handle(delivery: Delivery): Promise<void> {
-    const count = await queue.delivered(delivery.id);
+    const count = await queue.delivered(delivery);
     const parsed = delivery.payload === undefined ? undefined : safeJson(delivery.payload);
     const job = parsed === undefined ? undefined : parseWith(JobSchema, parsed);
     if (!job?.ok) {
