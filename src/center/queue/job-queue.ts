@@ -6,9 +6,10 @@ import * as v from 'valibot';
  * consumer group. A plain list popped with BRPOP loses a job when its worker
  * dies; a stream keeps every delivered job in the group's pending list until
  * it is acknowledged, and XAUTOCLAIM hands jobs idle longer than the
- * visibility timeout to another worker. Redelivery counts live in a hash so
- * a job that keeps failing stops after `queue_max_attempts` and moves to the
- * `<queue>:dead` stream with its reason; nothing vanishes.
+ * visibility timeout to another worker. Delivery counts live in a hash
+ * (written once a job is taken over) so a job that keeps failing stops after
+ * `queue_max_attempts` and moves to the `<queue>:dead` stream with its
+ * reason; nothing vanishes.
  */
 export const GROUP = 'tradectl-workers';
 
