@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, afterEach, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -161,6 +163,16 @@ test("the node's instance settings keep no copy of the last response on the inst
   assert.equal(typeof plain.last_response_headers, 'object');
   // Kraken's cancelOrder reads its last response back to classify an unknown order.
   assert.equal(instanceSettings('kraken', 10_000)['enableLastHttpResponse'], true);
+});
+
+test('every exchange whose ccxt code reads its last response back keeps it (the list follows ccxt upgrades)', () => {
+  const src = join(dirname(fileURLToPath(import.meta.resolve('ccxt'))), 'src');
+  const readers = readdirSync(src)
+    .filter((f) => f.endsWith('.js') && /this\.last_(http_response|response_headers|json_response)\b/.test(readFileSync(join(src, f), 'utf8')))
+    .map((f) => f.slice(0, -3));
+  assert.ok(readers.includes('kraken'), `ccxt ${src}: ${readers.join(', ')}`);
+  for (const id of readers) assert.equal(instanceSettings(id, 10_000)['enableLastHttpResponse'], true, `${id} reads this.last_* in its ccxt code`);
+  assert.equal(instanceSettings('binanceusdm', 10_000)['enableLastHttpResponse'], false);
 });
 
 test("Binance's duplicate rule: a FILLED order's client id is accepted again, an OPEN one's is refused", async () => {
