@@ -109,6 +109,65 @@ for (const dialect of DIALECTS) {
   });
 }
 
+describe('on MySQL, the answer that ends a signal', () => {
+  test('is applied in a second pass, without waiting for the pass in flight', async () => {
+    const { db, drop } = await migratedDb('mysql');
+    const k = db.kysely;
+    let release = (): void => undefined;
+    let holder: Promise<void> | undefined;
+    try {
+      const now = Date.now();
+      const user = async (username: string) => Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(1000), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      const [held, free] = [await user('held'), await user('free')];
+      const ordersOf = async (userId: number, offset: number) => {
+        await k
+          .insertInto('fact_order')
+          .values(Array.from({ length: 10 }, (_, i) => ({ signal_row_id: 1, account_id: offset + i, user_id: userId, execution_node_id: null, client_order_id: `p${offset + i}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', status: 'pending', filled_quantity: '0', attempts: 1, created_at: now, updated_at: now })))
+          .execute();
+        return (await k.selectFrom('fact_order').select('id').where('user_id', '=', userId).orderBy('id').execute()).map((o) => o.id);
+      };
+      const [heldOrders, freeOrders] = [await ordersOf(held, 1), await ordersOf(free, 100)];
+      // Other signals' orders: in a table of twenty rows InnoDB scans, and so locks, all of them.
+      const other = await user('other');
+      for (let i = 0; i < 4; i++) await k.insertInto('fact_order').values(Array.from({ length: 500 }, (_, j) => ({ signal_row_id: 2 + i, account_id: 1000 + i * 500 + j, user_id: other, execution_node_id: null, client_order_id: `o${i}-${j}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', status: 'filled', filled_quantity: '0.01', attempts: 1, created_at: now, updated_at: now }))).execute();
+
+      // Another transaction holds the first answer's user: its pass waits on that lock until released.
+      let locked = (): void => undefined;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      holder = k.transaction().execute(async (trx) => {
+        await trx.selectFrom('dim_user').select('id').where('id', '=', held).forUpdate().execute();
+        locked();
+        await released;
+      });
+      await isLocked;
+
+      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000 });
+      let firstDone = false;
+      const first = queue.apply(heldOrders.map((orderId) => ({ orderId, outcome: filled(`h${orderId}`) }))).then((r) => ((firstDone = true), r));
+      // A macrotask later the first pass is in flight, and it cannot end while the lock is held.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const expected = queue.expectAnswer();
+      const second = queue.apply(freeOrders.map((orderId) => ({ orderId, outcome: filled(`f${orderId}`) })));
+      expected.done();
+      const waited = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 10_000).unref());
+      assert.deepEqual(await Promise.race([second, waited]), Array(10).fill('applied'));
+      assert.equal(firstDone, false, 'the first pass still waits on the lock');
+
+      release();
+      await holder;
+      assert.deepEqual(await first, Array(10).fill('applied'));
+      const ledger = await k.selectFrom('fact_ledger').select(['user_id', 'amount_units']).execute();
+      assert.equal(ledger.length, 20 * 2, 'a fee and the pool share for each fill, once');
+      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+    } finally {
+      release();
+      await holder?.catch(() => undefined);
+      await drop();
+    }
+  });
+});
+
 describe('the queue for a database', () => {
   test('is one per database and settlement rules: another context\'s rules get their own', async () => {
     const { applyQueueFor } = await import('../../src/center/dispatch/apply-queue.js');

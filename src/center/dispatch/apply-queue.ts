@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { MysqlAdapter, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import type { SettlementRules } from '../settle/settlement.js';
 import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type ApplyOutcome } from './apply-results.js';
@@ -19,6 +19,17 @@ export const GROUP_ORDERS = APPLY_CHUNK;
 
 /** The longest an answer waits for others before it is applied, while more answers are expected. */
 export const LINGER_MS = 25;
+
+/** How answers are grouped into passes; `passes`: how many may run at once. */
+export interface Grouping {
+  lingerMs: number;
+  groupOrders: number;
+  passes: number;
+}
+
+function defaultGrouping(db: Kysely<Database>): Grouping {
+  return { lingerMs: LINGER_MS, groupOrders: GROUP_ORDERS, passes: db.getExecutor().adapter instanceof MysqlAdapter ? 2 : 1 };
+}
 
 /** A node request whose answer this queue will apply; `done()` once it is submitted or will not come. */
 export interface ExpectedAnswer {
@@ -44,28 +55,49 @@ export interface ExpectedAnswer {
  * 63-65 instead of 79-93 ms of CPU on SQLite and 35-42 instead of 50-56 on
  * MySQL (in-process, 20 signals). The last answer expected is applied at
  * once, with whatever still waits.
+ *
+ * On MySQL, the answer that ends a signal (no other answer expected) does
+ * not wait for a pass in flight: a second pass applies it on another
+ * connection. In the bench fan-out that cut the last answer's way to the
+ * signal's completion from 28-32 to 20-23 ms (median, 12 signals each).
+ * Two passes with the same order queue on its row lock (`applyChunk` reads
+ * orders FOR UPDATE), both lock users in key order and the pool row last,
+ * and `transact` reruns a transaction InnoDB aborts to break a deadlock.
+ * SQLite has one writer: one pass.
  */
 export class ApplyQueue {
   readonly #waiting: Waiting[] = [];
   #waitingOrders = 0;
-  #running = false;
+  /** Drain loops running, and how many of them are applying a pass (not lingering). */
+  #draining = 0;
+  #inPass = 0;
   #expected = 0;
-  #wake: (() => void) | null = null;
+  readonly #wakers = new Set<() => void>();
+
+  readonly #grouping: Grouping;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly rules: SettlementRules,
-    private readonly grouping: { lingerMs: number; groupOrders: number } = { lingerMs: LINGER_MS, groupOrders: GROUP_ORDERS },
-  ) {}
+    grouping: Partial<Grouping> = {},
+  ) {
+    this.#grouping = { ...defaultGrouping(db), ...grouping };
+  }
 
   apply(items: readonly ApplyItem[]): Promise<Array<ApplyOutcome | Error>> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ items, at: performance.now(), resolve, reject });
       this.#waitingOrders += items.length;
-      if (!this.#running) void this.#drain();
-      else this.#wake?.();
+      // `<= 1`: this answer's own expectation ends just after it is submitted.
+      const last = this.#expected <= 1;
+      if (this.#draining === 0 || (last && this.#inPass === this.#draining && this.#draining < this.#grouping.passes)) void this.#drain();
+      else this.#wake();
     });
+  }
+
+  #wake(): void {
+    for (const wake of this.#wakers) wake();
   }
 
   /**
@@ -81,7 +113,7 @@ export class ApplyQueue {
         if (!pending) return;
         pending = false;
         this.#expected--;
-        this.#wake?.();
+        this.#wake();
       },
     };
   }
@@ -90,25 +122,29 @@ export class ApplyQueue {
   async #linger(): Promise<void> {
     for (;;) {
       const oldest = this.#waiting[0];
-      if (!oldest || this.#expected === 0 || this.#waitingOrders >= this.grouping.groupOrders) return;
-      const left = oldest.at + this.grouping.lingerMs - performance.now();
+      if (!oldest || this.#expected === 0 || this.#waitingOrders >= this.#grouping.groupOrders) return;
+      const left = oldest.at + this.#grouping.lingerMs - performance.now();
       if (left <= 0) return;
+      let wake = (): void => undefined;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
-        this.#wake = () => {
+        wake = () => {
           clearTimeout(timer);
           resolve();
         };
+        this.#wakers.add(wake);
       });
-      this.#wake = null;
+      this.#wakers.delete(wake);
     }
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
+    this.#draining++;
     try {
       while (this.#waiting.length > 0) {
         await this.#linger();
+        // Another loop may have taken them while this one lingered.
+        if (this.#waiting.length === 0) break;
         const pass: Waiting[] = [];
         let orders = 0;
         while (this.#waiting.length > 0 && (pass.length === 0 || orders + (this.#waiting[0] as Waiting).items.length <= PASS_ORDERS)) {
@@ -117,6 +153,7 @@ export class ApplyQueue {
           orders += next.items.length;
         }
         this.#waitingOrders -= orders;
+        this.#inPass++;
         try {
           const results = await applyOutcomes(this.db, pass.flatMap((w) => w.items), this.rules);
           let offset = 0;
@@ -126,10 +163,12 @@ export class ApplyQueue {
           }
         } catch (error) {
           for (const w of pass) w.reject(error);
+        } finally {
+          this.#inPass--;
         }
       }
     } finally {
-      this.#running = false;
+      this.#draining--;
     }
   }
 }
