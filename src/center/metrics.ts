@@ -10,6 +10,9 @@ import type { QueueMode } from './queue/queue-mode.js';
 /** Statuses an order does not leave (but for a late fill): counted, not gauged. */
 const FINAL_STATUSES = ['filled', 'rejected', 'failed', 'skipped'] as const;
 const OPEN_STATUSES = ['pending', 'unknown', 'open', 'partially_filled'] as const;
+const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
+const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting'] as const;
+const WORKER_OUTCOMES = ['done', 'failed', 'dead_letter'] as const;
 
 /** The center's metrics (`GET /metrics`, names `tradectl_center_*`). */
 export interface CenterMetrics extends HttpMetrics {
@@ -22,7 +25,7 @@ export interface CenterMetrics extends HttpMetrics {
   /** `path` is one of the node's routes, a constant in the center's code. */
   nodeCall(path: string, outcome: 'ok' | NodeFailureKind, seconds: number): void;
   /** A `center worker` finished with a queue job: `done` (acknowledged), `failed` (left for redelivery) or `dead_letter`. */
-  workerJob(outcome: 'done' | 'failed' | 'dead_letter'): void;
+  workerJob(outcome: (typeof WORKER_OUTCOMES)[number]): void;
 }
 
 type NodeFailureKind = Extract<NodeCall<unknown>, { ok: false }>['kind'];
@@ -75,6 +78,12 @@ export function createCenterMetrics(sources?: CenterSources): CenterMetrics {
   if (sources) {
     registry.gauge({ name: 'tradectl_center_reconcile_last_success_timestamp_seconds', help: 'When the last reconciliation pass finished (0: none yet)', read: () => [[{}, lastReconcile / 1000]] });
     storedSeries(registry, sources);
+    // Shown at 0 from the start: Prometheus' increase() needs two samples of a
+    // series, so a series born at 1 hides the first failed pass from an alert.
+    for (const outcome of RECONCILE_OUTCOMES) reconcileRuns.inc({ outcome }, 0);
+    for (const result of RECONCILE_RESULTS) reconcileOrders.inc({ result }, 0);
+  } else {
+    for (const outcome of WORKER_OUTCOMES) workerJobs.inc({ outcome }, 0);
   }
 
   return {
@@ -93,7 +102,7 @@ export function createCenterMetrics(sources?: CenterSources): CenterMetrics {
     reconciled(report) {
       lastReconcile = Date.now();
       reconcileRuns.inc({ outcome: 'ok' });
-      for (const result of ['settled', 'resent', 'expired', 'waiting'] as const) if (report[result] > 0) reconcileOrders.inc({ result }, report[result]);
+      for (const result of RECONCILE_RESULTS) if (report[result] > 0) reconcileOrders.inc({ result }, report[result]);
     },
     reconcileFailed: () => reconcileRuns.inc({ outcome: 'error' }),
     nodeCall: (path, outcome, seconds) => nodeCalls.observe({ path, outcome }, seconds),

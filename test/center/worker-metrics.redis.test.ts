@@ -121,7 +121,7 @@ for (const dialect of DIALECTS) {
       // The worker counts a job done after acknowledging it, which is after
       // the results (what settled() saw) are committed: wait for that count.
       const done = 'tradectl_center_worker_jobs_total{outcome="done"}';
-      const res = await scrapeUntil(metrics.url, ADMIN_TOKEN, (text) => value(text, done) !== undefined);
+      const res = await scrapeUntil(metrics.url, ADMIN_TOKEN, (text) => (value(text, done) ?? 0) > 0);
       assert.equal(res.status, 200, res.text);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
       const text = res.text;
@@ -129,6 +129,9 @@ for (const dialect of DIALECTS) {
       assert.equal(value(text, 'tradectl_center_signal_stage_seconds_count{stage="dispatch"}'), 2);
       assert.equal(value(text, 'tradectl_center_node_request_duration_seconds_count{path="/api/execute",outcome="ok"}'), 1);
       assert.equal(value(text, 'tradectl_center_worker_jobs_total{outcome="done"}'), 1);
+      // At 0 before any job fails, so an alert's increase() sees the first failure.
+      assert.equal(value(text, 'tradectl_center_worker_jobs_total{outcome="failed"}'), 0);
+      assert.equal(value(text, 'tradectl_center_worker_jobs_total{outcome="dead_letter"}'), 0);
       for (const centerOnly of ['tradectl_center_orders_total', 'tradectl_center_nodes', 'tradectl_center_queue_depth', 'tradectl_center_reconcile_last_success_timestamp_seconds']) {
         assert.ok(!text.includes(`${centerOnly}{`) && !text.includes(`${centerOnly} `), `${centerOnly} is the center's alone`);
       }
@@ -243,7 +246,7 @@ describe('`tradectl center worker --metrics-port` (sqlite)', () => {
     assert.deepEqual(await settled(s.h, 'wm-cli'), ['filled', 'filled']);
     assert.equal((await scrape(url, ADMIN_TOKEN)).status, 401, 'metrics_token is set: the admin token does not open it');
     const done = 'tradectl_center_worker_jobs_total{outcome="done"}';
-    const text = (await scrapeUntil(url, METRICS_TOKEN, (page) => value(page, done) !== undefined)).text;
+    const text = (await scrapeUntil(url, METRICS_TOKEN, (page) => (value(page, done) ?? 0) > 0)).text;
     assert.equal(value(text, 'tradectl_center_signal_stage_seconds_count{stage="total"}'), 2);
     assert.equal(value(text, 'tradectl_center_worker_jobs_total{outcome="done"}'), 1);
 
