@@ -38,6 +38,14 @@ test('withDeadline reports whether the work finished in time', async () => {
   assert.deepEqual(await withDeadline(sleep(100).then(() => 1), 10), { done: false });
 });
 
+test('withDeadline passes the work\'s failure on, and leaves no timer behind once the work is done', async () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  await assert.rejects(withDeadline(Promise.reject(new Error('boom')), 60_000), /boom/);
+  assert.deepEqual(await withDeadline(sleep(5).then(() => 2), 60_000), { done: true, value: 2 });
+  assert.equal(timers(), before, 'a 60 s deadline timer outlived its work');
+});
+
 test('the replay guard accepts a signature once and forgets it after expiry', () => {
   const guard = createReplayGuard(3);
   assert.ok(guard.firstUse('a', 1000, 0));

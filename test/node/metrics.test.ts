@@ -64,6 +64,18 @@ test('the node listens without prom-client; the first scrape loads it and shows 
   for (const secret of [account.api_key, account.api_secret]) assert.ok(!again.includes(secret), 'a credential leaked into /metrics');
 });
 
+test('a failed exchange call is timed as an error and the failure reaches the result', async () => {
+  const h = await node({});
+  const broke = h.account(1, 0);
+  const res = await h.post('/api/execute', { signal: marketSignal(), accounts: [broke] });
+  assert.equal(res.body.results[0].status, 'rejected', res.text);
+  assert.equal(res.body.results[0].error.code, 'insufficient_funds', res.text);
+  const text = (await scrape(h)).text;
+  assert.equal(value(text, 'tradectl_node_exchange_call_duration_seconds_count{exchange="binanceusdm",call="place_order",outcome="error"}'), 1);
+  assert.equal(value(text, 'tradectl_node_exchange_call_duration_seconds_count{exchange="binanceusdm",call="place_order",outcome="ok"}'), undefined);
+  assert.equal(value(text, 'tradectl_node_accounts_executed_total{status="rejected"}'), 1);
+});
+
 test('each account result carries its node-side timings', async () => {
   const h = await node({});
   const res = await h.post('/api/execute', { signal: marketSignal({ stop_loss: 50000, take_profit: 90000 }), accounts: [h.account(1)] });
