@@ -1,34 +1,42 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
+import { createCenterMetrics } from '../../src/center/metrics.js';
+import { startWorkerMetrics, type WorkerMetricsListener } from '../../src/center/queue/worker-metrics.js';
+import { loadCenterConfig } from '../../src/cli/center-actions.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
-import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { scrape } from '../helpers/metrics.js';
+import { freePort } from '../helpers/free-port.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
 /**
- * The example alert rules of docs/operations.md, run by Prometheus' own
- * `promtool` against the scenarios in alert-rules.promtool.yml, whose
- * series are checked against what a live center, queue-mode center and node
- * expose. A rule that can never fire, or one watching a series that does not
- * exist (a rename, a label that is not there), fails here.
+ * The monitoring set-up docs/operations.md gives operators, tried with
+ * Prometheus' own tools: the example alert rules run by `promtool` against
+ * the scenarios in alert-rules.promtool.yml, whose series are checked
+ * against what a live center, queue-mode center, worker and node expose; and
+ * a real Prometheus with the page's scrape config and rules, scraping them.
+ * A rule that can never fire, one watching a series that does not exist (a
+ * rename, a label that is not there), one that errors on real data, or a
+ * scrape config that does not get in, fails here.
  */
 
 const ROOT = new URL('../../', import.meta.url);
 const FIXTURE = new URL('test/center/alert-rules.promtool.yml', ROOT);
 const SECRET = 'alert-rules-node-secret-0123456789';
-const NODE_METRICS_TOKEN = 'alert-rules-metrics-token-0123456789';
+/** One scrape token for every target, as the documented scrape config reads one file. */
+const METRICS_TOKEN = 'alert-rules-metrics-token-0123456789';
 const quiet = createLogger({ level: 'silent', format: 'json' });
 
 type Labels = Record<string, string>;
@@ -43,6 +51,14 @@ function rulesFromDocs(): string {
   const block = /```yaml\n# tradectl-alerts\.yml[^\n]*\n([\s\S]*?)```/.exec(page);
   assert.ok(block, 'docs/operations.md has a ```yaml block starting "# tradectl-alerts.yml"');
   return block[1] as string;
+}
+
+/** The scrape config the operations page shows, parsed. */
+function scrapeConfigFromDocs(): { scrape_configs: Array<{ job_name: string; authorization: { credentials_file: string }; static_configs: unknown }> } {
+  const page = readFileSync(new URL('docs/operations.md', ROOT), 'utf8');
+  const block = /```yaml\n(# prometheus\.yml\n[\s\S]*?)```/.exec(page);
+  assert.ok(block, 'docs/operations.md has a ```yaml block starting "# prometheus.yml"');
+  return parseYaml(block[1] as string);
 }
 
 /** `name{a="x",b="y"}` (a promtool input series or an exposition line's series part). */
@@ -130,15 +146,18 @@ describe('the example alert rules in docs/operations.md', () => {
     let direct: CenterHarness;
     let queued: CenterHarness;
     let node: RunningNode;
+    let worker: WorkerMetricsListener;
     const live = new Map<string, Labels[]>();
     const pages: Array<{ from: string; text: string }> = [];
 
     before(async () => {
       sim = await startBinanceSim();
       redis = await startRedis();
-      direct = await startCenterHarness('sqlite', { node_auth_secret: SECRET, exchange_urls: { binanceusdm: sim.url } });
-      queued = await startCenterHarness('sqlite', { node_auth_secret: SECRET, use_node_execution_queue: true, redis_url: redis.url });
-      node = await startNodeServer(loadNodeConfig(undefined, { port: 0, node_code: 'node-sg-1', node_auth_enabled: true, node_auth_secret: SECRET, metrics_token: NODE_METRICS_TOKEN, exchange_urls: { binanceusdm: sim.url } }, {}), quiet);
+      direct = await startCenterHarness('sqlite', { node_auth_secret: SECRET, metrics_token: METRICS_TOKEN, exchange_urls: { binanceusdm: sim.url } });
+      queued = await startCenterHarness('sqlite', { node_auth_secret: SECRET, metrics_token: METRICS_TOKEN, use_node_execution_queue: true, redis_url: redis.url });
+      node = await startNodeServer(loadNodeConfig(undefined, { port: 0, node_code: 'node-sg-1', node_auth_enabled: true, node_auth_secret: SECRET, metrics_token: METRICS_TOKEN, exchange_urls: { binanceusdm: sim.url } }, {}), quiet);
+      // A `center worker`'s metrics listener (its jobs are not needed here).
+      worker = await startWorkerMetrics({ config: loadCenterConfig(undefined, { data_dir: dir, metrics_token: METRICS_TOKEN }, {}), metrics: createCenterMetrics(), logger: quiet }, 0);
       await loadCcxt();
 
       // One signal through the node, then a reconciliation pass: what a
@@ -155,7 +174,12 @@ describe('the example alert rules in docs/operations.md', () => {
       assert.equal(signal.status, 201, signal.text);
       await reconcileOnce(direct.center.ctx);
 
-      const scraped = { center: await scrape(direct.url, ADMIN_TOKEN), 'queue-mode center': await scrape(queued.url, ADMIN_TOKEN), node: await scrape(node.url, NODE_METRICS_TOKEN) };
+      const scraped = {
+        center: await scrape(direct.url, METRICS_TOKEN),
+        'queue-mode center': await scrape(queued.url, METRICS_TOKEN),
+        node: await scrape(node.url, METRICS_TOKEN),
+        worker: await scrape(worker.url, METRICS_TOKEN),
+      };
       for (const [from, page] of Object.entries(scraped)) {
         assert.equal(page.status, 200, page.text);
         pages.push({ from, text: page.text });
@@ -163,6 +187,7 @@ describe('the example alert rules in docs/operations.md', () => {
       }
     });
     after(async () => {
+      await worker?.close();
       await node?.close();
       await queued?.close();
       await direct?.close();
@@ -177,6 +202,61 @@ describe('the example alert rules in docs/operations.md', () => {
         const ours = checked.output.split('\n').filter((line) => line.trim() !== '' && !/^nodejs_active_\w+_total non-counter/.test(line));
         assert.deepEqual(ours, [], `${from} /metrics:\n${checked.output}`);
         assert.ok(checked.status === 0 || checked.status === 3, `${from}: promtool check metrics exited ${checked.status} (3 is lint findings only):\n${checked.output}`);
+      }
+    });
+
+    test('a real Prometheus with the documented scrape config scrapes every target and evaluates every rule without error; none fires', async () => {
+      const config = scrapeConfigFromDocs();
+      const tokenFile = join(dir, 'metrics-token');
+      writeFileSync(tokenFile, METRICS_TOKEN);
+      const host = (url: string) => new URL(url).host;
+      const targets: Record<string, string[]> = {
+        'tradectl-center': [host(direct.url), host(queued.url)],
+        'tradectl-node': [host(node.url)],
+        'tradectl-worker': [host(worker.url)],
+      };
+      assert.deepEqual(config.scrape_configs.map((job) => job.job_name).sort(), Object.keys(targets).sort());
+      // Only the addresses and the token file's path change; the rest is the page's.
+      for (const job of config.scrape_configs) {
+        job.static_configs = [{ targets: targets[job.job_name] }];
+        job.authorization.credentials_file = tokenFile;
+      }
+      const file = join(dir, 'prometheus.yml');
+      writeFileSync(file, JSON.stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, rule_files: ['tradectl-alerts.yml'], ...config }));
+      const port = await freePort();
+      const prometheus: ChildProcess = spawn('prometheus', [`--config.file=${file}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let log = '';
+      prometheus.stdout?.on('data', (d) => (log += d));
+      prometheus.stderr?.on('data', (d) => (log += d));
+      const exited = new Promise<void>((resolve) => prometheus.once('close', () => resolve()));
+      const failedToRun = new Promise<never>((_, reject) => prometheus.once('error', (error) => reject(new Error(`cannot run prometheus (${error.message}): install Debian's prometheus package, as .ci/run does`))));
+      // The `data` of an answer of Prometheus' HTTP API (v1), in the shape the caller reads.
+      const api = async <T>(path: string): Promise<T> => ((await (await fetch(`http://127.0.0.1:${port}${path}`)).json()) as { data: T }).data;
+      try {
+        type Target = { health: string; lastError: string; labels: Labels };
+        let scraped: Target[] = [];
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline) {
+          scraped = await Promise.race([api<{ activeTargets: Target[] }>('/api/v1/targets?state=active').then((d) => d.activeTargets), failedToRun]).catch((error: unknown) => {
+            if (String(error).includes('cannot run prometheus')) throw error;
+            return []; // not listening yet
+          });
+          if (scraped.length === 4 && scraped.every((t) => t.health !== 'unknown')) break;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+        assert.equal(scraped.length, 4, `targets: ${JSON.stringify(scraped)}\n${log}`);
+        for (const t of scraped) assert.equal(t.health, 'up', `${t.labels['job']} ${t.labels['instance']}: ${t.lastError}`);
+        // A few evaluations on the scraped data.
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        type Rule = { name: string; health: string; lastError?: string; alerts?: Array<{ state: string; labels: Labels }> };
+        const rules = (await api<{ groups: Array<{ rules: Rule[] }> }>('/api/v1/rules')).groups.flatMap((g) => g.rules);
+        assert.ok(rules.length >= 10, `rules loaded: ${rules.length}\n${log}`);
+        for (const rule of rules) assert.equal(rule.health, 'ok', `${rule.name}: ${rule.lastError ?? ''}`);
+        const firing = rules.flatMap((r) => (r.alerts ?? []).filter((a) => a.state === 'firing').map((a) => `${r.name} ${JSON.stringify(a.labels)}`));
+        assert.deepEqual(firing, [], 'an alert fires on a healthy system');
+      } finally {
+        prometheus.kill('SIGTERM');
+        await exited;
       }
     });
 
