@@ -45,20 +45,17 @@ interface Series {
   labels: Labels;
 }
 
-/** The rule file the operations page shows, as written there. */
-function rulesFromDocs(): string {
+/** The ```yaml block of docs/operations.md whose first line is `firstLine`, as written there. */
+function docsBlock(firstLine: string): string {
   const page = readFileSync(new URL('docs/operations.md', ROOT), 'utf8');
-  const block = /```yaml\n# tradectl-alerts\.yml[^\n]*\n([\s\S]*?)```/.exec(page);
-  assert.ok(block, 'docs/operations.md has a ```yaml block starting "# tradectl-alerts.yml"');
-  return block[1] as string;
+  const start = page.indexOf(`\`\`\`yaml\n${firstLine}\n`);
+  assert.ok(start >= 0, `docs/operations.md has a \`\`\`yaml block starting "${firstLine}"`);
+  const body = page.slice(start + '```yaml\n'.length);
+  return body.slice(0, body.indexOf('```'));
 }
 
-/** The scrape config the operations page shows, parsed. */
-function scrapeConfigFromDocs(): { scrape_configs: Array<{ job_name: string; authorization: { credentials_file: string }; static_configs: unknown }> } {
-  const page = readFileSync(new URL('docs/operations.md', ROOT), 'utf8');
-  const block = /```yaml\n(# prometheus\.yml\n[\s\S]*?)```/.exec(page);
-  assert.ok(block, 'docs/operations.md has a ```yaml block starting "# prometheus.yml"');
-  return parseYaml(block[1] as string);
+interface ScrapeConfig {
+  scrape_configs: Array<{ job_name: string; authorization: { credentials_file: string }; static_configs: unknown }>;
 }
 
 /** `name{a="x",b="y"}` (a promtool input series or an exposition line's series part). */
@@ -76,7 +73,9 @@ function exposition(text: string): Map<string, Labels[]> {
   for (const line of text.split('\n')) {
     if (line === '' || line.startsWith('#')) continue;
     const series = parseSeries(line.slice(0, line.lastIndexOf(' ')));
-    out.set(series.name, [...(out.get(series.name) ?? []), series.labels]);
+    const samples = out.get(series.name);
+    if (samples) samples.push(series.labels);
+    else out.set(series.name, [series.labels]);
   }
   return out;
 }
@@ -109,7 +108,7 @@ const FAILURE_VALUES: Record<string, Record<string, (value: string) => boolean>>
 const NOT_OURS = new Set(['job', 'instance', 'le']);
 
 describe('the example alert rules in docs/operations.md', () => {
-  const rules = rulesFromDocs();
+  const rules = docsBlock('# tradectl-alerts.yml (Prometheus rule file)');
   const scenarios = parseYaml(readFileSync(FIXTURE, 'utf8')) as PromtoolTests;
   let dir: string;
 
@@ -206,7 +205,7 @@ describe('the example alert rules in docs/operations.md', () => {
     });
 
     test('a real Prometheus with the documented scrape config scrapes every target and evaluates every rule without error; none fires', async () => {
-      const config = scrapeConfigFromDocs();
+      const config = parseYaml(docsBlock('# prometheus.yml')) as ScrapeConfig;
       const tokenFile = join(dir, 'metrics-token');
       writeFileSync(tokenFile, METRICS_TOKEN);
       const host = (url: string) => new URL(url).host;
