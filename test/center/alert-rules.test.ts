@@ -227,8 +227,15 @@ describe('the example alert rules in docs/operations.md', () => {
       let log = '';
       prometheus.stdout?.on('data', (d) => (log += d));
       prometheus.stderr?.on('data', (d) => (log += d));
-      const exited = new Promise<void>((resolve) => prometheus.once('close', () => resolve()));
-      const failedToRun = new Promise<never>((_, reject) => prometheus.once('error', (error) => reject(new Error(`cannot run prometheus (${error.message}): install Debian's prometheus package, as .ci/run does`))));
+      // Not running (not installed, or it refused the config): fail at once, with its log.
+      let down: Error | undefined;
+      prometheus.once('error', (error) => (down = new Error(`cannot run prometheus (${error.message}): install Debian's prometheus package, as .ci/run does`)));
+      const exited = new Promise<void>((resolve) =>
+        prometheus.once('close', (code) => {
+          down ??= new Error(`prometheus exited (${code}) before the checks ended:\n${log}`);
+          resolve();
+        }),
+      );
       // The `data` of an answer of Prometheus' HTTP API (v1), in the shape the caller reads.
       const api = async <T>(path: string): Promise<T> => ((await (await fetch(`http://127.0.0.1:${port}${path}`)).json()) as { data: T }).data;
       try {
@@ -236,10 +243,10 @@ describe('the example alert rules in docs/operations.md', () => {
         let scraped: Target[] = [];
         const deadline = Date.now() + 30_000;
         while (Date.now() < deadline) {
-          scraped = await Promise.race([api<{ activeTargets: Target[] }>('/api/v1/targets?state=active').then((d) => d.activeTargets), failedToRun]).catch((error: unknown) => {
-            if (String(error).includes('cannot run prometheus')) throw error;
-            return []; // not listening yet
-          });
+          if (down) throw down;
+          scraped = await api<{ activeTargets: Target[] }>('/api/v1/targets?state=active')
+            .then((d) => d.activeTargets)
+            .catch(() => []); // not listening yet
           if (scraped.length === 4 && scraped.every((t) => t.health !== 'unknown')) break;
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
