@@ -22,28 +22,35 @@ const nullableFlag = v.pipe(
   v.transform((x) => x ?? false),
 );
 
+/**
+ * The signal's fields. Exported so that whatever stores or forwards a signal
+ * can be checked, field by field, against the schema (see the center's
+ * `db/signal-rows.ts` and `test/center/signal-fields.test.ts`).
+ */
+export const SignalEntries = {
+  signal_id: v.union(
+    [v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128)), v.pipe(v.number(), v.safeInteger())],
+    'expected a signal id: a non-empty string or an integer',
+  ),
+  symbol: SymbolSchema,
+  side: v.pipe(v.string('expected "buy" or "sell"'), v.toLowerCase(), v.picklist(['buy', 'sell'], 'expected "buy" or "sell"')),
+  quantity: positiveDecimal('a quantity'),
+  order_type: v.optional(
+    v.pipe(v.string(), v.toLowerCase(), v.picklist(['market', 'limit'], 'expected "market" or "limit"')),
+    'market',
+  ),
+  price: optionalPositiveDecimal('a price'),
+  stop_loss: optionalPositiveDecimal('a stop-loss trigger price'),
+  take_profit: optionalPositiveDecimal('a take-profit trigger price'),
+  leverage: v.pipe(
+    v.nullish(v.pipe(v.number('expected an integer leverage'), v.integer('expected an integer leverage'), v.minValue(1), v.maxValue(200))),
+    v.transform((x) => x ?? undefined),
+  ),
+  reduce_only: nullableFlag,
+};
+
 export const SignalSchema = v.pipe(
-  v.object({
-    signal_id: v.union(
-      [v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128)), v.pipe(v.number(), v.integer())],
-      'expected a signal id: a non-empty string or an integer',
-    ),
-    symbol: SymbolSchema,
-    side: v.pipe(v.string('expected "buy" or "sell"'), v.toLowerCase(), v.picklist(['buy', 'sell'], 'expected "buy" or "sell"')),
-    quantity: positiveDecimal('a quantity'),
-    order_type: v.optional(
-      v.pipe(v.string(), v.toLowerCase(), v.picklist(['market', 'limit'], 'expected "market" or "limit"')),
-      'market',
-    ),
-    price: optionalPositiveDecimal('a price'),
-    stop_loss: optionalPositiveDecimal('a stop-loss trigger price'),
-    take_profit: optionalPositiveDecimal('a take-profit trigger price'),
-    leverage: v.pipe(
-      v.nullish(v.pipe(v.number('expected an integer leverage'), v.integer('expected an integer leverage'), v.minValue(1), v.maxValue(200))),
-      v.transform((x) => x ?? undefined),
-    ),
-    reduce_only: nullableFlag,
-  }),
+  v.object(SignalEntries),
   v.forward(
     v.check((s) => s.order_type !== 'limit' || s.price !== undefined, 'is required for a limit order'),
     ['price'],

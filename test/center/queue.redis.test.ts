@@ -130,6 +130,24 @@ for (const dialect of DIALECTS) {
       assert.equal(queue.body.pending, 0);
       assert.equal(queue.body.depth, 0);
     });
+
+    test('a reduce-only signal reaches the exchange through the queue as reduce-only, and opens nothing', async () => {
+      if (s.workers.length === 0) await s.worker();
+      const id = `q-close-${dialect}`;
+      assert.equal((await s.h.api('POST', '/api/signals', { ...signalBody(id), side: 'sell', quantity: 0.01, reduce_only: true })).status, 202);
+      assert.deepEqual((await settled(s, id)).map((o) => o['status']), ['filled', 'filled', 'filled']);
+      for (const key of s.keys) {
+        const close = s.sim.orders(key).find((o) => o.kind === 'order' && o.side === 'SELL');
+        assert.equal(close?.reduceOnly, true, 'sent with reduceOnly');
+      }
+      // Each account is now 0.03 long; a reduce-only sell of more is refused by the exchange instead of flipping it short.
+      const tooBig = `q-flip-${dialect}`;
+      assert.equal((await s.h.api('POST', '/api/signals', { ...signalBody(tooBig), side: 'sell', quantity: 1, reduce_only: true })).status, 202);
+      assert.deepEqual((await settled(s, tooBig)).map((o) => o['status']), ['rejected', 'rejected', 'rejected']);
+      const view = (await s.h.api('GET', `/api/signals/${tooBig}`)).body.signal;
+      assert.equal(view.reduce_only, true);
+      assert.equal(view.orders[0].error.code, 'invalid_order', JSON.stringify(view.orders[0]));
+    });
   });
 }
 

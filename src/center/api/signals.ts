@@ -6,6 +6,7 @@ import { HttpError, invalidRequest } from '../../node/http-errors.js';
 import { readBody, readJsonObject } from '../../node/read-body.js';
 import { inBackground, type CenterContext } from '../context.js';
 import { acceptSignal, dispatchAccepted, newSignalId, SignalError } from '../dispatch/dispatcher.js';
+import { signalFieldsView } from '../db/signal-rows.js';
 import { syncAccounts } from '../sync.js';
 import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
 import { orderView, slowestStages } from './views.js';
@@ -35,16 +36,8 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     for (const o of orders) summary[o.status] = (summary[o.status] ?? 0) + 1;
     const views = orders.map(({ node_code, ...o }) => orderView(o, signal, node_code));
     return {
-      signal_id: signal.signal_id,
+      ...signalFieldsView(signal),
       strategy_code: strategy?.strategy_code ?? null,
-      symbol: signal.symbol,
-      side: signal.side,
-      quantity: Number(signal.quantity),
-      order_type: signal.order_type,
-      price: signal.price === null ? null : Number(signal.price),
-      stop_loss: signal.stop_loss === null ? null : Number(signal.stop_loss),
-      take_profit: signal.take_profit === null ? null : Number(signal.take_profit),
-      leverage: signal.leverage,
       status: signal.status,
       request_id: signal.request_id,
       accepted_at: iso(signal.accepted_at),

@@ -244,8 +244,23 @@ const orderStageTimings: Migration = {
   },
 };
 
+/**
+ * A reduce-only signal was stored without its flag and went out as an
+ * opening order (issue #15): the flag is a column of the signal now.
+ * Signals accepted before it were all sent as opening orders, so 0 is what
+ * they were.
+ */
+const signalReduceOnly: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('fact_signal').addColumn('reduce_only', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('fact_signal').dropColumn('reduce_only').execute();
+  },
+};
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_order_stage_timings': orderStageTimings };
+  return { '0001_initial': initial(dialect), '0002_order_stage_timings': orderStageTimings, '0003_signal_reduce_only': signalReduceOnly };
 }
 
 export interface MigrationReport {

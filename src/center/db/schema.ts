@@ -101,6 +101,8 @@ export interface SignalTable {
   stop_loss: string | null;
   take_profit: string | null;
   leverage: number | null;
+  /** 1 = the signal only reduces or closes a position (migration 0003). */
+  reduce_only: number;
   request_id: string;
   status: string;
   accepted_at: number;

@@ -7,11 +7,12 @@ import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import { insertRows } from '../db/raw-rows.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
+import { signalColumns, signalOfRow } from '../db/signal-rows.js';
 import { nodeAvailability } from '../nodes.js';
 import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
 import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
 import { stageTimings } from './stage-timings.js';
-import { readTargets, signalOf, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
+import { readTargets, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
 
 export class SignalError extends Error {
   constructor(
@@ -101,16 +102,8 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       const inserted = await trx
         .insertInto('fact_signal')
         .values({
-          signal_id: signalId,
+          ...signalColumns(signal),
           strategy_id: strategy.id,
-          symbol: signal.symbol,
-          side: signal.side,
-          quantity: String(signal.quantity),
-          order_type: signal.order_type,
-          price: signal.price === undefined ? null : String(signal.price),
-          stop_loss: signal.stop_loss === undefined ? null : String(signal.stop_loss),
-          take_profit: signal.take_profit === undefined ? null : String(signal.take_profit),
-          leverage: signal.leverage ?? null,
           request_id: requestId,
           status: 'accepted',
           accepted_at: now,
@@ -352,7 +345,7 @@ export async function sendGroup(
   const log = ctx.logger.child({ request_id: requestId });
   const group = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
   const attempt = Math.max(...claimed.values());
-  const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOf(signal) };
+  const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOfRow(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
   log.debug(job, 'sending job');
   // Counted from here to its answer, so answers that came first may wait a little for it and share a transaction.

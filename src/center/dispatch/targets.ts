@@ -1,7 +1,7 @@
 import { Credentials } from '../../core/credentials.js';
-import type { AccountOrder, Signal } from '../../core/wire-execute.js';
+import type { AccountOrder } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
-import type { OrderRow, SignalRow } from '../db/schema.js';
+import type { OrderRow } from '../db/schema.js';
 
 /** The order columns a send (and the reconciler's lookup) needs. */
 type TargetOrder = Pick<OrderRow, 'id' | 'signal_row_id' | 'account_id' | 'execution_node_id' | 'client_order_id' | 'symbol' | 'quantity'>;
@@ -22,21 +22,6 @@ export interface SealedTarget {
   passphraseEnc: string | null;
   sandbox: boolean;
   accountNodeId: number | null;
-}
-
-export function signalOf(row: SignalRow): Signal {
-  return {
-    signal_id: row.signal_id,
-    symbol: row.symbol,
-    side: row.side as Signal['side'],
-    quantity: Number(row.quantity),
-    order_type: row.order_type as Signal['order_type'],
-    price: row.price === null ? undefined : Number(row.price),
-    stop_loss: row.stop_loss === null ? undefined : Number(row.stop_loss),
-    take_profit: row.take_profit === null ? undefined : Number(row.take_profit),
-    leverage: row.leverage ?? undefined,
-    reduce_only: false,
-  };
 }
 
 /**

@@ -1,0 +1,64 @@
+import type { Insertable } from 'kysely';
+import type { Signal } from '../../core/wire-execute.js';
+import type { SignalRow, SignalTable } from './schema.js';
+
+/**
+ * The one mapping between a `Signal` and its `fact_signal` columns, used by
+ * acceptance, dispatch, the reconciler, the queue worker and the views.
+ * `reduce_only` was once dropped because this mapping was written three
+ * times; the table below is checked by the compiler to name every field of
+ * the signal schema, so a new field cannot be stored on one path and lost
+ * on another.
+ */
+type Column<K extends keyof Signal & keyof SignalRow> = {
+  write(value: Signal[K]): SignalRow[K];
+  read(value: SignalRow[K]): Signal[K];
+};
+
+const decimal = {
+  write: (x: number) => String(x),
+  read: (x: string) => Number(x),
+};
+const optionalDecimal = {
+  write: (x: number | undefined) => (x === undefined ? null : String(x)),
+  read: (x: string | null) => (x === null ? undefined : Number(x)),
+};
+const text = <T extends string>() => ({ write: (x: T) => x as string, read: (x: string) => x as T });
+
+const COLUMNS: { [K in keyof Signal]-?: Column<K> } = {
+  // An integer id is stored (and sent on) as its decimal text; client order ids derive from that text either way.
+  signal_id: { write: (x) => String(x), read: (x) => x },
+  symbol: text<string>(),
+  side: text<Signal['side']>(),
+  quantity: decimal,
+  order_type: text<Signal['order_type']>(),
+  price: optionalDecimal,
+  stop_loss: optionalDecimal,
+  take_profit: optionalDecimal,
+  leverage: { write: (x) => x ?? null, read: (x) => x ?? undefined },
+  reduce_only: { write: (x) => (x ? 1 : 0), read: (x) => x === 1 },
+};
+
+const FIELDS = Object.keys(COLUMNS) as Array<keyof Signal>;
+
+type SignalColumns = Pick<Insertable<SignalTable>, keyof Signal>;
+
+/** The columns that hold `signal`. */
+export function signalColumns(signal: Signal): SignalColumns {
+  const out: Partial<Record<keyof Signal, unknown>> = {};
+  for (const field of FIELDS) out[field] = (COLUMNS[field] as Column<typeof field>).write(signal[field] as never);
+  return out as SignalColumns;
+}
+
+/** The signal a `fact_signal` row holds, as the node's parser would produce it. */
+export function signalOfRow(row: SignalRow): Signal {
+  const out: Partial<Record<keyof Signal, unknown>> = {};
+  for (const field of FIELDS) out[field] = (COLUMNS[field] as Column<typeof field>).read(row[field] as never);
+  return out as Signal;
+}
+
+/** The signal's fields as the data API shows them: every field, `null` where not set. */
+export function signalFieldsView(row: SignalRow): { [K in keyof Signal]-?: Exclude<Signal[K], undefined> | null } {
+  const signal = signalOfRow(row);
+  return Object.fromEntries(FIELDS.map((field) => [field, signal[field] ?? null])) as { [K in keyof Signal]-?: Exclude<Signal[K], undefined> | null };
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import * as v from 'valibot';
+import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
+import { SignalEntries, SignalSchema, type Signal } from '../../src/core/wire-execute.js';
+import { VERSION } from '../../src/core/version.js';
+import type { TraderPool } from '../../src/exchange/trader-pool.js';
+import type { OrderRequest, Trader } from '../../src/exchange/trader.js';
+import { sendHeartbeat } from '../../src/node/heartbeat.js';
+import { startCaptureNode, type CaptureNode } from '../helpers/capture-node.js';
+import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { DIALECTS } from '../helpers/databases.js';
+
+const SECRET = 'signal-fields-node-secret-012345';
+
+/**
+ * Two signals that, between them, set every field of the signal schema to a
+ * value other than its default (a reduce-only signal cannot carry a
+ * stop-loss, so one signal cannot hold them all).
+ */
+export const FULL_SIGNALS: Array<Record<string, unknown>> = [
+  { signal_id: 'full-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, order_type: 'limit', price: 3100.5, stop_loss: 3300, take_profit: 2800.25, leverage: 7, reduce_only: false },
+  { signal_id: 'full-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: '0.125', order_type: 'limit', price: '2999.75', leverage: 3, reduce_only: true },
+];
+
+test('the round-trip signals set every field of the signal schema to a non-default value', () => {
+  const defaults = v.parse(SignalSchema, { signal_id: 'd', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 1 });
+  for (const field of Object.keys(SignalEntries) as Array<keyof Signal>) {
+    const differs = FULL_SIGNALS.some((raw) => raw[field] !== undefined && v.parse(SignalSchema, raw)[field] !== defaults[field]);
+    assert.ok(differs, `no round-trip signal sets "${field}" to something other than its default: add it to FULL_SIGNALS`);
+  }
+});
+
+/** What the node's parser makes of a signal the data API accepted. */
+const parsedSignal = (raw: Record<string, unknown>): Signal => v.parse(SignalSchema, raw);
+
+/** A trader pool that records what reaches the exchange, for the center's in-process path. */
+function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: number; symbol: string }>): TraderPool {
+  return {
+    stats: () => pool.stats(),
+    async trader(account) {
+      const inner = await pool.trader(account);
+      const recorded: Trader = {
+        ...inner,
+        exchange: inner.exchange,
+        placeOrder: (request) => {
+          seen.push(request);
+          return inner.placeOrder(request);
+        },
+        setLeverage: (symbol, leverage) => {
+          seen.push({ symbol, leverage });
+          return inner.setLeverage(symbol, leverage);
+        },
+        findOrder: (...args) => inner.findOrder(...args),
+        fetchBalances: () => inner.fetchBalances(),
+        fetchPositions: (symbols) => inner.fetchPositions(symbols),
+      };
+      return recorded;
+    },
+  };
+}
+
+for (const dialect of DIALECTS) {
+  describe(`every signal field reaches the node on ${dialect}`, () => {
+    let h: CenterHarness;
+    let node: CaptureNode;
+    let remoteAccount: number;
+    let localAccount: number;
+
+    before(async () => {
+      node = await startCaptureNode('cap');
+      h = await startCenterHarness(dialect, { node_auth_secret: SECRET });
+      await h.api('POST', '/api/nodes', { node_code: 'cap', base_url: node.url });
+      const beat = await sendHeartbeat(
+        { centerUrl: h.url, nodeCode: 'cap', secret: SECRET, mode: 'token', timeoutMs: 5000 },
+        { node_code: 'cap', version: VERSION, status: 'ok', started_at: new Date().toISOString(), uptime_seconds: 1, in_flight: 0, capacity: 8 },
+      );
+      assert.ok(beat.ok, JSON.stringify(beat));
+      const owner = (await h.api('POST', '/api/users', { username: 'fields' })).body.user.id;
+      remoteAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'field-key-remote', api_secret: 'field-secret-remote', node_code: 'cap' })).body.account.id;
+      localAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'field-key-local', api_secret: 'field-secret-local' })).body.account.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'remote' });
+      await h.api('POST', '/api/strategies/remote/bindings', { account_id: remoteAccount, multiplier: 2 });
+      await h.api('POST', '/api/strategies', { strategy_code: 'local' });
+      await h.api('POST', '/api/strategies/local/bindings', { account_id: localAccount });
+    });
+    after(async () => {
+      await h.close();
+      await node.close();
+    });
+
+    test('a node receives exactly the signal the data API accepted, field by field', async () => {
+      for (const raw of FULL_SIGNALS) {
+        const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'remote', ...raw, signal_id: `${raw['signal_id']}-direct` });
+        assert.equal(res.status, 201, res.text);
+        const batch = node.batches.at(-1);
+        assert.ok(batch);
+        assert.deepEqual(batch.signal, parsedSignal({ ...raw, signal_id: `${raw['signal_id']}-direct` }));
+        assert.equal(batch.accounts[0]?.quantity, parsedSignal(raw).quantity * 2, 'the binding multiplier applies to the account, not the signal');
+      }
+    });
+
+    test('GET /api/signals/{id} shows every field of the signal as accepted', async () => {
+      for (const raw of FULL_SIGNALS) {
+        const view = (await h.api('GET', `/api/signals/${raw['signal_id']}-direct`)).body.signal;
+        const expected = parsedSignal({ ...raw, signal_id: `${raw['signal_id']}-direct` });
+        for (const field of Object.keys(SignalEntries) as Array<keyof Signal>) {
+          assert.deepEqual(view[field], expected[field] ?? null, `GET /api/signals/{id} shows ${field}`);
+        }
+      }
+    });
+
+    test("the reconciler's resend carries the same signal", async () => {
+      for (const raw of FULL_SIGNALS) {
+        const id = `${raw['signal_id']}-resend`;
+        // The node is draining: the orders stay pending for the reconciler.
+        node.failNext.push(503);
+        const sent = node.batches.length;
+        const res = await h.api('POST', '/api/signals', { strategy_code: 'remote', ...raw, signal_id: id });
+        assert.equal(res.status, 202, res.text);
+        await h.idle();
+        assert.equal((await h.api('GET', `/api/signals/${id}`)).body.signal.orders[0].status, 'pending');
+        const report = await reconcileOnce(h.center.ctx, Date.now() + h.center.ctx.config.reconcile_after + 1000);
+        assert.equal(report.resent, 1, JSON.stringify(report));
+        await h.idle();
+        const resent = node.batches.slice(sent);
+        assert.equal(resent.length, 2, 'the first send and the resend');
+        assert.equal(resent[1]?.retry, true);
+        for (const batch of resent) assert.deepEqual(batch.signal, parsedSignal({ ...raw, signal_id: id }));
+        assert.equal((await h.api('GET', `/api/signals/${id}`)).body.signal.orders[0].status, 'filled');
+      }
+    });
+
+    test("the center's in-process path places what the signal says", async () => {
+      const seen: Array<OrderRequest | { leverage: number; symbol: string }> = [];
+      const ctx = h.center.ctx;
+      const original = ctx.local.traders;
+      ctx.local.traders = recordingPool(original, seen);
+      try {
+        // The paper exchange holds no position yet: open one to close.
+        const open = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'local', signal_id: 'local-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, stop_loss: 3300, take_profit: 2800.25, leverage: 7 });
+        assert.equal(open.body.signal.orders[0].status, 'filled', open.text);
+        const close = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'local', signal_id: 'local-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: 0.25, order_type: 'limit', price: 2999.75, reduce_only: true });
+        assert.equal(close.status, 201, close.text);
+      } finally {
+        ctx.local.traders = original;
+      }
+      assert.deepEqual(seen[0], { symbol: 'ETH/USDT:USDT', leverage: 7 });
+      const [entry, ...legs] = seen.slice(1, 4) as OrderRequest[];
+      assert.deepEqual(
+        { symbol: entry?.symbol, side: entry?.side, type: entry?.type, amount: entry?.amount, reduceOnly: entry?.reduceOnly },
+        { symbol: 'ETH/USDT:USDT', side: 'sell', type: 'market', amount: 0.25, reduceOnly: false },
+      );
+      assert.deepEqual(legs.map((l) => [l.trigger?.kind, l.trigger?.price, l.reduceOnly, l.side]).sort(), [['stop_loss', 3300, true, 'buy'], ['take_profit', 2800.25, true, 'buy']]);
+      const closing = seen[4] as OrderRequest;
+      assert.deepEqual(
+        { side: closing.side, type: closing.type, price: closing.price, amount: closing.amount, reduceOnly: closing.reduceOnly },
+        { side: 'buy', type: 'limit', price: 2999.75, amount: 0.25, reduceOnly: true },
+      );
+    });
+  });
+}

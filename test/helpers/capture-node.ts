@@ -1,0 +1,72 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseWith } from '../../src/core/validation.js';
+import { ExecuteRequestSchema, type AccountResult, type ExecuteBatch } from '../../src/core/wire-execute.js';
+
+/**
+ * A stand-in execution node that keeps what it was sent: every
+ * `/api/execute` body parsed with the node's own request schema, exactly as
+ * `tradectl node serve` parses it, so a test can compare the signal a node
+ * sees with the one the data API accepted. It answers every account filled,
+ * or with `failNext` HTTP statuses first; `/api/query-orders` finds nothing.
+ */
+export interface CaptureNode {
+  url: string;
+  batches: ExecuteBatch[];
+  /** Statuses to answer the next execute requests with, in order, before answering normally. */
+  failNext: number[];
+  close(): Promise<void>;
+}
+
+export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
+  const node: CaptureNode = { url: '', batches: [], failNext: [], close: async () => undefined };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const answer = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      if (req.url === '/api/query-orders') {
+        const accounts = body['accounts'] as Array<{ account_id: number; orders: Array<{ client_order_id: string; symbol: string; kind?: string }> }>;
+        return answer(200, {
+          success: true,
+          node_code: nodeCode,
+          results: accounts.map((a) => ({
+            account_id: a.account_id,
+            success: true,
+            latency_ms: 0,
+            orders: a.orders.map((o) => ({ client_order_id: o.client_order_id, symbol: o.symbol, kind: o.kind ?? 'entry', found: false, state: 'not_found', order_id: null, amount: null, filled_quantity: 0, filled_price: null })),
+          })),
+        });
+      }
+      if (req.url !== '/api/execute') return answer(404, { success: false, error: { code: 'not_found', message: 'not here' } });
+      const parsed = parseWith(ExecuteRequestSchema, body);
+      if (!parsed.ok) return answer(400, { success: false, error: { code: 'invalid_request', message: JSON.stringify(parsed.issues) } });
+      node.batches.push(parsed.value);
+      const status = node.failNext.shift();
+      if (status !== undefined) return answer(status, { success: false, error: { code: 'shutting_down', message: 'try later' } });
+      const results: AccountResult[] = parsed.value.accounts.map((a, i) => ({
+        account_id: a.account_id,
+        success: true,
+        status: 'filled',
+        order_id: `cap-${node.batches.length}-${i}`,
+        client_order_id: a.client_order_id,
+        filled_price: 60000,
+        filled_quantity: a.quantity,
+        latency_ms: 1,
+      }));
+      return answer(200, { success: true, node_code: nodeCode, request_id: parsed.value.request_id, results });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  node.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  node.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return node;
+}
