@@ -77,7 +77,7 @@ for (const dialect of DIALECTS) {
       );
       assert.ok(beat.ok, JSON.stringify(beat));
       const owner = (await h.api('POST', '/api/users', { username: 'fields' })).body.user.id;
-      remoteAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'field-key-remote', api_secret: 'field-secret-remote', node_code: 'cap' })).body.account.id;
+      remoteAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'field-key-remote', api_secret: 'field-secret-remote', passphrase: 'field-pass-remote', sandbox: true, node_code: 'cap' })).body.account.id;
       localAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'field-key-local', api_secret: 'field-secret-local' })).body.account.id;
       await h.api('POST', '/api/strategies', { strategy_code: 'remote' });
       await h.api('POST', '/api/strategies/remote/bindings', { account_id: remoteAccount, multiplier: 2 });
@@ -97,6 +97,12 @@ for (const dialect of DIALECTS) {
         assert.ok(batch);
         assert.deepEqual(batch.signal, parsedSignal({ ...raw, signal_id: `${raw['signal_id']}-direct` }));
         assert.equal(batch.accounts[0]?.quantity, parsedSignal(raw).quantity * 2, 'the binding multiplier applies to the account, not the signal');
+        const account = batch.accounts[0];
+        assert.deepEqual(
+          { id: account?.account_id, exchange: account?.exchange, sandbox: account?.sandbox, credentials: account?.credentials.reveal() },
+          { id: remoteAccount, exchange: 'paper', sandbox: true, credentials: { apiKey: 'field-key-remote', secret: 'field-secret-remote', passphrase: 'field-pass-remote' } },
+          'the account fields arrive as stored',
+        );
       }
     });
 
