@@ -9,31 +9,53 @@ export interface IpAllowlist {
   allows(address: string | undefined): boolean;
 }
 
-/** Why an entry is not a valid address or range, or `undefined` when it is. */
-export function allowlistEntryProblem(entry: string): string | undefined {
-  const [address, prefix, extra] = entry.split('/');
-  const family = isIP(address ?? '');
-  if (!address || family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
-  if (prefix === undefined) return undefined;
-  const bits = Number(prefix);
-  const max = family === 4 ? 32 : 128;
-  if (!/^\d+$/.test(prefix) || bits > max) return `"${entry}" has a prefix length outside 0-${max}`;
-  return undefined;
-}
-
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) is `10.0.0.1`. */
 function normalise(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   return mapped?.[1] ?? address;
 }
 
+/**
+ * Adds one entry to `list`, or says why it is not an address or range. The
+ * configuration check and the list itself both go through here, so an entry
+ * the check accepts can never fail when the node builds its list (an
+ * IPv4-mapped `::ffff:127.0.0.1` once passed the check and then crashed the
+ * node at start).
+ */
+function addEntry(list: BlockList, entry: string): string | undefined {
+  const [raw = '', prefix, extra] = entry.split('/');
+  if (extra !== undefined || isIP(raw) === 0) return `"${entry}" is not an IP address or CIDR range`;
+  const address = normalise(raw);
+  const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  try {
+    if (prefix === undefined) {
+      list.addAddress(address, type);
+      return undefined;
+    }
+    const bits = Number(prefix);
+    if (!/^\d{1,3}$/.test(prefix) || bits > (isIP(raw) === 6 ? 128 : 32)) return `"${entry}" has a prefix length outside 0-${isIP(raw) === 6 ? 128 : 32}`;
+    // A mapped range (::ffff:10.0.0.0/104) is the IPv4 range it maps, so it matches the callers normalise() turns into IPv4.
+    if (address !== raw) {
+      if (bits < 96) return `"${entry}" reaches beyond the IPv4-mapped range ::ffff:0:0/96; write the IPv4 range instead`;
+      list.addSubnet(address, bits - 96, 'ipv4');
+    } else list.addSubnet(address, bits, type);
+    return undefined;
+  } catch (error) {
+    return `"${entry}" is not usable: ${(error as Error).message}`;
+  }
+}
+
+/** Why an entry is not a valid address or range, or `undefined` when it is. */
+export function allowlistEntryProblem(entry: string): string | undefined {
+  return addEntry(new BlockList(), entry);
+}
+
+/** The list of `entries`; throws on an entry `allowlistEntryProblem` refuses (configuration checks it first). */
 export function createIpAllowlist(entries: readonly string[]): IpAllowlist {
   const list = new BlockList();
   for (const entry of entries) {
-    const [address = '', prefix] = entry.split('/');
-    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
-    if (prefix === undefined) list.addAddress(normalise(address), type);
-    else list.addSubnet(address, Number(prefix), type);
+    const problem = addEntry(list, entry);
+    if (problem) throw new Error(`node_allowed_ips: ${problem}`);
   }
   return {
     empty: entries.length === 0,

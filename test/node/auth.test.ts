@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { authHeaders, signRequest } from '../../src/core/signing.js';
+import { runCli, startCli } from '../helpers/cli.js';
 import { marketSignal, startHarness, type CallResult, type Harness } from '../helpers/node-harness.js';
 
 const SECRET = 'center-node-shared-secret-0123456789';
@@ -107,6 +108,23 @@ test('a caller outside node_allowed_ips gets 403 even with the right token', asy
   } finally {
     await allowed.close();
   }
+});
+
+test('an IPv4-mapped allowlist entry starts the node and admits that caller; a bad one exits 2 naming it', async () => {
+  const env = { NODE_AUTH_ENABLED: 'true', NODE_AUTH_SECRET: SECRET, TRADECTL_HOST: '127.0.0.1', TRADECTL_PORT: '0', TRADECTL_LOG_FORMAT: 'json' };
+  const served = await startCli(['node', 'serve'], { ...env, NODE_ALLOWED_IPS: '::ffff:127.0.0.1' }, /"url":"(http:[^"]+)"/);
+  try {
+    const url = served.match[1] as string;
+    const res = await fetch(`${url}/api/sync-balance`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-center-token': SECRET }, body: JSON.stringify({ accounts: [] }) });
+    assert.equal(res.status, 400, 'past the allowlist and the token, refused only for its empty account list');
+  } finally {
+    served.child.kill('SIGTERM');
+    await new Promise((resolve) => served.child.once('exit', resolve));
+  }
+  const refused = await runCli(['node', 'serve'], { ...env, NODE_ALLOWED_IPS: '::ffff:10.0.0.0/64' });
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /node_allowed_ips: .*::ffff:10\.0\.0\.0\/64/);
+  assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('refusals are logged with a reason but never the secret', () => {

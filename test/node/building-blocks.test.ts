@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createIpAllowlist } from '../../src/node/ip-allowlist.js';
+import { allowlistEntryProblem, createIpAllowlist } from '../../src/node/ip-allowlist.js';
 import { createLimiter, withDeadline } from '../../src/node/limiter.js';
 import { createReplayGuard } from '../../src/node/replay-guard.js';
 
@@ -60,4 +60,19 @@ test('the IP allowlist matches exact addresses and CIDR ranges, IPv4 and IPv6', 
   for (const ip of ['10.0.0.1', '::ffff:10.0.0.1', '192.168.44.3', '2001:db8::7', '::1']) assert.ok(list.allows(ip), ip);
   for (const ip of ['10.0.0.2', '127.0.0.1', '2001:db9::1', undefined, 'not-an-ip']) assert.ok(!list.allows(ip), String(ip));
   assert.ok(createIpAllowlist([]).allows(undefined), 'an empty list allows everyone');
+});
+
+test('every allowlist entry the configuration accepts builds a list, IPv4-mapped ones included', () => {
+  const entries = ['::ffff:127.0.0.1', '::FFFF:10.0.0.1', '::ffff:10.0.0.0/104', '::ffff:192.168.0.0/112', '127.0.0.1', '10.0.0.0/8', '0.0.0.0/0', '::/0', '::1', 'fe80::1/64', '2001:db8::/128', '::ffff:0:0/96'];
+  for (const entry of entries) {
+    assert.equal(allowlistEntryProblem(entry), undefined, entry);
+    assert.doesNotThrow(() => createIpAllowlist([entry]), entry);
+  }
+  const mapped = createIpAllowlist(['::ffff:127.0.0.1', '::ffff:10.0.0.0/104']);
+  for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '10.9.8.7', '::ffff:10.9.8.7']) assert.ok(mapped.allows(ip), ip);
+  for (const ip of ['127.0.0.2', '11.0.0.1', '::1']) assert.ok(!mapped.allows(ip), ip);
+  for (const bad of ['::ffff:10.0.0.0/64', '10.0.0.0/33', '::1/129', '10.0.0.1/8/1', 'localhost', '10.0.0.256', '10.0.0.0/-1', '10.0.0.0/ 8']) {
+    assert.match(allowlistEntryProblem(bad) ?? '', /"/, `${bad} is refused with a reason`);
+    assert.throws(() => createIpAllowlist([bad]), /node_allowed_ips/, bad);
+  }
 });
