@@ -53,12 +53,17 @@ export async function sendHeartbeat(target: HeartbeatTarget, heartbeat: Heartbea
   if (requestId) headers[REQUEST_ID_HEADER] = requestId;
   let response: Response;
   try {
-    response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(target.timeoutMs) });
+    // Never follow a redirect: in token mode the secret is a header, and fetch would send it on to the Location.
+    response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(target.timeoutMs) });
   } catch (error) {
     const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
     return { ok: false, status: null, reason: `could not reach the center at ${url.origin}: ${cause}` };
   }
   const text = await response.text().catch(() => '');
+  if (response.status >= 300 && response.status < 400) {
+    const location = (response.headers.get('location') ?? '').slice(0, 200);
+    return { ok: false, status: response.status, reason: `the center answered a redirect (HTTP ${response.status}${location ? ` to ${location}` : ''}); heartbeats do not follow redirects: set center_url to the address that serves the center` };
+  }
   if (response.ok) return { ok: true, status: response.status };
   return { ok: false, status: response.status, reason: explain(response.status, text, target) };
 }

@@ -44,7 +44,9 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       };
       let response: Response;
       try {
-        response = await fetch(url, { method: 'POST', headers, body: text, signal: AbortSignal.timeout(options.timeoutMs) });
+        // Never follow a redirect: fetch would re-POST the body, API secrets
+        // included, to wherever the Location points.
+        response = await fetch(url, { method: 'POST', headers, body: text, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
       } catch (error) {
         const cause = (error as { cause?: { code?: string; message?: string } }).cause;
         const detail = `${cause?.code ?? ''} ${cause?.message ?? (error as Error).message}`.trim();
@@ -53,6 +55,11 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
         return { ok: false, kind: 'ambiguous', status: null, message: timedOut ? `no answer from ${url.origin} within node_request_timeout` : `request to ${url.origin} failed: ${detail}`, ms: ms() };
       }
       const answer = await response.text().catch(() => '');
+      if (response.status >= 300 && response.status < 400) {
+        // A node never redirects, so nothing was executed; the body was not sent on.
+        const location = (response.headers.get('location') ?? '').slice(0, 200);
+        return { ok: false, kind: 'refused', status: response.status, message: `${url.origin} answered a redirect (HTTP ${response.status}${location ? ` to ${location}` : ''}); the center does not follow redirects with credentials: set the node's base_url to the address that serves it`, ms: ms() };
+      }
       if (!response.ok) {
         const reason = answer.replace(/\s+/g, ' ').slice(0, 300);
         // 4xx and a draining node's 503 are refusals before any work; a 500
