@@ -49,8 +49,10 @@ export async function readJsonObject<E extends BodyEnv>(c: Context<E>, limit: nu
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const detail = error instanceof SyntaxError ? error.message : 'unparseable';
-    throw new HttpError(400, 'invalid_json', text.trim() === '' ? 'the request body is empty; expected a JSON object' : `the request body is not valid JSON: ${detail}`);
+    // V8's message quotes the text around the error, which may be part of a
+    // secret: say where, never what.
+    const at = error instanceof SyntaxError ? /at position (\d+)/.exec(error.message)?.[1] : undefined;
+    throw new HttpError(400, 'invalid_json', text.trim() === '' ? 'the request body is empty; expected a JSON object' : `the request body is not valid JSON${at === undefined ? '' : ` (at character ${at})`}; expected a JSON object`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new HttpError(400, 'invalid_request', '(body): expected a JSON object', [{ field: '(body)', message: 'expected a JSON object' }]);

@@ -30,6 +30,18 @@ test('malformed, empty and non-object bodies are 400 on every route', async () =
   }
 });
 
+test('a malformed body is never quoted back, so no part of a secret in it is echoed', async () => {
+  const secret = 'Sup3rS3cretValueNeverEchoed';
+  for (const text of [`{"api_secret": ${secret}}`, `{"accounts":[{"api_secret":"${secret}`, `${secret}`, `{"a":"${secret}",}`]) {
+    for (const route of ROUTES) {
+      const res = await h.post(route, text);
+      expectError(res, 400, 'invalid_json');
+      for (let i = 0; i + 4 <= secret.length; i++) assert.ok(!res.text.includes(secret.slice(i, i + 4)), `${route} echoed part of the body: ${res.text}`);
+    }
+  }
+  assert.match((await h.post('/api/execute', '{"a":1,}')).body.error.message, /not valid JSON \(at character 7\)/);
+});
+
 test('wrong types and missing fields name the field', async () => {
   const account = h.account(1);
   const cases: Array<[string, unknown, string]> = [
