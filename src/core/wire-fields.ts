@@ -9,11 +9,21 @@ import { CLIENT_ORDER_ID_PATTERN } from './client-order-id.js';
  */
 const DECIMAL_STRING = /^\s*(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
+/**
+ * The largest quantity or price any request may carry. Far above any real
+ * order (a billion BTC, a trillion of a meme coin) and far below what
+ * breaks arithmetic: `quantity: 1e300` was once accepted and only the
+ * exchanges refused it.
+ */
+export const MAX_DECIMAL = 1e12;
+
+const inRange = (n: number) => Number.isFinite(n) && n > 0 && n <= MAX_DECIMAL;
+
 export function positiveDecimal(what = 'a number') {
   return v.pipe(
     v.union([v.number(), v.string()], `expected ${what} (a JSON number or decimal string)`),
     v.transform((x: number | string) => (typeof x === 'number' ? x : DECIMAL_STRING.test(x) ? Number(x) : Number.NaN)),
-    v.check((n: number) => Number.isFinite(n) && n > 0, `expected ${what} greater than 0`),
+    v.check(inRange, `expected ${what} greater than 0 and at most ${MAX_DECIMAL.toExponential()}`),
   );
 }
 
@@ -25,10 +35,7 @@ export function optionalPositiveDecimal(what = 'a number') {
       if (x === null || x === undefined || x === '' || x === 0 || x === '0') return undefined;
       return typeof x === 'number' ? x : DECIMAL_STRING.test(x) ? Number(x) : Number.NaN;
     }),
-    v.check(
-      (n: number | undefined) => n === undefined || (Number.isFinite(n) && n > 0),
-      `expected ${what} greater than 0, or null`,
-    ),
+    v.check((n: number | undefined) => n === undefined || inRange(n), `expected ${what} greater than 0 and at most ${MAX_DECIMAL.toExponential()}, or null`),
   );
 }
 

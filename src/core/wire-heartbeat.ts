@@ -5,18 +5,21 @@ import * as v from 'valibot';
  * a node reports about itself. The center stores it beside
  * `last_heartbeat_at`.
  */
+/** Counts the center stores in 32-bit columns. */
+const MAX_COUNT = 2_147_483_647;
+
 export const HeartbeatSchema = v.object({
   node_code: v.pipe(v.string(), v.minLength(1), v.maxLength(64)),
   version: v.pipe(v.string(), v.maxLength(64)),
   status: v.picklist(['ok', 'draining']),
   started_at: v.pipe(v.string(), v.isoTimestamp()),
-  uptime_seconds: v.pipe(v.number(), v.minValue(0)),
+  uptime_seconds: v.pipe(v.number(), v.minValue(0), v.maxValue(1e10)),
   /** Accounts being executed right now. */
-  in_flight: v.pipe(v.number(), v.integer(), v.minValue(0)),
+  in_flight: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(MAX_COUNT)),
   /** How many accounts the node executes at once (`execute_concurrency`). */
-  capacity: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  capacity: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COUNT)),
   /** The URL the node says it is reachable at, when `node_public_url` is set. */
-  base_url: v.optional(v.pipe(v.string(), v.url())),
+  base_url: v.optional(v.pipe(v.string(), v.maxLength(512), v.url())),
 });
 export type Heartbeat = v.InferOutput<typeof HeartbeatSchema>;
 

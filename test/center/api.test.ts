@@ -83,6 +83,16 @@ for (const dialect of DIALECTS) {
         ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'hold', quantity: 1 }, 'side'],
         ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: -1 }, 'quantity'],
         ['POST', '/api/sync/balance', { account_ids: 'all' }, 'account_ids'],
+        // Absurd values are refused at the door, not left to the exchanges (or the database) to refuse.
+        ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 1e300 }, 'quantity'],
+        ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '1e13' }, 'quantity'],
+        ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 1, order_type: 'limit', price: 1e300 }, 'price'],
+        ['POST', '/api/signals', { strategy_code: 's', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 1, stop_loss: 'Infinity' }, 'stop_loss'],
+        ['POST', '/api/signals', { strategy_code: 's', signal_id: 1e300, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 1 }, 'signal_id'],
+        ['POST', '/api/sync/balance', { account_ids: [1e300] }, 'account_ids[0]'],
+        ['POST', '/api/accounts', { user_id: 1e300, exchange: 'paper', api_key: 'k', api_secret: 's' }, 'user_id'],
+        ['POST', '/api/strategies/x/bindings', { account_id: 2 ** 60 }, 'account_id'],
+        ['POST', '/api/nodes', { node_code: 'long', base_url: `http://x/${'a'.repeat(600)}` }, 'base_url'],
       ];
       await h.api('POST', '/api/users', { username: 'someone' });
       await h.api('POST', '/api/strategies', { strategy_code: 'x' });
@@ -133,6 +143,21 @@ for (const dialect of DIALECTS) {
       assert.equal(again.body.user.points, '5', 'the same top-up key applies once');
     });
 
+    test("a binding that takes one account's quantity past the bound skips that account only", async () => {
+      const owner = (await h.api('POST', '/api/users', { username: 'whale', points: 10 })).body.user.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'big' });
+      for (const [key, multiplier] of [['whale-key-12345', 1000], ['minnow-key-1234', 1]] as const) {
+        const acct = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: key, api_secret: 'secret-123' })).body.account;
+        await h.api('POST', '/api/strategies/big/bindings', { account_id: acct.id, multiplier });
+      }
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'big', symbol: 'SOL/USDT:USDT', side: 'buy', quantity: 1e10, order_type: 'limit', price: 0.000001 });
+      assert.equal(res.status, 201, res.text);
+      const [whale, minnow] = res.body.signal.orders;
+      assert.deepEqual([whale.status, whale.error?.code], ['skipped', 'invalid_order']);
+      assert.match(whale.error.message, /quantity 10000000000000 .*multiplier 1000.* above the largest accepted, 1e\+12/);
+      assert.equal(minnow.status, 'filled', JSON.stringify(minnow));
+    });
+
     test('heartbeats need the node secret (token or signature), a known node and a matching body', async () => {
       await h.api('POST', '/api/nodes', { node_code: 'hb', base_url: 'http://127.0.0.1:2' });
       const beat = JSON.stringify({ node_code: 'hb', version: '0.1.0', status: 'ok', started_at: new Date().toISOString(), uptime_seconds: 1, in_flight: 0, capacity: 8 });
@@ -145,6 +170,10 @@ for (const dialect of DIALECTS) {
       expectError(await post(path, beat, { authorization: `Bearer ${ADMIN_TOKEN}` }), 401, 'unauthorized');
       expectError(await post('/api/nodes/ghost/heartbeat', beat.replace('"hb"', '"ghost"'), { 'x-center-token': NODE_SECRET }), 404, 'not_found');
       expectError(await post(path, beat.replace('"hb"', '"other"'), { 'x-center-token': NODE_SECRET }), 400, 'invalid_request', 'node_code');
+      for (const absurd of [{ capacity: 1e12 }, { in_flight: 2 ** 40 }, { uptime_seconds: 1e300 }, { base_url: `http://x/${'a'.repeat(600)}` }]) {
+        const field = Object.keys(absurd)[0] as string;
+        expectError(await post(path, JSON.stringify({ ...JSON.parse(beat), ...absurd }), { 'x-center-token': NODE_SECRET }), 400, 'invalid_request', field);
+      }
       const node = (await h.api('GET', '/api/nodes/hb')).body.node;
       assert.equal(node.online, true);
       assert.equal(node.capacity, 8);

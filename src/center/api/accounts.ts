@@ -11,7 +11,7 @@ const secret = (what: string) => v.pipe(v.string(`expected ${what} as a string`)
 const nodeRef = v.nullable(v.pipe(v.string('expected a node_code or null'), v.regex(NODE_CODE_PATTERN, 'expected a node_code or null')));
 
 const CreateAccount = v.object({
-  user_id: v.pipe(v.number('expected a user id'), v.integer(), v.minValue(1)),
+  user_id: v.pipe(v.number('expected a user id'), v.safeInteger('expected a user id'), v.minValue(1)),
   exchange: v.pipe(v.string('expected a ccxt exchange id'), v.trim(), v.toLowerCase(), v.regex(/^[a-z0-9]{2,32}$/, 'expected a ccxt exchange id such as "binanceusdm"')),
   api_key: secret('api_key'),
   api_secret: secret('api_secret'),

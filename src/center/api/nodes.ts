@@ -7,7 +7,7 @@ import { isUniqueViolation } from '../db/connect.js';
 import { conflict, input, notFound, type CenterEnv } from './env.js';
 import { nodeView } from './views.js';
 
-const baseUrl = v.pipe(v.string('expected a URL'), v.trim(), v.regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i, 'expected a URL starting with http:// or https://'), v.transform((u) => u.replace(/\/+$/, '')));
+const baseUrl = v.pipe(v.string('expected a URL'), v.trim(), v.maxLength(512, 'expected a URL of at most 512 characters'), v.regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/i, 'expected a URL starting with http:// or https://'), v.transform((u) => u.replace(/\/+$/, '')));
 const nodeCode = v.pipe(v.string('expected a node_code'), v.regex(NODE_CODE_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"'));
 
 const CreateNode = v.object({

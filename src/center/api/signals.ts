@@ -12,7 +12,7 @@ import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.j
 import { orderView, slowestStages } from './views.js';
 
 const SyncFilter = v.object({
-  account_ids: v.optional(v.pipe(v.array(v.pipe(v.number('expected account ids'), v.integer(), v.minValue(1))), v.maxLength(10_000))),
+  account_ids: v.optional(v.pipe(v.array(v.pipe(v.number('expected account ids'), v.safeInteger('expected account ids'), v.minValue(1))), v.maxLength(10_000))),
   node_code: v.optional(v.string('expected a node_code')),
 });
 

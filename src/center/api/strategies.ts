@@ -12,7 +12,7 @@ const multiplier = v.pipe(
   v.transform((x) => Number(x)),
   v.check((n) => Number.isFinite(n) && n > 0 && n <= 1000, 'expected a multiplier above 0 and at most 1000'),
 );
-const Bind = v.object({ account_id: v.pipe(v.number('expected an account id'), v.integer(), v.minValue(1)), multiplier: v.optional(multiplier, 1), enabled: v.optional(v.boolean(), true) });
+const Bind = v.object({ account_id: v.pipe(v.number('expected an account id'), v.safeInteger('expected an account id'), v.minValue(1)), multiplier: v.optional(multiplier, 1), enabled: v.optional(v.boolean(), true) });
 
 /** Strategies and their bindings to accounts (seed §4: strategy → targets). */
 export function strategyRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {

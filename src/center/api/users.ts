@@ -8,7 +8,7 @@ import { userView } from './views.js';
 
 const CreateUser = v.object({
   username: v.pipe(v.string('expected a username'), v.trim(), v.regex(/^[A-Za-z0-9._@-]{1,64}$/, 'expected 1-64 letters, digits or ._@-')),
-  inviter_id: v.optional(v.nullable(v.pipe(v.number('expected a user id'), v.integer(), v.minValue(1)))),
+  inviter_id: v.optional(v.nullable(v.pipe(v.number('expected a user id'), v.safeInteger('expected a user id'), v.minValue(1)))),
   points: v.optional(v.pipe(v.union([v.number(), v.string()], 'expected a decimal amount'), v.transform(Number), v.check((n) => Number.isFinite(n) && n >= 0 && n < 1e7, 'expected an amount from 0 to 10,000,000'))),
 });
 

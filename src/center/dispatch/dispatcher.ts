@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { clientOrderIdFor } from '../../core/client-order-id.js';
-import { accountToWire } from '../../core/wire-fields.js';
+import { accountToWire, MAX_DECIMAL } from '../../core/wire-fields.js';
 import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
 import { execute } from '../../node/execute.js';
 import type { CenterContext } from '../context.js';
@@ -114,9 +114,10 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       const signalRowId = Number(inserted.insertId);
       const skipped = new Set<number>();
       const rows = targets.map((t) => {
-        const short = ctx.config.require_points && Number(t.points_units) <= 0;
-        if (short) skipped.add(t.account_id);
-        const quantity = signal.quantity * Number(t.multiplier);
+        const quantity = Number((signal.quantity * Number(t.multiplier)).toPrecision(12));
+        const refusal = refusalOf(ctx, t.points_units, quantity, t.multiplier);
+        if (refusal) skipped.add(t.account_id);
+        const claimed = !refusal && claimsNow(t.account_id);
         return {
           signal_row_id: signalRowId,
           account_id: t.account_id,
@@ -125,15 +126,15 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
           client_order_id: clientOrderIdFor(signalId, t.account_id),
           symbol: signal.symbol,
           side: signal.side,
-          quantity: String(Number(quantity.toPrecision(12))),
-          status: short ? 'skipped' : 'pending',
+          quantity: String(quantity),
+          status: refusal ? 'skipped' : 'pending',
           filled_quantity: '0',
-          error_code: short ? 'insufficient_points' : null,
-          error_message: short ? 'the account owner has no points left (require_points is on)' : null,
-          attempts: !short && claimsNow(t.account_id) ? 1 : 0,
-          dispatched_at: !short && claimsNow(t.account_id) ? now : null,
+          error_code: refusal?.code ?? null,
+          error_message: refusal?.message ?? null,
+          attempts: claimed ? 1 : 0,
+          dispatched_at: claimed ? now : null,
           created_at: now,
-          completed_at: short ? now : null,
+          completed_at: refusal ? now : null,
           updated_at: now,
         };
       });
@@ -174,6 +175,14 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
     const winner = await k.selectFrom('fact_signal').selectAll().where('signal_id', '=', signalId).executeTakeFirstOrThrow();
     return duplicateOf(ctx, winner);
   }
+}
+
+/** Why an account's order is recorded `skipped` instead of sent, or undefined when it is sent. */
+function refusalOf(ctx: CenterContext, pointsUnits: number, quantity: number, multiplier: string): { code: string; message: string } | undefined {
+  if (ctx.config.require_points && Number(pointsUnits) <= 0) return { code: 'insufficient_points', message: 'the account owner has no points left (require_points is on)' };
+  // The signal's own quantity is checked at the door; a binding's multiplier can still take one account's share past the bound every node enforces.
+  if (quantity > MAX_DECIMAL) return { code: 'invalid_order', message: `quantity ${quantity} (the signal's × multiplier ${multiplier}) is above the largest accepted, ${MAX_DECIMAL.toExponential()}` };
+  return undefined;
 }
 
 /** Pending orders per INSERT: 16 placeholders each, far below MySQL's 65,535 and SQLite's 32,766. */
