@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import type { DialectName } from './connect.js';
 
 /**
@@ -203,22 +203,7 @@ function initial(dialect: DialectName): Migration {
       await db.insertInto('dim_profit_pool').values({ id: 1, balance_units: 0, updated_at: Date.now() }).execute();
     },
     async down(db: AnyDb) {
-      for (const table of [
-        'dim_profit_pool',
-        'fact_ledger',
-        'fact_position',
-        'fact_account',
-        'fact_fill',
-        'fact_order',
-        'fact_signal',
-        'dim_strategy_binding',
-        'dim_strategy',
-        'fact_exchange_account',
-        'dim_user',
-        'dim_execution_node',
-      ]) {
-        await db.schema.dropTable(table).ifExists().execute();
-      }
+      for (const table of [...TABLES].reverse()) await db.schema.dropTable(table).ifExists().execute();
     },
   };
 }
@@ -259,8 +244,62 @@ const signalReduceOnly: Migration = {
   },
 };
 
+/** Every table the migrations create; a new one joins this list. */
+export const TABLES = [
+  'dim_execution_node',
+  'dim_user',
+  'fact_exchange_account',
+  'dim_strategy',
+  'dim_strategy_binding',
+  'fact_signal',
+  'fact_order',
+  'fact_fill',
+  'fact_account',
+  'fact_position',
+  'fact_ledger',
+  'dim_profit_pool',
+] as const;
+
+/**
+ * The binary collation this MySQL or MariaDB server has, most exact first:
+ * the NO PAD ones also tell `a` from `a ` (utf8mb4_bin pads).
+ */
+export async function binaryCollation(db: AnyDb): Promise<string> {
+  const preferred = ['utf8mb4_nopad_bin', 'utf8mb4_0900_bin', 'utf8mb4_bin'];
+  const rows = await sql<{ name: string }>`select collation_name as name from information_schema.collations where collation_name in (${sql.join(preferred)})`.execute(db);
+  const have = new Set(rows.rows.map((r) => r.name));
+  return preferred.find((c) => have.has(c)) ?? 'utf8mb4_bin';
+}
+
+/**
+ * Identifiers and idempotency keys compare byte for byte (issue #15). Under
+ * MariaDB's default `utf8mb4_general_ci`, `Sig-A`, `sig-a` and `sig-á` were
+ * one signal: the later ones answered `duplicate: true` and placed nothing,
+ * and top-up key `invoice-7` was taken by `Invoice-7`. SQLite's default
+ * collation was always binary; this makes MySQL's every text column the
+ * same, on new and existing databases alike.
+ */
+function binaryText(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      if (dialect !== 'mysql') return;
+      const collation = await binaryCollation(db);
+      for (const table of TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+    },
+    async down(db: AnyDb) {
+      if (dialect !== 'mysql') return;
+      for (const table of TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate utf8mb4_general_ci`.execute(db);
+    },
+  };
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_order_stage_timings': orderStageTimings, '0003_signal_reduce_only': signalReduceOnly };
+  return {
+    '0001_initial': initial(dialect),
+    '0002_order_stage_timings': orderStageTimings,
+    '0003_signal_reduce_only': signalReduceOnly,
+    '0004_binary_text': binaryText(dialect),
+  };
 }
 
 export interface MigrationReport {
