@@ -5,7 +5,6 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { authHeaders } from '../src/core/signing.js';
 import { freshDatabase, type TestDatabase } from '../test/helpers/databases.js';
 import { monotonicUs } from './cpu-profile.js';
 import type { FloorAnswer } from './fanout-floor.js';
@@ -361,7 +360,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
         signal: { signal_id: id, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 },
         accounts: [{ account_id: a, exchange: 'binanceusdm', api_key: `key-${a}`, api_secret: `secret-${a}`, quantity: 0.002, client_order_id: id }],
       });
-      const res = await fetch(`${nodeUrl}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(secret, 'token', 'POST', '/api/execute', body) }, body });
+      const res = await fetch(`${nodeUrl}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-center-token': secret }, body });
       const json = (await res.json()) as { results?: Array<{ status: string; take_profit_order_id?: string | null }> };
       const r = json.results?.[0];
       if (r?.status !== 'filled' || !r.take_profit_order_id) throw new Error(`naive POST for account ${a}: ${JSON.stringify(json).slice(0, 300)}`);
@@ -463,7 +462,7 @@ async function populate(api: ReturnType<typeof centerApi>, centerUrl: string, se
     await api('POST', '/api/nodes', { node_code: code, base_url: url });
     const beat = JSON.stringify({ node_code: code, version: 'bench', status: 'ok', started_at: new Date().toISOString(), uptime_seconds: 1, in_flight: 0, capacity: 64 });
     const path = `/api/nodes/${code}/heartbeat`;
-    const res = await fetch(`${centerUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...authHeaders(secret, 'token', 'POST', path, beat) }, body: beat });
+    const res = await fetch(`${centerUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-center-token': secret }, body: beat });
     if (!res.ok) throw new Error(`heartbeat for ${code}: HTTP ${res.status}`);
   }
   await api('POST', '/api/strategies', { strategy_code: 'fan' });

@@ -204,8 +204,8 @@ function storedSeries(registry: LazyRegistry, sources: CenterSources): void {
 /** The node client, with every call timed into `tradectl_center_node_request_duration_seconds`. */
 export function timedNodeClient(client: NodeClient, metrics: CenterMetrics): NodeClient {
   return {
-    async post(baseUrl, path, body, schema, requestId) {
-      const call = await client.post(baseUrl, path, body, schema, requestId);
+    async post(node, path, body, schema, requestId) {
+      const call = await client.post(node, path, body, schema, requestId);
       metrics.nodeCall(path, call.ok ? 'ok' : call.kind, call.ms / 1000);
       return call;
     },

@@ -63,7 +63,7 @@ export async function syncAccounts(ctx: CenterContext, kind: Kind, filter: SyncF
         const accounts = group.map((r) => accountToWire(unseal(r)));
         const path = kind === 'balance' ? '/api/sync-balance' : '/api/sync-positions';
         const schema = kind === 'balance' ? SyncBalanceResponseSchema : SyncPositionsResponseSchema;
-        const call = await ctx.nodes.post(node.base_url, path, { accounts }, schema, `sync-${Date.now()}`);
+        const call = await ctx.nodes.post(node, path, { accounts }, schema, `sync-${Date.now()}`);
         if (!call.ok) return fail(call.message);
         results = call.value.results;
       }

@@ -10,6 +10,7 @@ export const REQUEST_ERROR_CODES = {
   payload_too_large: 'The body is larger than the node accepts (`max_body_bytes`).',
   too_many_accounts: 'More accounts in one request than the node accepts (`max_accounts_per_request`).',
   unauthorized: 'Missing or wrong credentials for the node (token or signature).',
+  signature_expired: 'The signature timestamp is outside the receiver\'s window (±5 minutes, or before it started). Nothing was done; sign again and resend.',
   forbidden: 'The caller address is not in `node_allowed_ips`.',
   not_found: 'No such route, or no such record (node, account, user, strategy, signal).',
   conflict: 'The request contradicts what is stored (a duplicate name, a disabled strategy, a node that still has accounts).',

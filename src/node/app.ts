@@ -66,6 +66,9 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     allowlist,
     replay,
     maxBodyBytes: config.max_body_bytes,
+    // Signed for this node, and not before this process started.
+    nodeCode: () => config.node_code ?? '',
+    notBefore: runtime.startedAt.getTime(),
   };
 
   // Outside /api/*: a scrape is neither work in flight nor refused while draining.
@@ -74,6 +77,12 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
 
   app.use('/api/*', async (c, next) => {
     if (runtime.draining) throw new HttpError(503, 'shutting_down', 'the node is shutting down; send this request to another node or retry later');
+    return next();
+  });
+  // Authenticated before it counts as work in flight: a stranger's half-sent
+  // request must not hold a graceful shutdown for the whole shutdown_grace.
+  app.use('/api/*', centerAuth(auth));
+  app.use('/api/*', async (_c, next) => {
     runtime.requests.inFlight++;
     try {
       await next();
@@ -81,7 +90,6 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
       runtime.requests.inFlight--;
     }
   });
-  app.use('/api/*', centerAuth(auth));
 
   async function parse<S extends GenericSchema>(c: Context<NodeEnv>, schema: S): Promise<InferOutput<S>> {
     const body = await readJsonObject(c, config.max_body_bytes);

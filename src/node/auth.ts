@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
 import {
   SIGNATURE_HEADER,
@@ -21,6 +21,17 @@ export interface CenterAuthOptions {
   allowlist: IpAllowlist;
   replay: ReplayGuard;
   maxBodyBytes: number;
+  /**
+   * The `node_code` a signature must name: the node's own (a request signed
+   * for another node is refused), or for a heartbeat the code in its path.
+   */
+  nodeCode: (c: Context) => string;
+  /**
+   * Signatures timestamped before this are refused. The replay memory is
+   * this process's and starts empty, so without it a restart would accept
+   * again every request of the last five minutes.
+   */
+  notBefore: number;
   now?: () => number;
 }
 
@@ -31,15 +42,20 @@ export interface AuthEnv {
 }
 
 // One message per status for every reason, so a caller learns nothing about
-// which check failed; the log says which.
+// which check failed; the log says which. The one exception is a timestamp
+// outside the window, which says nothing about the secret and tells an honest
+// sender to sign again rather than give up.
 const UNAUTHORIZED = () => new HttpError(401, 'unauthorized', 'authentication required');
 const FORBIDDEN = () => new HttpError(403, 'forbidden', 'forbidden');
+const EXPIRED = () =>
+  new HttpError(401, 'signature_expired', 'the signature timestamp is outside this receiver\'s window (older than 5 minutes, ahead of its clock, or from before it started); nothing was done: sign again and resend');
 
 /**
  * Only the center may call the node (seed §5.4): caller IP in
  * `node_allowed_ips` (when set), then `X-Center-Token` compared in constant
- * time, or an HMAC signature of timestamp, method, path and body that is
- * fresh (±5 min) and unused.
+ * time, or an HMAC signature (see `core/signing.ts`) that names this node,
+ * is fresh and unused. Everything that can be checked without the body is
+ * checked before a byte of it is read.
  */
 export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptions): MiddlewareHandler<E> {
   const now = options.now ?? Date.now;
@@ -66,11 +82,15 @@ export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptio
       }
       const sentAt = Number(timestamp);
       const at = now();
-      if (Math.abs(at - sentAt) > SIGNATURE_WINDOW_MS) throw refuse(UNAUTHORIZED(), 'signature timestamp outside the 5-minute window');
+      if (Math.abs(at - sentAt) > SIGNATURE_WINDOW_MS) throw refuse(EXPIRED(), 'signature timestamp outside the 5-minute window');
+      if (sentAt < options.notBefore) throw refuse(EXPIRED(), 'signature timestamp from before this process started');
       const url = new URL(c.req.url);
       const body = await readBody(c, options.maxBodyBytes);
-      const parts = { timestamp, method: c.req.method, path: url.pathname + url.search, body };
-      if (!verifySignature(secret, parts, signature)) throw refuse(UNAUTHORIZED(), 'bad signature');
+      const node = options.nodeCode(c);
+      const parts = { timestamp, method: c.req.method, host: url.host, path: url.pathname + url.search, node, body };
+      if (!verifySignature(secret, parts, signature)) {
+        throw refuse(UNAUTHORIZED(), `bad signature (or signed for another node or address than node_code "${node}" at ${url.host})`);
+      }
       if (!options.replay.firstUse(signature.toLowerCase(), sentAt + SIGNATURE_WINDOW_MS, at)) {
         throw refuse(UNAUTHORIZED(), 'signature replayed');
       }

@@ -92,6 +92,10 @@ export const NodeConfigSchema = v.pipe(
     v.check((c) => !c.node_auth_enabled || (c.node_auth_secret ?? '').length >= 16, 'must be set, at least 16 characters, when node_auth_enabled is true'),
     ['node_auth_secret'],
   ),
+  v.forward(
+    v.check((c) => !c.node_auth_enabled || c.node_auth_mode !== 'hmac' || c.node_code !== undefined, 'must be set when node_auth_mode is hmac: a signature names the node it is for (the code the center registered this node under)'),
+    ['node_code'],
+  ),
   v.forward(v.check((c) => (c.tls_cert === undefined) === (c.tls_key === undefined), 'tls_cert and tls_key go together'), ['tls_key']),
   v.forward(v.check((c) => c.metrics_token === undefined || c.metrics_token.length >= 16, 'expected at least 16 characters'), ['metrics_token']),
 );

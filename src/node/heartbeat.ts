@@ -48,7 +48,7 @@ export async function sendHeartbeat(target: HeartbeatTarget, heartbeat: Heartbea
   const body = JSON.stringify(heartbeat);
   const headers: Record<string, string> = {
     'content-type': 'application/json',
-    ...authHeaders(target.secret, target.mode, 'POST', url.pathname + url.search, body),
+    ...authHeaders(target.secret, target.mode, { method: 'POST', url, node: target.nodeCode, body }),
   };
   if (requestId) headers[REQUEST_ID_HEADER] = requestId;
   let response: Response;

@@ -164,7 +164,7 @@ for (const dialect of DIALECTS) {
       const post = (path: string, body: string, headers: Record<string, string>) => call(`${h.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       const path = '/api/nodes/hb/heartbeat';
       assert.equal((await post(path, beat, { 'x-center-token': NODE_SECRET })).status, 200);
-      assert.equal((await post(path, beat, authHeaders(NODE_SECRET, 'hmac', 'POST', path, beat))).status, 200);
+      assert.equal((await post(path, beat, authHeaders(NODE_SECRET, 'hmac', { method: 'POST', url: new URL(path, h.url), node: 'hb', body: beat }))).status, 200);
       expectError(await post(path, beat, {}), 401, 'unauthorized');
       expectError(await post(path, beat, { 'x-center-token': 'nope-nope-nope-nope' }), 401, 'unauthorized');
       expectError(await post(path, beat, { authorization: `Bearer ${ADMIN_TOKEN}` }), 401, 'unauthorized');

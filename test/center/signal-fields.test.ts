@@ -137,6 +137,22 @@ for (const dialect of DIALECTS) {
       }
     });
 
+    test('a node that refuses a signature as older than itself (just restarted) leaves the orders for the reconciler, not failed', async () => {
+      node.failNext.push({ status: 401, code: 'signature_expired' });
+      const sent = node.batches.length;
+      assert.equal((await h.api('POST', '/api/signals', { strategy_code: 'remote', signal_id: 'restarted-node', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 })).status, 202);
+      await h.idle();
+      const waiting = (await h.api('GET', '/api/signals/restarted-node')).body.signal.orders[0];
+      assert.equal(waiting.status, 'pending', JSON.stringify(waiting));
+      assert.equal(waiting.error.code, 'node_unavailable');
+      const report = await reconcileOnce(h.center.ctx, Date.now() + h.center.ctx.config.reconcile_after + 1000);
+      assert.equal(report.resent, 1, JSON.stringify(report));
+      await h.idle();
+      assert.equal(node.batches.length, sent + 2);
+      assert.equal(node.batches.at(-1)?.retry, true, 'resent as a retry, so the node looks the order up first');
+      assert.equal((await h.api('GET', '/api/signals/restarted-node')).body.signal.orders[0].status, 'filled');
+    });
+
     test("the center's in-process path places what the signal says", async () => {
       const seen: Array<OrderRequest | { leverage: number; symbol: string }> = [];
       const ctx = h.center.ctx;

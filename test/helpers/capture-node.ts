@@ -13,8 +13,8 @@ import { ExecuteRequestSchema, type AccountResult, type ExecuteBatch } from '../
 export interface CaptureNode {
   url: string;
   batches: ExecuteBatch[];
-  /** Statuses to answer the next execute requests with, in order, before answering normally. */
-  failNext: number[];
+  /** Refusals to answer the next execute requests with, in order (a status, or a status and error code), before answering normally. */
+  failNext: Array<number | { status: number; code: string }>;
   close(): Promise<void>;
 }
 
@@ -46,8 +46,11 @@ export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
       const parsed = parseWith(ExecuteRequestSchema, body);
       if (!parsed.ok) return answer(400, { success: false, error: { code: 'invalid_request', message: JSON.stringify(parsed.issues) } });
       node.batches.push(parsed.value);
-      const status = node.failNext.shift();
-      if (status !== undefined) return answer(status, { success: false, error: { code: 'shutting_down', message: 'try later' } });
+      const refusal = node.failNext.shift();
+      if (refusal !== undefined) {
+        const { status, code } = typeof refusal === 'number' ? { status: refusal, code: 'shutting_down' } : refusal;
+        return answer(status, { success: false, error: { code, message: 'refused by the capture node' } });
+      }
       const results: AccountResult[] = parsed.value.accounts.map((a, i) => ({
         account_id: a.account_id,
         success: true,

@@ -37,7 +37,9 @@ export async function startFakeCenter(secret: string | undefined, nodes: string[
       const timestamp = req.headers['x-center-timestamp'];
       let auth: ReceivedHeartbeat['auth'] = 'none';
       if (typeof signature === 'string' && typeof timestamp === 'string' && secret) {
-        auth = verifySignature(secret, { timestamp, method: req.method ?? '', path: req.url ?? '', body: text }, signature) ? 'hmac' : 'bad';
+        // A heartbeat is signed for the node it is from, the code in its path.
+        const node = decodeURIComponent((req.url ?? '').split('/')[3] ?? '');
+        auth = verifySignature(secret, { timestamp, method: req.method ?? '', host: req.headers.host ?? '', path: req.url ?? '', node, body: text }, signature) ? 'hmac' : 'bad';
       } else if (typeof token === 'string') {
         auth = token === secret ? 'token' : 'bad';
       }

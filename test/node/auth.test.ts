@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { authHeaders, signRequest } from '../../src/core/signing.js';
 import { runCli, startCli } from '../helpers/cli.js';
@@ -12,9 +16,9 @@ let tokenOnly: Harness;
 let hmacOnly: Harness;
 before(async () => {
   [anyMode, tokenOnly, hmacOnly] = await Promise.all([
-    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1' }),
-    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'token', host: '127.0.0.1' }),
-    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'hmac', host: '127.0.0.1' }),
+    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1', node_code: 'node-any' }),
+    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'token', host: '127.0.0.1', node_code: 'node-token' }),
+    startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'hmac', host: '127.0.0.1', node_code: 'node-hmac' }),
   ]);
 });
 after(() => Promise.all([anyMode.close(), tokenOnly.close(), hmacOnly.close()]));
@@ -23,8 +27,9 @@ function body(h: Harness) {
   return JSON.stringify({ signal: marketSignal(), accounts: [h.account(1)] });
 }
 
-function signed(text: string, at = Date.now(), secret = SECRET): Record<string, string> {
-  return authHeaders(secret, 'hmac', 'POST', PATH, text, at);
+/** Signed the way the center signs for the node `h`, as `node` (its own code unless told). */
+function signed(h: Harness, text: string, at = Date.now(), secret = SECRET, node = h.node.runtime.config.node_code ?? '', path = PATH): Record<string, string> {
+  return authHeaders(secret, 'hmac', { method: 'POST', url: new URL(path, h.url), node, body: text }, at);
 }
 
 function assertRefused(res: CallResult, status: 401 | 403) {
@@ -40,7 +45,7 @@ test('the right token or a fresh signature is accepted', async () => {
   assert.equal(byToken.status, 200, byToken.text);
   assert.equal(byToken.body.results[0].status, 'filled');
   const text = body(anyMode);
-  const bySignature = await anyMode.post(PATH, text, signed(text));
+  const bySignature = await anyMode.post(PATH, text, signed(anyMode, text));
   assert.equal(bySignature.status, 200, bySignature.text);
 });
 
@@ -52,11 +57,11 @@ test('every refusal is a plain 401', async () => {
     ['wrong token', { 'x-center-token': 'center-node-shared-secret-0123456780' }],
     ['token prefix', { 'x-center-token': SECRET.slice(0, 10) }],
     ['empty token', { 'x-center-token': '' }],
-    ['signature with another secret', signed(text, now, 'another-secret-of-enough-length')],
-    ['stale timestamp', signed(text, now - 6 * 60 * 1000)],
-    ['future timestamp', signed(text, now + 6 * 60 * 1000)],
+    ['signature with another secret', signed(anyMode, text, now, 'another-secret-of-enough-length')],
+    ['signature for another node', signed(anyMode, text, now, SECRET, 'node-token')],
+    ['signature for no node', signed(anyMode, text, now, SECRET, '')],
     ['timestamp alone', { 'x-center-timestamp': String(now) }],
-    ['signature alone', { 'x-center-signature': signed(text)['x-center-signature'] ?? '' }],
+    ['signature alone', { 'x-center-signature': signed(anyMode, text)['x-center-signature'] ?? '' }],
     ['malformed signature', { 'x-center-timestamp': String(now), 'x-center-signature': 'not-hex' }],
     ['malformed timestamp', { 'x-center-timestamp': 'yesterday', 'x-center-signature': 'a'.repeat(64) }],
   ];
@@ -65,11 +70,17 @@ test('every refusal is a plain 401', async () => {
     assert.equal(res.status, 401, name);
     assertRefused(res, 401);
   }
+  // A timestamp outside the window says so (it reveals nothing about the secret), so an honest sender signs again.
+  for (const at of [now - 6 * 60 * 1000, now + 6 * 60 * 1000]) {
+    const res = await anyMode.post(PATH, text, signed(anyMode, text, at));
+    assert.equal(res.status, 401, res.text);
+    assert.equal(res.body.error.code, 'signature_expired');
+  }
 });
 
 test('a signature is bound to its body and path and is accepted once', async () => {
   const text = body(anyMode);
-  const headers = signed(text);
+  const headers = signed(anyMode, text);
   assertRefused(await anyMode.post(PATH, body(anyMode), headers), 401);
   assertRefused(await anyMode.post('/api/sync-balance', text, headers), 401);
   assert.equal((await anyMode.post(PATH, text, headers)).status, 200);
@@ -78,11 +89,11 @@ test('a signature is bound to its body and path and is accepted once', async () 
 
 test('token mode refuses signatures and hmac mode refuses tokens', async () => {
   const text = body(tokenOnly);
-  assertRefused(await tokenOnly.post(PATH, text, signed(text)), 401);
+  assertRefused(await tokenOnly.post(PATH, text, signed(tokenOnly, text)), 401);
   assert.equal((await tokenOnly.post(PATH, text, { 'x-center-token': SECRET })).status, 200);
   const text2 = body(hmacOnly);
   assertRefused(await hmacOnly.post(PATH, text2, { 'x-center-token': SECRET }), 401);
-  assert.equal((await hmacOnly.post(PATH, text2, signed(text2))).status, 200);
+  assert.equal((await hmacOnly.post(PATH, text2, signed(hmacOnly, text2))).status, 200);
 });
 
 test('every /api route is protected; /health is open and shows no secret', async () => {
@@ -127,6 +138,75 @@ test('an IPv4-mapped allowlist entry starts the node and admits that caller; a b
   assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
 });
 
+/** A raw request that sets its own Host header, as a replayed capture would carry it. */
+function rawPost(url: string, path: string, headers: Record<string, string>, text: string): Promise<{ status: number; body: Record<string, any> }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers } }, (res) => {
+      let out = '';
+      res.on('data', (d) => (out += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(out) as Record<string, any> }));
+    });
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+test('a request signed for one node is refused by every other node sharing the secret, byte for byte or re-addressed', async () => {
+  const account = anyMode.account(41);
+  hmacOnly.sim.addAccount({ apiKey: account.api_key, secret: account.api_secret });
+  const text = JSON.stringify({ signal: marketSignal(), accounts: [account] });
+  const headers = signed(anyMode, text);
+  const host = new URL(anyMode.url).host;
+  const accepted = await rawPost(anyMode.url, PATH, { ...headers, host }, text);
+  assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+  assert.equal(accepted.body['results'][0].status, 'filled');
+  // The same bytes, Host header included, to a second node: its code and address are not the ones signed.
+  const replayed = await rawPost(hmacOnly.url, PATH, { ...headers, host }, text);
+  assert.equal(replayed.status, 401);
+  assert.deepEqual(replayed.body['error'], { code: 'unauthorized', message: 'authentication required' });
+  const readdressed = await hmacOnly.post(PATH, text, headers);
+  assert.equal(readdressed.status, 401);
+  assert.equal(hmacOnly.sim.orders(account.api_key).length, 0, 'the second node placed nothing');
+  assert.equal(anyMode.sim.orders(account.api_key).filter((o) => o.kind === 'order').length, 1);
+  assert.match(hmacOnly.logs.join('\n'), /signed for another node or address than node_code \\"node-hmac\\"/);
+});
+
+test('a restarted node refuses signatures from before it started, and says so, so the center signs again', async () => {
+  const before = Date.now() - 1;
+  const restarted = await startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1', node_code: 'node-any' });
+  try {
+    const text = JSON.stringify({ signal: marketSignal(), accounts: [restarted.account(1)] });
+    const stale = await restarted.post(PATH, text, signed(restarted, text, before));
+    assert.equal(stale.status, 401, stale.text);
+    assert.equal(stale.body.error.code, 'signature_expired');
+    assert.equal(restarted.sim.orders().length, 0, 'nothing was placed');
+    const fresh = await restarted.post(PATH, text, signed(restarted, text));
+    assert.equal(fresh.status, 200, fresh.text);
+  } finally {
+    await restarted.close();
+  }
+});
+
+test("a stranger's half-sent request is not work in flight and does not hold a graceful shutdown", { timeout: 20_000 }, async () => {
+  const h = await startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1', node_code: 'node-any', shutdown_grace: 60 });
+  const { port } = new URL(h.url);
+  const socket = connect(Number(port), '127.0.0.1');
+  try {
+    // Made-up signature headers, a fresh timestamp, and a body that never finishes.
+    socket.write(`POST /api/execute HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nX-Center-Timestamp: ${Date.now()}\r\nX-Center-Signature: ${'a'.repeat(64)}\r\n\r\n{"signal":`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(h.node.runtime.requests.inFlight, 0, 'counted only once authenticated');
+    // With shutdown_grace 60 s this would wait a minute if the request counted as work.
+    await h.close();
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('hmac mode needs node_code, since a signature names its node', async () => {
+  await assert.rejects(startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'hmac' }), /node_code: must be set when node_auth_mode is hmac/);
+});
+
 test('refusals are logged with a reason but never the secret', () => {
   const logs = anyMode.logs.join('\n');
   assert.match(logs, /"reason":"bad token"/);
@@ -141,7 +221,11 @@ test('a node without auth refuses to listen beyond loopback unless told to', asy
 });
 
 test('the signature matches an independent implementation (openssl), so a center in any language can sign', () => {
-  // printf '1700000000000\nPOST\n/api/execute\n%s' "$(printf '{"a":1}' | sha256sum | cut -d' ' -f1)" | openssl dgst -sha256 -hmac shared-secret
-  const sig = signRequest('shared-secret', { timestamp: '1700000000000', method: 'POST', path: '/api/execute', body: '{"a":1}' });
-  assert.equal(sig, '0a69782d02cc4efd3dd8372aa508b637a4339e6886fed95f10c15cbf8f0e614d');
+  // The example in docs/protocol.md, computed by sha256sum and openssl from the documented canonical string.
+  const bodyHash = execFileSync('sha256sum', { input: '{"a":1}' }).toString().split(' ')[0];
+  const canonical = `tradectl-v2\n1700000000000\nPOST\n10.0.0.5:9101\n/api/execute\nnode-sg-1\n${bodyHash}`;
+  const openssl = execFileSync('openssl', ['dgst', '-sha256', '-hmac', 'shared-secret'], { input: canonical }).toString().trim().split(' ').at(-1);
+  const sig = signRequest('shared-secret', { timestamp: '1700000000000', method: 'POST', host: '10.0.0.5:9101', path: '/api/execute', node: 'node-sg-1', body: '{"a":1}' });
+  assert.equal(sig, openssl);
+  assert.match(readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8'), new RegExp(`# ${sig}`), 'docs/protocol.md shows this signature');
 });

@@ -92,7 +92,7 @@ test('without metrics_token, /metrics needs what /api/* needs: the center token 
   assert.equal(refused.status, 401);
   assert.deepEqual(refused.body, { success: false, error: { code: 'unauthorized', message: 'authentication required' } });
   assert.equal((await scrape(h, { 'x-center-token': SECRET })).status, 200);
-  assert.equal((await scrape(h, authHeaders(SECRET, 'hmac', 'GET', '/metrics', ''))).status, 200);
+  assert.equal((await scrape(h, authHeaders(SECRET, 'hmac', { method: 'GET', url: new URL('/metrics', h.url), node: '', body: '' }))).status, 200);
   assert.equal((await scrape(h, { authorization: `Bearer ${SECRET}` })).status, 401, 'a bearer token is not how the node secret is sent');
   assert.equal((await scrape(h, { 'x-center-token': 'wrong-secret-of-the-right-length' })).status, 401);
 

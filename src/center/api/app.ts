@@ -49,6 +49,7 @@ export function metricsRoute(app: Hono<CenterEnv>, ctx: Pick<CenterContext, 'con
  */
 export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   const app = new Hono<CenterEnv>();
+  const startedAt = Date.now();
   app.use('*', httpMetrics(ctx.metrics));
   app.use('*', requestId(ctx.logger));
   metricsRoute(app, ctx);
@@ -70,6 +71,9 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
       allowlist: createIpAllowlist([]),
       replay: createReplayGuard(),
       maxBodyBytes: MAX_BODY,
+      // A heartbeat is signed by the node it is from: the code in its path.
+      nodeCode: (c) => decodeURIComponent(c.req.path.split('/')[3] ?? ''),
+      notBefore: startedAt,
     }),
   );
   nodeRoutes(app, ctx);

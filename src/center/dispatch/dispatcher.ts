@@ -374,13 +374,14 @@ export async function sendGroup(
       const results = await execute({ ...base, accounts: group.map((t) => t.account) }, { ...ctx.local, logger: log });
       return applyAnswer(results, answered());
     }
-    const call = await ctx.nodes.post(node.base_url, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, requestId);
+    const call = await ctx.nodes.post(node, '/api/execute', { ...base, accounts: group.map(wireAccount) }, ExecuteResponseSchema, requestId);
     if (call.ok) return applyAnswer(call.value.results, answered());
     log.warn({ ...job, kind: call.kind, status: call.status, reason: call.message }, 'node call failed');
-    if (call.kind === 'unreachable' || call.status === 503) {
-      // The node is restarting or draining: nothing was executed, and it is
-      // expected back. The orders stay pending for the reconciler, which looks
-      // them up and resends them while the signal is younger than signal_max_age.
+    if (call.kind === 'unreachable' || call.status === 503 || call.code === 'signature_expired') {
+      // The node is restarting or draining, or has just restarted and refuses
+      // signatures older than itself: nothing was executed, and it is expected
+      // back. The orders stay pending for the reconciler, which looks them up
+      // and resends them while the signal is younger than signal_max_age.
       await ctx.db.kysely
         .updateTable('fact_order')
         .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })

@@ -14,10 +14,16 @@ import { parseWith } from '../../core/validation.js';
  */
 export type NodeCall<T> =
   | { ok: true; value: T; ms: number }
-  | { ok: false; kind: 'unreachable' | 'refused' | 'ambiguous'; status: number | null; message: string; ms: number };
+  | { ok: false; kind: 'unreachable' | 'refused' | 'ambiguous'; status: number | null; message: string; ms: number; code?: string };
+
+/** Where a call goes: the node's registered address and code (a signature names both). */
+export interface NodeAddress {
+  base_url: string;
+  node_code: string;
+}
 
 export interface NodeClient {
-  post<S extends v.GenericSchema>(baseUrl: string, path: string, body: unknown, schema: S, requestId: string): Promise<NodeCall<v.InferOutput<S>>>;
+  post<S extends v.GenericSchema>(node: NodeAddress, path: string, body: unknown, schema: S, requestId: string): Promise<NodeCall<v.InferOutput<S>>>;
 }
 
 export interface NodeClientOptions {
@@ -32,15 +38,16 @@ const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREA
 export function createNodeClient(options: NodeClientOptions): NodeClient {
   const mode = options.mode === 'hmac' ? 'hmac' : 'token';
   return {
-    async post(baseUrl, path, body, schema, requestId) {
+    async post(node, path, body, schema, requestId) {
       const started = performance.now();
       const ms = () => Math.round(performance.now() - started);
+      const baseUrl = node.base_url;
       const url = new URL(path, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
       const text = JSON.stringify(body);
       const headers = {
         'content-type': 'application/json',
         [REQUEST_ID_HEADER]: requestId,
-        ...authHeaders(options.secret, mode, 'POST', url.pathname + url.search, text),
+        ...authHeaders(options.secret, mode, { method: 'POST', url, node: node.node_code, body: text }),
       };
       let response: Response;
       try {
@@ -65,7 +72,7 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
         // 4xx and a draining node's 503 are refusals before any work; a 500
         // may come after orders were placed.
         const kind = response.status < 500 || response.status === 503 ? 'refused' : 'ambiguous';
-        return { ok: false, kind, status: response.status, message: `${url.origin} answered HTTP ${response.status}: ${reason}`, ms: ms() };
+        return { ok: false, kind, status: response.status, message: `${url.origin} answered HTTP ${response.status}: ${reason}`, ms: ms(), ...errorCodeOf(answer) };
       }
       let json: unknown;
       try {
@@ -81,4 +88,14 @@ export function createNodeClient(options: NodeClientOptions): NodeClient {
       return { ok: true, value: parsed.value, ms: ms() };
     },
   };
+}
+
+/** The `error.code` of a refusal's JSON body, when it has one. */
+function errorCodeOf(answer: string): { code?: string } {
+  try {
+    const code = (JSON.parse(answer) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? { code } : {};
+  } catch {
+    return {};
+  }
 }

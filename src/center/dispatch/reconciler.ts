@@ -130,7 +130,7 @@ async function lookUp(ctx: CenterContext, node: NodeRow | null, group: DispatchT
   if (node === null) return queryOrders({ request_id: undefined, accounts }, ctx.local);
   if (!nodeAvailability(node, now, ctx.config.node_heartbeat_timeout).online) return undefined;
   const wire = { accounts: accounts.map(({ orders, ...account }) => ({ ...accountToWire(account), orders })) };
-  const call = await ctx.nodes.post(node.base_url, '/api/query-orders', wire, QueryOrdersResponseSchema, `reconcile-${now}`);
+  const call = await ctx.nodes.post(node, '/api/query-orders', wire, QueryOrdersResponseSchema, `reconcile-${now}`);
   if (!call.ok) {
     ctx.logger.warn({ node_code: node.node_code, reason: call.message }, 'reconcile lookup failed; will retry');
     return undefined;
