@@ -6,7 +6,7 @@ import { VERSION } from '../core/version.js';
 import { preloadCcxt } from '../exchange/ccxt-module.js';
 import { isLoopbackHost } from '../node/config.js';
 import { createExecutionDeps, type RuntimeParts } from '../node/runtime.js';
-import { StartupError } from '../node/server.js';
+import { limitServer, StartupError } from '../node/server.js';
 import { createCenterApp } from './api/app.js';
 import { dataDirOf, dbTargetOf, redisUrlOf, type CenterConfig } from './config.js';
 import { inBackground, settleBackground, type CenterContext } from './context.js';
@@ -25,6 +25,7 @@ export interface RunningCenter {
   url: string;
   port: number;
   ctx: CenterContext;
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -91,7 +92,12 @@ export function guardedHost(host: string, token: string | undefined, refusal: st
 
 export function centerHost(config: CenterConfig): { host: string; problem?: string } {
   const host = config.center_host ?? (config.center_api_token ? '0.0.0.0' : '127.0.0.1');
-  return guardedHost(host, config.center_api_token, 'center_api_token: the data API creates accounts and places orders; set center_api_token (at least 16 characters)');
+  const guarded = guardedHost(host, config.center_api_token, 'center_api_token: the data API creates accounts and places orders; set center_api_token (at least 16 characters)');
+  if (guarded.problem) return guarded;
+  // The node rule for node_auth_enabled, for the heartbeat: unauthenticated,
+  // anyone who can reach the port keeps a dead node "online" and its
+  // accounts' orders go to it instead of failing over (fallback_to_local).
+  return guardedHost(host, config.node_auth_secret, 'node_auth_secret: without it node heartbeats are unauthenticated and anyone could keep a dead node online; set node_auth_secret (at least 16 characters, the same on every node)');
 }
 
 export interface Listening {
@@ -104,7 +110,7 @@ export interface Listening {
 /** An HTTP listener for a Hono `fetch`; a taken port or a bad address is a `StartupError`. */
 export async function listenHttp(fetch: (request: Request) => Response | Promise<Response>, port: number, host: string): Promise<Listening> {
   const server = createAdaptorServer({ fetch }) as Server;
-  server.keepAliveTimeout = 65_000;
+  limitServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(new StartupError(error.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use` : error.message));
@@ -157,5 +163,5 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
       await ctx.db.close();
       logger.info('center stopped');
     })());
-  return { url, port, ctx, close };
+  return { url, port, ctx, server, close };
 }

@@ -13,6 +13,23 @@ import { createReplayGuard } from './replay-guard.js';
 import { preloadMetrics } from './metrics/node-metrics.js';
 import { createNodeRuntime, heartbeatOf, type NodeRuntime, type RuntimeParts } from './runtime.js';
 
+/** How long a client may take to send one whole request (headers and body); Node's default is 300 s. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * The limits every tradectl listener keeps (node, center, a worker's
+ * metrics): a request that never finishes arriving is closed after
+ * `requestTimeoutMs` instead of holding its socket for Node's five minutes.
+ * Idle keep-alive connections outlive a caller's pool timeout (the center
+ * keeps connections to its nodes between signals), so a reused socket is
+ * not closed under a request.
+ */
+export function limitServer(server: Server, requestTimeoutMs: number = REQUEST_TIMEOUT_MS): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = requestTimeoutMs;
+}
+
 /** A startup problem the operator must fix (bad TLS file, port in use, unsafe bind). */
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -69,11 +86,7 @@ export async function startNodeServer(config: NodeConfig, logger: Logger, parts:
       ? createAdaptorServer({ fetch: app.fetch, createServer: (await import('node:https')).createServer, serverOptions: tls })
       : createAdaptorServer({ fetch: app.fetch })
   ) as Server;
-  // The center keeps connections alive between signals; outlive its idle
-  // timeout so a reused socket is not closed under a request.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = Math.max(60_000, config.account_timeout + 30_000);
+  limitServer(server, Math.max(REQUEST_TIMEOUT_MS, config.account_timeout + 30_000));
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {

@@ -8,6 +8,7 @@ import { loadCenterConfig } from '../../src/cli/center-actions.js';
 import { createLogger } from '../../src/cli/logger.js';
 import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
 import { NodeConfigEntries } from '../../src/node/config.js';
+import { REQUEST_TIMEOUT_MS } from '../../src/node/server.js';
 import { runCli } from '../helpers/cli.js';
 import { MYSQL_URL } from '../helpers/databases.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -41,6 +42,23 @@ test('a MySQL center without a master key, or a public bind without a token, is 
   await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: `${MYSQL_URL}/mysql`, center_port: 0 }, {}), quiet), /no master key: set TRADECTL_MASTER_KEY/);
   await assert.rejects(startCenter(loadCenterConfig(undefined, { center_host: '0.0.0.0', center_port: 0 }, {}), quiet), /without center_api_token/);
   await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: 'mysql://nobody:wrong@127.0.0.1:1/db', master_key: 'a'.repeat(64), center_port: 0 }, {}), quiet), /cannot open the database/);
+});
+
+test('a center reachable beyond loopback authenticates heartbeats, or refuses to start', async () => {
+  const token = { center_api_token: 'admin-token-for-startup-0123456', center_port: 0, data_dir: tempDir('public') };
+  await assert.rejects(startCenter(loadCenterConfig(undefined, { ...token, center_host: '0.0.0.0' }, {}), quiet), /refusing to listen on 0\.0\.0\.0 without node_auth_secret: .*heartbeats are unauthenticated/);
+  await assert.rejects(startCenter(loadCenterConfig(undefined, token, {}), quiet), /without node_auth_secret/, 'a token alone defaults to 0.0.0.0, so it needs the node secret too');
+  const run = await runCli(['center', 'serve'], { TRADECTL_CENTER_API_TOKEN: token.center_api_token, TRADECTL_DATA_DIR: token.data_dir, TRADECTL_CENTER_PORT: '0' });
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr, /cannot start the center: .*node_auth_secret/);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+  const center = await startCenter(loadCenterConfig(undefined, { ...token, node_auth_secret: 'node-secret-for-startup-01234' }, {}), quiet);
+  try {
+    assert.equal(center.server.requestTimeout, REQUEST_TIMEOUT_MS, "a request that never finishes arriving is closed, as on the node");
+    assert.ok(center.server.headersTimeout > 0 && center.server.keepAliveTimeout > 0);
+  } finally {
+    await center.close();
+  }
 });
 
 test('`tradectl demo` runs a center, two nodes and a signal, and exits 0', async () => {
