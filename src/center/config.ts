@@ -9,7 +9,7 @@ import {
   textSetting,
 } from '../core/settings.js';
 import { NODE_CODE_PATTERN } from '../core/wire-heartbeat.js';
-import { ExecutionSettings, LogSettings } from '../node/config.js';
+import { ExecutionSettings, LogSettings, hostNames } from '../node/config.js';
 
 const nodeEntry = v.object({
   node_code: v.pipe(v.string('expected a node_code'), v.regex(NODE_CODE_PATTERN, 'expected letters, digits, ".", "_" or "-"')),
@@ -40,6 +40,7 @@ export const CenterOnlyEntries = {
   center_host: textSetting(),
   center_port: integerSetting(0, 65535, 8080),
   center_api_token: textSetting(),
+  center_allowed_hosts: hostNames(),
   data_dir: v.optional(textSetting(), 'data'),
   db_url: textSetting(),
   db_host: textSetting(),

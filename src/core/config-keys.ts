@@ -8,6 +8,7 @@ export const CENTER_CONFIG_KEYS = [
   'center_host',
   'center_port',
   'center_api_token',
+  'center_allowed_hosts',
   'data_dir',
   'db_url',
   'db_host',

@@ -16,6 +16,7 @@ import { httpMetrics } from './metrics/http-metrics.js';
 import { metricsHandler, metricsTokenAuth } from './metrics/metrics-auth.js';
 import { queryOrders } from './query-orders.js';
 import { readJsonObject } from './read-body.js';
+import { hostPolicy, requestGuards } from './request-guards.js';
 import { requestId } from './request-id.js';
 import type { ReplayGuard } from './replay-guard.js';
 import type { NodeRuntime } from './runtime.js';
@@ -43,6 +44,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
 
   app.use('*', httpMetrics(runtime.metrics));
   app.use('*', requestId(runtime.logger));
+  app.use('*', requestGuards(hostPolicy('allowed_hosts', config.allowed_hosts, [config.node_public_url, config.host])));
 
   app.get('/health', (c) => {
     const stats = runtime.traders.stats();

@@ -10,6 +10,7 @@ import {
   textSetting,
 } from '../core/settings.js';
 import { allowlistEntryProblem } from './ip-allowlist.js';
+import { HOST_NAME_PATTERN } from './request-guards.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
@@ -18,6 +19,13 @@ export const LogSettings = {
   log_level: choiceSetting(LOG_LEVELS, 'info'),
   log_format: choiceSetting(['auto', 'json', 'pretty'], 'auto'),
 };
+
+/** `allowed_hosts` and `center_allowed_hosts`: host names a server answers to, besides IP addresses and localhost. */
+export const hostNames = () =>
+  v.pipe(
+    listSetting(),
+    v.check((names) => names.every((n) => HOST_NAME_PATTERN.test(n)), 'expected host names such as node-sg-1.internal (no scheme, port or path), or "*" for any'),
+  );
 
 const url = (what: string) =>
   v.pipe(
@@ -79,6 +87,7 @@ export const NodeConfigEntries = {
       }),
     ),
     allow_unauthenticated: booleanSetting(false),
+    allowed_hosts: hostNames(),
     metrics_token: textSetting(),
 
     ...ExecutionSettings,

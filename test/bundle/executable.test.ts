@@ -89,9 +89,10 @@ for (const [label, command, args] of [
           { account_id: 2, exchange: 'okx', api_key: 'okx-key-1234', api_secret: 'okx-secret', passphrase: 'p' },
         ],
       });
-      const refused = await fetch(`${node.url}/api/execute`, { method: 'POST', body });
+      const json_ = { 'content-type': 'application/json' };
+      const refused = await fetch(`${node.url}/api/execute`, { method: 'POST', body, headers: json_ });
       assert.equal(refused.status, 401);
-      const res = await fetch(`${node.url}/api/execute`, { method: 'POST', body, headers: { 'x-center-token': SECRET } });
+      const res = await fetch(`${node.url}/api/execute`, { method: 'POST', body, headers: { ...json_, 'x-center-token': SECRET } });
       const json = (await res.json()) as { results: Array<{ status: string; stop_loss_order_id?: string; error?: { code: string } }> };
       assert.equal(json.results[0]?.status, 'filled');
       assert.ok(json.results[0]?.stop_loss_order_id);

@@ -99,7 +99,7 @@ test('an oversize body is a 413, declared or streamed', async () => {
 });
 
 test('unknown routes and methods are JSON 404s', async () => {
-  const res = await call(`${h.url}/api/nothing-here`, { method: 'POST', body: '{}' });
+  const res = await call(`${h.url}/api/nothing-here`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
   expectError(res, 404, 'not_found');
   expectError(await call(`${h.url}/api/execute`), 404, 'not_found');
   expectError(await call(`${h.url}/`), 404, 'not_found');

@@ -26,6 +26,7 @@ test('SIGTERM lets in-flight requests finish, refuses new ones, exits 0 and leav
     sim.setLatency(800);
     const inFlight = fetch(`${url}/api/execute`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ signal: marketSignal(), accounts: [{ account_id: 1, exchange: 'binanceusdm', api_key: 'sigterm-key', api_secret: 'sigterm-secret' }] }),
     });
     await sleep(300);

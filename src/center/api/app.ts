@@ -8,6 +8,7 @@ import { createReplayGuard } from '../../node/replay-guard.js';
 import { httpMetrics } from '../../node/metrics/http-metrics.js';
 import { metricsHandler, metricsTokenAuth } from '../../node/metrics/metrics-auth.js';
 import { requestId } from '../../node/request-id.js';
+import { hostPolicy, requestGuards, type HostPolicy } from '../../node/request-guards.js';
 import type { CenterContext } from '../context.js';
 import { accountRoutes } from './accounts.js';
 import { MAX_BODY, type CenterEnv } from './env.js';
@@ -17,6 +18,11 @@ import { strategyRoutes } from './strategies.js';
 import { userRoutes } from './users.js';
 
 const HEARTBEAT_PATH = /^\/api\/nodes\/[^/]+\/heartbeat$/;
+
+/** The names the center (and a worker's metrics listener) answers to, besides IP addresses and localhost. */
+export function centerHostPolicy(config: CenterContext['config']): HostPolicy {
+  return hostPolicy('center_allowed_hosts', config.center_allowed_hosts, [config.center_host, config.worker_metrics_host]);
+}
 
 /** `Authorization: Bearer <center_api_token>` on the admin API; open (loopback only) without a token. */
 function adminAuth(token: string | undefined): MiddlewareHandler<CenterEnv> {
@@ -52,6 +58,7 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   const startedAt = Date.now();
   app.use('*', httpMetrics(ctx.metrics));
   app.use('*', requestId(ctx.logger));
+  app.use('*', requestGuards(centerHostPolicy(ctx.config)));
   metricsRoute(app, ctx);
 
   app.get('/health', async (c) => {

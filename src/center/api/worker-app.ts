@@ -2,8 +2,9 @@ import { Hono } from 'hono';
 import { VERSION } from '../../core/version.js';
 import { answerErrorsAsJson } from '../../node/http-errors.js';
 import { requestId } from '../../node/request-id.js';
+import { requestGuards } from '../../node/request-guards.js';
 import type { CenterContext } from '../context.js';
-import { metricsRoute } from './app.js';
+import { centerHostPolicy, metricsRoute } from './app.js';
 import type { CenterEnv } from './env.js';
 
 /**
@@ -14,6 +15,7 @@ import type { CenterEnv } from './env.js';
 export function createWorkerApp(ctx: Pick<CenterContext, 'config' | 'metrics' | 'logger'>): Hono<CenterEnv> {
   const app = new Hono<CenterEnv>();
   app.use('*', requestId(ctx.logger));
+  app.use('*', requestGuards(centerHostPolicy(ctx.config)));
   metricsRoute(app, ctx);
   app.get('/health', (c) => c.json({ status: 'ok', version: VERSION, role: 'worker' }));
   answerErrorsAsJson(app, ctx.logger, 'worker');
