@@ -262,7 +262,9 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
     // Average price of this increment, from the new and old cumulative averages.
     const oldNotional = recorded * Number(order.filled_price ?? 0);
     const incrementPrice = recorded > 0 ? (outcome.filledQuantity * price - oldNotional) / delta : price;
-    const units = notionalUnits(delta, incrementPrice);
+    // The increment's notional from the exact cumulative ones (as recorded, and
+    // as reported), so an order's fills add up to its own notional to the unit.
+    const units = notionalUnits(cumulative, price) - notionalUnits(order.filled_quantity, order.filled_price ?? 0);
     fill = { order_id: order.id, cumulative_quantity: cumulative, quantity: String(delta), price: String(incrementPrice), notional_units: units, created_at: now };
     update.filled_quantity = cumulative;
     update.filled_price = String(price);

@@ -121,7 +121,7 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       const signalRowId = Number(inserted.insertId);
       const skipped = new Set<number>();
       const rows = targets.map((t) => {
-        const short = ctx.config.require_points && Number(t.points_units) <= 0;
+        const short = ctx.config.require_points && t.points_units <= 0n;
         if (short) skipped.add(t.account_id);
         const quantity = signal.quantity * Number(t.multiplier);
         return {
