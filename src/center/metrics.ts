@@ -11,7 +11,7 @@ import type { QueueMode } from './queue/queue-mode.js';
 const FINAL_STATUSES = ['filled', 'rejected', 'failed', 'skipped'] as const;
 const OPEN_STATUSES = ['pending', 'unknown', 'open', 'partially_filled'] as const;
 const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
-const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting'] as const;
+const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting', 'unapplied'] as const;
 const WORKER_OUTCOMES = ['done', 'failed', 'dead_letter'] as const;
 
 /** The center's metrics (`GET /metrics`, names `tradectl_center_*`). */
@@ -71,7 +71,7 @@ export function createCenterMetrics(sources?: CenterSources): CenterMetrics {
   });
   const nodeCalls = registry.histogram({ name: 'tradectl_center_node_request_duration_seconds', help: 'Center → node requests, by path and outcome (ok, unreachable, refused, ambiguous)', labelNames: ['path', 'outcome'], buckets: LATENCY_BUCKETS });
   const reconcileRuns = registry.counter({ name: 'tradectl_center_reconcile_runs_total', help: 'Reconciliation passes, by outcome (error: the pass itself failed)', labelNames: ['outcome'] });
-  const reconcileOrders = registry.counter({ name: 'tradectl_center_reconcile_orders_total', help: 'Orders looked at by the reconciler, by result (waiting: the lookup failed or the node is offline)', labelNames: ['result'] });
+  const reconcileOrders = registry.counter({ name: 'tradectl_center_reconcile_orders_total', help: 'Orders looked at by the reconciler, by result (waiting: the lookup failed or the node is offline; unapplied: found, but what was found could not be applied)', labelNames: ['result'] });
   const workerJobs = registry.counter({ name: 'tradectl_center_worker_jobs_total', help: 'Queue jobs this worker finished, by outcome (done, failed: left for redelivery, dead_letter)', labelNames: ['outcome'] });
   let lastReconcile = 0;
   // Only the center reconciles: a worker's 0 here would look like a stalled reconciler.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { authHeaders } from '../../src/core/signing.js';
+import { fromUnits, MAX_BALANCE_UNITS, toUnits } from '../../src/center/settle/units.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS } from '../helpers/databases.js';
 import { call, type CallResult } from '../helpers/node-harness.js';
@@ -144,9 +145,9 @@ for (const dialect of DIALECTS) {
     });
 
     test("a binding that takes one account's quantity past the bound skips that account only", async () => {
-      const owner = (await h.api('POST', '/api/users', { username: 'whale', points: 10 })).body.user.id;
+      const owner = (await h.api('POST', '/api/users', { username: 'big-binder', points: 10 })).body.user.id;
       await h.api('POST', '/api/strategies', { strategy_code: 'big' });
-      for (const [key, multiplier] of [['whale-key-12345', 1000], ['minnow-key-1234', 1]] as const) {
+      for (const [key, multiplier] of [['big-key-123456', 1000], ['minnow-key-1234', 1]] as const) {
         const acct = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: key, api_secret: 'secret-123' })).body.account;
         await h.api('POST', '/api/strategies/big/bindings', { account_id: acct.id, multiplier });
       }
@@ -156,6 +157,45 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([whale.status, whale.error?.code], ['skipped', 'invalid_order']);
       assert.match(whale.error.message, /quantity 10000000000000 .*multiplier 1000.* above the largest accepted, 1e\+12/);
       assert.equal(minnow.status, 'filled', JSON.stringify(minnow));
+    });
+
+    test('a balance past 2^53 units reads back exactly in every view; a top-up past the cap is a 409 naming amount and changes nothing', async () => {
+      const topups = async () => (await h.api('GET', '/api/settlement')).body.totals.topup ?? '0';
+      const before = toUnits(await topups());
+      const created = await h.api('POST', '/api/users', { username: 'whale', points: '9999999.99' });
+      assert.equal(created.status, 201, created.text);
+      const id = created.body.user.id;
+      for (let i = 0; i < 10; i++) assert.equal((await h.api('POST', `/api/users/${id}/points`, { amount: 9_999_999.99 })).status, 200);
+      const units = 11n * 999_999_999n * 10n ** 6n;
+      assert.ok(units > 2n ** 53n);
+      const one = await h.api('GET', `/api/users/${id}`);
+      assert.equal(one.status, 200, one.text);
+      assert.equal(one.body.user.points, '109999999.89');
+      const all = await h.api('GET', '/api/users');
+      assert.equal(all.status, 200, all.text);
+      assert.equal(all.body.users.find((u: { id: number }) => u.id === id).points, '109999999.89');
+      const ledger = await h.api('GET', `/api/users/${id}/ledger`);
+      assert.deepEqual(ledger.body.entries.map((e: { amount: string }) => e.amount), Array(11).fill('9999999.99'));
+      assert.equal(await topups(), fromUnits(before + units));
+
+      // Just below the cap, then exactly at it: still taken.
+      await h.center.ctx.db.kysely.updateTable('dim_user').set({ points_units: MAX_BALANCE_UNITS - toUnits(5) - 1n }).where('id', '=', id).execute();
+      assert.equal((await h.api('POST', `/api/users/${id}/points`, { amount: '5.00000001' })).body.user.points, fromUnits(MAX_BALANCE_UNITS));
+      assert.equal(fromUnits(MAX_BALANCE_UNITS), '10000000000');
+      const entries = (await h.api('GET', `/api/users/${id}/ledger`)).body.entries.length;
+      const refused = await h.api('POST', `/api/users/${id}/points`, { amount: '0.00000001', idempotency_key: 'past-cap' });
+      expectError(refused, 409, 'conflict', 'amount');
+      assert.match(refused.body.error.message, /10000000000 points/);
+      assert.equal((await h.api('GET', `/api/users/${id}`)).body.user.points, '10000000000', 'the balance is unchanged');
+      assert.equal((await h.api('GET', `/api/users/${id}/ledger`)).body.entries.length, entries, 'no ledger row');
+      // Nor is the key spent: the same top-up is refused again, not reported as applied.
+      expectError(await h.api('POST', `/api/users/${id}/points`, { amount: '0.00000001', idempotency_key: 'past-cap' }), 409, 'conflict', 'amount');
+      // Amounts are read from their text: more than 8 decimals round once, half away from zero; out of range is a 400.
+      const other = (await h.api('POST', '/api/users', { username: 'exact', points: '0.123456785' })).body.user;
+      assert.equal(other.points, '0.12345679');
+      expectError(await h.api('POST', `/api/users/${other.id}/points`, { amount: '1e400' }), 400, 'invalid_request', 'amount');
+      expectError(await h.api('POST', `/api/users/${other.id}/points`, { amount: '0.000000004' }), 400, 'invalid_request', 'amount');
+      expectError(await h.api('POST', `/api/users/${other.id}/points`, { amount: 10_000_000 }), 400, 'invalid_request', 'amount');
     });
 
     test('heartbeats need the node secret (token or signature), a known node and a matching body', async () => {

@@ -28,10 +28,10 @@ for (const dialect of DIALECTS) {
       ({ db, drop } = await migratedDb(dialect));
       const k = db.kysely;
       const now = Date.now();
-      grand = Number((await k.insertInto('dim_user').values({ username: 'grand', inviter_id: null, points_units: 0, rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
-      parent = Number((await k.insertInto('dim_user').values({ username: 'parent', inviter_id: grand, points_units: 0, rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      grand = Number((await k.insertInto('dim_user').values({ username: 'grand', inviter_id: null, points_units: 0n, rewards_units: 0n, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      parent = Number((await k.insertInto('dim_user').values({ username: 'parent', inviter_id: grand, points_units: 0n, rewards_units: 0n, created_at: now }).executeTakeFirstOrThrow()).insertId);
       const names = Array.from({ length: CHILDREN }, (_, i) => `child-${i}`);
-      await k.insertInto('dim_user').values(names.map((username) => ({ username, inviter_id: parent, points_units: toUnits(100), rewards_units: 0, created_at: now }))).execute();
+      await k.insertInto('dim_user').values(names.map((username) => ({ username, inviter_id: parent, points_units: toUnits(100), rewards_units: 0n, created_at: now }))).execute();
       const ids = new Map((await k.selectFrom('dim_user').select(['id', 'username']).where('username', 'in', names).execute()).map((u) => [u.username, u.id]));
       children = names.map((n) => ids.get(n) as number);
       await k
@@ -122,17 +122,17 @@ for (const dialect of DIALECTS) {
       assert.equal(fills.length, batch.length);
       const ledger = await ledgerRows(batch);
       assert.equal(ledger.filter((r) => r.kind === 'fee_charge').length, batch.length);
-      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+      assert.equal(ledger.reduce((sum, r) => sum + r.amount_units, 0n), 0n, 'every unit charged went somewhere');
       for (const i of [20, 130, CHILDREN - 1]) assert.equal(await points(children[i] as number), '99.4');
 
       // Balances agree with the ledger as a whole: nothing counted twice or missed.
       const all = await db.kysely.selectFrom('fact_ledger').selectAll().execute();
-      const sumOf = (pred: (r: (typeof all)[number]) => boolean) => all.filter(pred).reduce((s, r) => s + Number(r.amount_units), 0);
+      const sumOf = (pred: (r: (typeof all)[number]) => boolean) => all.filter(pred).reduce((s, r) => s + r.amount_units, 0n);
       const user = (id: number) => db.kysely.selectFrom('dim_user').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
-      assert.equal(Number((await user(parent)).rewards_units), sumOf((r) => r.user_id === parent));
-      assert.equal(Number((await user(grand)).rewards_units), sumOf((r) => r.user_id === grand));
+      assert.equal((await user(parent)).rewards_units, sumOf((r) => r.user_id === parent));
+      assert.equal((await user(grand)).rewards_units, sumOf((r) => r.user_id === grand));
       const pool = await db.kysely.selectFrom('dim_profit_pool').selectAll().executeTakeFirstOrThrow();
-      assert.equal(Number(pool.balance_units), sumOf((r) => r.kind === 'pool_income'));
+      assert.equal(pool.balance_units, sumOf((r) => r.kind === 'pool_income'));
     });
   });
 
@@ -145,7 +145,7 @@ for (const dialect of DIALECTS) {
       const k = h.center.ctx.db.kysely;
       const now = Date.now();
       const user = async (username: string, points: number) =>
-        Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(points), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+        Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(points), rewards_units: 0n, created_at: now }).executeTakeFirstOrThrow()).insertId);
       const rich = await user('rich', 100);
       const broke = await user('broke', 0);
       const strategy = Number((await k.insertInto('dim_strategy').values({ strategy_code: 'bulk', name: null, enabled: 1, created_at: now }).executeTakeFirstOrThrow()).insertId);

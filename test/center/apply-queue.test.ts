@@ -20,7 +20,7 @@ for (const dialect of DIALECTS) {
       ({ db, drop } = await migratedDb(dialect));
       const k = db.kysely;
       const now = Date.now();
-      const user = Number((await k.insertInto('dim_user').values({ username: 'owner', inviter_id: null, points_units: toUnits(1000), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      const user = Number((await k.insertInto('dim_user').values({ username: 'owner', inviter_id: null, points_units: toUnits(1000), rewards_units: 0n, created_at: now }).executeTakeFirstOrThrow()).insertId);
       await k
         .insertInto('fact_order')
         .values(Array.from({ length: ORDERS }, (_, i) => ({ signal_row_id: 1, account_id: i + 1, user_id: user, execution_node_id: null, client_order_id: `q${i}`, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', status: 'pending', filled_quantity: '0', attempts: 1, created_at: now, updated_at: now })))
@@ -62,7 +62,7 @@ for (const dialect of DIALECTS) {
       const fills = await db.kysely.selectFrom('fact_fill').select(['order_id', 'cumulative_quantity']).where('order_id', 'in', orders.slice(0, 20)).execute();
       assert.equal(fills.length, 40, 'the first fill and one increment each, not two');
       const ledger = await db.kysely.selectFrom('fact_ledger').select('amount_units').execute();
-      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+      assert.equal(ledger.reduce((sum, r) => sum + r.amount_units, 0n), 0n, 'every unit charged went somewhere');
     });
 
     test('an answer waits for the one still expected, and both are applied in one pass', async () => {
@@ -117,7 +117,7 @@ describe('on MySQL, the answer that ends a signal', () => {
     let holder: Promise<void> | undefined;
     try {
       const now = Date.now();
-      const user = async (username: string) => Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(1000), rewards_units: 0, created_at: now }).executeTakeFirstOrThrow()).insertId);
+      const user = async (username: string) => Number((await k.insertInto('dim_user').values({ username, inviter_id: null, points_units: toUnits(1000), rewards_units: 0n, created_at: now }).executeTakeFirstOrThrow()).insertId);
       const [held, free] = [await user('held'), await user('free')];
       const ordersOf = async (userId: number, offset: number) => {
         await k
@@ -159,7 +159,7 @@ describe('on MySQL, the answer that ends a signal', () => {
       assert.deepEqual(await first, Array(10).fill('applied'));
       const ledger = await k.selectFrom('fact_ledger').select(['user_id', 'amount_units']).execute();
       assert.equal(ledger.length, 20 * 2, 'a fee and the pool share for each fill, once');
-      assert.equal(ledger.reduce((sum, r) => sum + Number(r.amount_units), 0), 0, 'every unit charged went somewhere');
+      assert.equal(ledger.reduce((sum, r) => sum + r.amount_units, 0n), 0n, 'every unit charged went somewhere');
     } finally {
       release();
       await holder?.catch(() => undefined);

@@ -13,20 +13,32 @@ for (const dialect of DIALECTS) {
     });
     after(() => drop());
 
-    const user = (username: string, points = 0) => ({ username, inviter_id: null, points_units: points, rewards_units: 0, created_at: 1 });
+    const user = (username: string, points = 0n) => ({ username, inviter_id: null, points_units: points, rewards_units: 0n, created_at: 1 });
     const users = (names: string[]) =>
       db.kysely.selectFrom('dim_user').select(['id', 'username', 'inviter_id', 'points_units', 'rewards_units']).where('username', 'in', names).orderBy('id').execute();
 
     test('insertRows writes every row with its own values, nulls included', async () => {
       await insertRows(db.kysely, 'fact_ledger', [
-        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5, created_at: 1 },
-        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9, created_at: 2 },
+        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5n, created_at: 1 },
+        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9n, created_at: 2 },
+        // Past 2^53 and up to BIGINT's ceiling, both ways.
+        { entry_key: 'raw:c', kind: 'topup', user_id: 7, order_id: null, amount_units: 2n ** 63n - 1n, created_at: 3 },
+        { entry_key: 'raw:d', kind: 'fee_charge', user_id: 7, order_id: null, amount_units: -(2n ** 53n) - 1n, created_at: 4 },
       ]);
-      const rows = await db.kysely.selectFrom('fact_ledger').select(['entry_key', 'kind', 'user_id', 'order_id', 'amount_units']).where('entry_key', 'like', 'raw:%').orderBy('entry_key').execute();
-      assert.deepEqual(rows.map((r) => ({ ...r, user_id: r.user_id === null ? null : Number(r.user_id), order_id: Number(r.order_id), amount_units: Number(r.amount_units) })), [
-        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5 },
-        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9 },
+      const rows = await db.kysely.selectFrom('fact_ledger').select(['entry_key', 'kind', 'user_id', 'order_id', 'amount_units', 'created_at']).where('entry_key', 'like', 'raw:%').orderBy('entry_key').execute();
+      // Money reads as bigint; ids and times stay numbers.
+      assert.deepEqual(rows, [
+        { entry_key: 'raw:a', kind: 'fee_charge', user_id: 7, order_id: 70, amount_units: -5n, created_at: 1 },
+        { entry_key: 'raw:b', kind: 'pool_income', user_id: null, order_id: 71, amount_units: 9n, created_at: 2 },
+        { entry_key: 'raw:c', kind: 'topup', user_id: 7, order_id: null, amount_units: 2n ** 63n - 1n, created_at: 3 },
+        { entry_key: 'raw:d', kind: 'fee_charge', user_id: 7, order_id: null, amount_units: -(2n ** 53n) - 1n, created_at: 4 },
       ]);
+      // So does a sum aliased like a money column, and `select *`.
+      const total = await db.kysely.selectFrom('fact_ledger').select(({ fn }) => fn.sum<bigint>('amount_units').as('amount_units')).where('entry_key', 'in', ['raw:c', 'raw:d']).executeTakeFirstOrThrow();
+      assert.equal(total.amount_units, 2n ** 63n - 1n - 2n ** 53n - 1n);
+      const all = await db.kysely.selectFrom('fact_ledger').selectAll().where('entry_key', '=', 'raw:c').executeTakeFirstOrThrow();
+      assert.equal(all.amount_units, 2n ** 63n - 1n);
+      assert.equal(typeof all.id, 'number');
     });
 
     test('insertRows refuses a row without a value for a column, and writes nothing', async () => {
@@ -43,45 +55,48 @@ for (const dialect of DIALECTS) {
 
     test('updateRowsById gives each row its own values and leaves the columns it does not name', async () => {
       const names = ['upd-1', 'upd-2', 'upd-3', 'upd-4'];
-      await insertRows(db.kysely, 'dim_user', names.map((n, i) => user(n, 100 + i)));
+      await insertRows(db.kysely, 'dim_user', names.map((n, i) => user(n, 100n + BigInt(i))));
       const [a, b, c, d] = await users(names);
       assert.ok(a && b && c && d);
       await updateRowsById(db.kysely, 'dim_user', [
         // Same columns, different values: one statement per column set on MySQL, one per row on SQLite.
-        { id: a.id, values: { points_units: 1, rewards_units: 11 } },
-        { id: b.id, values: { points_units: 2, rewards_units: 11 } },
+        { id: a.id, values: { points_units: 1n, rewards_units: 11n } },
+        { id: b.id, values: { points_units: 2n ** 60n, rewards_units: 11n } },
         // Another column set; an undefined value is not written.
         { id: c.id, values: { inviter_id: a.id, points_units: undefined } },
       ]);
       const after = await users(names);
       assert.deepEqual(
-        after.map((u) => [Number(u.points_units), Number(u.rewards_units), u.inviter_id === null ? null : Number(u.inviter_id)]),
+        after.map((u) => [u.points_units, u.rewards_units, u.inviter_id]),
         [
-          [1, 11, null],
-          [2, 11, null],
-          [102, 0, a.id],
-          [103, 0, null],
+          [1n, 11n, null],
+          [2n ** 60n, 11n, null],
+          [102n, 0n, a.id],
+          [103n, 0n, null],
         ],
       );
     });
 
     test('addToRowsById adds each row its own amounts, negative ones too', async () => {
       const names = ['add-1', 'add-2', 'add-3'];
-      await insertRows(db.kysely, 'dim_user', names.map((n) => user(n, 1000)));
+      await insertRows(db.kysely, 'dim_user', names.map((n) => user(n, 1000n)));
       const [a, b, c] = await users(names);
       assert.ok(a && b && c);
       await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [
-        { id: a.id, amounts: [-30, 0] },
-        { id: b.id, amounts: [0, 7] },
+        { id: a.id, amounts: [-30n, 0n] },
+        { id: b.id, amounts: [0n, 7n] },
+        // Past 2^53: exact to the unit.
+        { id: c.id, amounts: [2n ** 62n, 2n ** 53n + 1n] },
       ]);
-      await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [{ id: a.id, amounts: [-5, 2] }]);
+      await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [{ id: a.id, amounts: [-5n, 2n] }]);
+      await addToRowsById(db.kysely, 'dim_user', ['points_units', 'rewards_units'], [{ id: c.id, amounts: [1n, 1n] }]);
       const after = await users(names);
       assert.deepEqual(
-        after.map((u) => [Number(u.points_units), Number(u.rewards_units)]),
+        after.map((u) => [u.points_units, u.rewards_units]),
         [
-          [965, 2],
-          [1000, 7],
-          [1000, 0],
+          [965n, 2n],
+          [1000n, 7n],
+          [2n ** 62n + 1001n, 2n ** 53n + 2n],
         ],
       );
     });

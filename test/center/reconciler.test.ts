@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CenterContext } from '../../src/center/context.js';
 import { acceptSignal, dispatchOrders } from '../../src/center/dispatch/dispatcher.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { createLogger } from '../../src/cli/logger.js';
@@ -8,9 +9,11 @@ import { loadNodeConfig } from '../../src/cli/node-commands.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';
 import { loadCcxt } from '../../src/exchange/ccxt-module.js';
+import type { Trader } from '../../src/exchange/trader.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
-import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS } from '../helpers/databases.js';
+import { scrape, seriesValue } from '../helpers/metrics.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
 const SECRET = 'reconcile-node-secret-0123456789';
@@ -149,6 +152,120 @@ for (const dialect of DIALECTS) {
       } finally {
         await k.updateTable('fact_exchange_account').set({ api_secret_enc: remote.api_secret_enc }).where('id', '=', remote.id).execute();
       }
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`reconciliation around orders that cannot be applied on ${dialect}`, () => {
+    let h: CenterHarness;
+    const BAD = 504;
+    const ACCOUNTS = 6;
+    /** What the exchange reports: every `bad-` order filled beyond what the books can hold (6e16 USDT), the good one normally. */
+    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false });
+    const trader: Trader = {
+      exchange: 'paper',
+      // An entry placed now fills like the bad ones.
+      placeOrder: async (request) => ({ id: `x-${request.clientOrderId}`, clientOrderId: request.clientOrderId, status: 'closed', amount: 1e12, filled: 1e12, average: 60000, fee: null }),
+      findOrder: async (_symbol, clientOrderId) => {
+        const good = clientOrderId.startsWith('good');
+        return { id: `x-${clientOrderId}`, clientOrderId, status: 'closed', amount: good ? 0.01 : 1e12, filled: good ? 0.01 : 1e12, average: 60000, fee: null };
+      },
+      setLeverage: async () => undefined,
+      fetchBalances: async () => [],
+      fetchPositions: async () => [],
+    };
+    let ctx: CenterContext;
+    let good: number;
+    const T = Date.now();
+
+    before(async () => {
+      h = await startCenterHarness(dialect);
+      ctx = { ...h.center.ctx, local: { ...h.center.ctx.local, traders: { trader: async () => trader, stats: () => ({ market_loads: {}, cached_instances: 0, exchanges_loaded: [] }) } } };
+      const k = ctx.db.kysely;
+      const owner = (await h.api('POST', '/api/users', { username: `fair-${dialect}`, points: 100 })).body.user.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'fair' });
+      const accounts: number[] = [];
+      for (let i = 0; i <= ACCOUNTS; i++) accounts.push((await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: `fair-key-${i}`, api_secret: 'fair-secret' })).body.account.id);
+      await h.api('POST', '/api/strategies/fair/bindings', { account_id: accounts[0] });
+      const strategy = (await k.selectFrom('dim_strategy').select('id').where('strategy_code', '=', 'fair').executeTakeFirstOrThrow()).id;
+      const signals: number[] = [];
+      for (let s = 0; s < BAD / ACCOUNTS; s++) {
+        const row = await k
+          .insertInto('fact_signal')
+          .values({ signal_id: `fair-${s}`, strategy_id: strategy, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', order_type: 'market', price: null, stop_loss: null, take_profit: null, leverage: null, reduce_only: 0, request_id: `r-${s}`, status: 'dispatched', accepted_at: T - 100_000, dispatched_at: T - 100_000, completed_at: null })
+          .executeTakeFirstOrThrow();
+        signals.push(Number(row.insertId));
+      }
+      const order = (signal: number, account: number, clientOrderId: string, updatedAt: number) => ({
+        signal_row_id: signal, account_id: account, user_id: owner, execution_node_id: null, client_order_id: clientOrderId, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01',
+        status: 'unknown', filled_quantity: '0', error_code: 'unknown_outcome', error_message: 'lost', attempts: 1, created_at: T - 100_000, updated_at: updatedAt,
+      });
+      // The unappliable orders first (lower ids), last tried 70 s ago; the good one waited longer, 90 s.
+      const bad = Array.from({ length: BAD }, (_, i) => order(signals[Math.floor(i / ACCOUNTS)] as number, accounts[i % ACCOUNTS] as number, `bad-${i}`, T - 70_000));
+      for (let i = 0; i < bad.length; i += 100) await k.insertInto('fact_order').values(bad.slice(i, i + 100)).execute();
+      good = Number((await k.insertInto('fact_order').values(order(signals[0] as number, accounts[ACCOUNTS] as number, 'good-1', T - 90_000)).executeTakeFirstOrThrow()).insertId);
+    });
+    after(() => h.close());
+
+    /** The bad orders by "status error_code touched-at-T?". */
+    const statuses = async () => {
+      const rows = await ctx.db.kysely.selectFrom('fact_order').select(['status', 'error_code', 'updated_at']).where('client_order_id', 'like', 'bad-%').execute();
+      const counts: Record<string, number> = {};
+      for (const r of rows) {
+        const key = `${r.status} ${r.error_code} ${r.updated_at === T ? 'now' : 'before'}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const unappliedCount = async () => seriesValue((await scrape(h.url, ADMIN_TOKEN)).text, 'tradectl_center_reconcile_orders_total{result="unapplied"}');
+
+    test('more than a pass of unappliable orders: one pass settles the good order; the others go to the back, still unknown', async () => {
+      assert.equal(await unappliedCount(), 0);
+      const report = await reconcileOnce(ctx, T);
+      assert.deepEqual(report, { checked: 500, settled: 1, resent: 0, expired: 0, waiting: 0, unapplied: 499 });
+      const order = await ctx.db.kysely.selectFrom('fact_order').selectAll().where('id', '=', good).executeTakeFirstOrThrow();
+      assert.equal(order.status, 'filled');
+      assert.equal((await ctx.db.kysely.selectFrom('fact_fill').select('notional_units').where('order_id', '=', good).executeTakeFirstOrThrow()).notional_units, 600n * 10n ** 8n);
+      assert.deepEqual(await statuses(), { 'unknown apply_failed now': 499, 'unknown unknown_outcome before': 5 });
+      const failed = await ctx.db.kysely.selectFrom('fact_order').select('error_message').where('client_order_id', '=', 'bad-0').executeTakeFirstOrThrow();
+      assert.match(failed.error_message ?? '', /could not be applied: amount out of range/);
+      assert.equal(await unappliedCount(), 499);
+      const ok = seriesValue((await scrape(h.url, ADMIN_TOKEN)).text, 'tradectl_center_reconcile_runs_total{outcome="ok"}') ?? 0;
+      assert.ok(ok >= 1, 'the pass itself succeeded');
+    });
+
+    test('an order that failed waits reconcile_after before it is tried again, while the rest get their turn', async () => {
+      assert.deepEqual(await reconcileOnce(ctx, T), { checked: 5, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 5 });
+      assert.equal((await reconcileOnce(ctx, T)).checked, 0, 'nothing is due again yet');
+      assert.deepEqual(await statuses(), { 'unknown apply_failed now': BAD });
+      const again = await reconcileOnce(ctx, T + ctx.config.reconcile_after);
+      assert.equal(again.checked, 500);
+      assert.equal(again.unapplied, 500);
+      const rows = await ctx.db.kysely.selectFrom('fact_order').select('status').where('client_order_id', 'like', 'bad-%').execute();
+      assert.equal(rows.length, BAD, 'never dropped');
+      assert.ok(rows.every((r) => r.status === 'unknown'), 'never marked failed: the exchange may hold a real fill');
+    });
+
+    test('an answer that cannot be applied leaves its order unknown and due after reconcile_after, not first in line for ever', async () => {
+      const sent = Date.now();
+      const accepted = await acceptSignal(ctx, 'fair', signal(`fair-live-${dialect}`), 'req-fair-live');
+      await dispatchOrders(ctx, accepted.signal, accepted.orderIds, false);
+      const row = async () => ctx.db.kysely.selectFrom('fact_order').selectAll().where('id', '=', accepted.orderIds[0] as number).executeTakeFirstOrThrow();
+      const marked = await row();
+      assert.deepEqual([marked.status, marked.error_code], ['unknown', 'apply_failed']);
+      assert.match(marked.error_message ?? '', /could not be applied: amount out of range/);
+      assert.ok(marked.updated_at >= sent);
+      // Not due a moment before (the pass looks at the bad orders left from the last test).
+      await reconcileOnce(ctx, marked.updated_at + ctx.config.reconcile_after - 1);
+      assert.equal((await row()).updated_at, marked.updated_at, 'not due yet');
+      // Due: it waited longest, so it is looked at first; it still cannot be applied and goes to the back again.
+      const due = marked.updated_at + ctx.config.reconcile_after;
+      const report = await reconcileOnce(ctx, due);
+      assert.equal(report.checked, 1);
+      assert.equal(report.unapplied, 1);
+      const after = await row();
+      assert.deepEqual([after.status, after.error_code, after.updated_at], ['unknown', 'apply_failed', due]);
     });
   });
 }

@@ -11,6 +11,10 @@ interface T {
   t: { id: number; v: string };
 }
 
+interface M {
+  m: { id: number; at: number; balance_units: bigint };
+}
+
 function open(size: number) {
   const dir = mkdtempSync(join(tmpdir(), 'tradectl-stmt-'));
   const raw = new SQLite(join(dir, 'x.sqlite'));
@@ -60,5 +64,32 @@ test('the SQLite statement cache keeps at most its size, dropping the least rece
     assert.equal(db.cache.cachedStatements(), 3);
   } finally {
     await db.close();
+  }
+});
+
+test('SQLite reads money columns (and sums aliased like them) as exact bigints, every other integer as a number, streamed too', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tradectl-stmt-'));
+  const kysely = new Kysely<M>({ dialect: new SqliteDialect({ database: withStatementCache(new SQLite(join(dir, 'x.sqlite'))) }) });
+  try {
+    await sql`create table m (id integer primary key, at bigint not null, balance_units bigint not null)`.execute(kysely);
+    const big = 2n ** 63n - 1n;
+    await kysely.insertInto('m').values([{ id: 1, at: 1_700_000_000_000, balance_units: big }, { id: 2, at: 2, balance_units: -(2n ** 53n) - 1n }]).execute();
+    assert.deepEqual(await kysely.selectFrom('m').selectAll().orderBy('id').execute(), [
+      { id: 1, at: 1_700_000_000_000, balance_units: big },
+      { id: 2, at: 2, balance_units: -(2n ** 53n) - 1n },
+    ]);
+    const streamed = [];
+    for await (const row of kysely.selectFrom('m').select(['id', 'balance_units']).orderBy('id').stream()) streamed.push(row);
+    assert.deepEqual(streamed, [{ id: 1, balance_units: big }, { id: 2, balance_units: -(2n ** 53n) - 1n }]);
+    const sum = await kysely.selectFrom('m').select(({ fn }) => fn.sum<bigint>('balance_units').as('total_units')).where('id', '=', 2).executeTakeFirstOrThrow();
+    assert.equal(sum.total_units, -(2n ** 53n) - 1n);
+    // Not money: integers as numbers, as before.
+    assert.deepEqual(await kysely.selectFrom('m').select(['id', 'at']).where('id', '=', 1).execute(), [{ id: 1, at: 1_700_000_000_000 }]);
+    // SQLite turns an addition past 64 bits into a rounded REAL: refused when read, never passed on as money.
+    await sql`update m set balance_units = balance_units + 1 where id = 1`.execute(kysely);
+    await assert.rejects(kysely.selectFrom('m').select('balance_units').where('id', '=', 1).execute(), /balance_units: not an exact number of units/);
+  } finally {
+    await kysely.destroy();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -41,8 +41,10 @@ export function notFound(what: string): HttpError {
   return new HttpError(404, 'not_found', `${what} not found`);
 }
 
-export function conflict(message: string): HttpError {
-  return new HttpError(409, 'conflict', message);
+/** A 409; with `field`, the error names the field whose value conflicts. */
+export function conflict(message: string, field?: string): HttpError {
+  if (field === undefined) return new HttpError(409, 'conflict', message);
+  return new HttpError(409, 'conflict', `${field}: ${message}`, [{ field, message }]);
 }
 
 export const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -50,8 +50,8 @@ export function userView(user: UserRow) {
     id: user.id,
     username: user.username,
     inviter_id: user.inviter_id,
-    points: fromUnits(Number(user.points_units)),
-    rewards: fromUnits(Number(user.rewards_units)),
+    points: fromUnits(user.points_units),
+    rewards: fromUnits(user.rewards_units),
     created_at: iso(user.created_at),
   };
 }

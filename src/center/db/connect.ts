@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Kysely, MysqlDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement, type Transaction } from 'kysely';
+import { mysqlExactMoney, withExactMoney, type DriverStatement } from './money-columns.js';
 import type { Database } from './schema.js';
 
 export type DialectName = 'mysql' | 'sqlite';
@@ -40,14 +41,15 @@ export async function openDb(target: DbTarget): Promise<Db> {
     const pool = createPool({
       uri: target.location,
       connectionLimit: 10,
-      // BIGINT money and time columns stay below 2^53 (checked where written),
-      // so they come back as plain numbers.
+      // A BIGINT past 2^53 comes back as its digits, the rest as numbers:
+      // exact, and money (`*_units`) is made a bigint (`mysqlExactMoney`).
+      // Ids and times stay below 2^53.
       supportBigNumbers: true,
       bigNumberStrings: false,
       charset: 'utf8mb4',
       timezone: 'Z',
     });
-    const kysely = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+    const kysely = new Kysely<Database>({ dialect: new MysqlDialect({ pool }), plugins: [mysqlExactMoney] });
     return { kysely, dialect: 'mysql', describe: redactUrl(target.location), close: () => kysely.destroy() };
   }
   const { default: SQLite } = await import('better-sqlite3');
@@ -65,14 +67,21 @@ export async function openDb(target: DbTarget): Promise<Db> {
 /** Distinct SQL texts kept prepared; `IN (?, ?, …)` lists of many lengths make the set open-ended. */
 export const STATEMENT_CACHE_SIZE = 500;
 
+/** The better-sqlite3 database, as far as it is used here. */
+interface DriverDatabase {
+  close(): void;
+  prepare(sql: string): DriverStatement;
+}
+
 /**
  * Kysely's SQLite driver prepares every query anew, and preparing was about
  * a fifth of the center's busy time while it applied a 1,000-account signal
  * (bench fan-out profile). A prepared better-sqlite3 statement is reusable
  * once a call returns, and Kysely runs one query at a time on its single
  * connection, so statements are kept by SQL text, least recently used out.
+ * Each is prepared to read money exactly (`withExactMoney`).
  */
-export function withStatementCache(database: SqliteDatabase, size = STATEMENT_CACHE_SIZE): SqliteDatabase & { cachedStatements(): number } {
+export function withStatementCache(database: DriverDatabase, size = STATEMENT_CACHE_SIZE): SqliteDatabase & { cachedStatements(): number } {
   const statements = new Map<string, SqliteStatement>();
   return {
     close: () => database.close(),
@@ -81,7 +90,7 @@ export function withStatementCache(database: SqliteDatabase, size = STATEMENT_CA
       if (statement) {
         statements.delete(sql);
       } else {
-        statement = database.prepare(sql);
+        statement = withExactMoney(database.prepare(sql));
         if (statements.size >= size) statements.delete(statements.keys().next().value as string);
       }
       statements.set(sql, statement);

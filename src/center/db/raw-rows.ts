@@ -11,8 +11,8 @@
 import { CompiledQuery, MysqlAdapter, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
-/** A column value as both drivers take it. */
-export type RowValue = string | number | null;
+/** A column value as both drivers take it (money as `bigint`: mysql2 and better-sqlite3 both bind it exactly). */
+export type RowValue = string | number | bigint | null;
 
 type Executor = Pick<Kysely<Database>, 'executeQuery' | 'getExecutor'>;
 
@@ -102,7 +102,7 @@ export async function updateRowsById(
  * batches lock the same rows in the same order. SQLite: one UPDATE per row;
  * MySQL: one UPDATE with `CASE id WHEN …` per column, as `updateRowsById`.
  */
-export async function addToRowsById(db: Executor, table: keyof Database, columns: readonly string[], rows: ReadonlyArray<{ id: number; amounts: readonly number[] }>): Promise<void> {
+export async function addToRowsById(db: Executor, table: keyof Database, columns: readonly string[], rows: ReadonlyArray<{ id: number; amounts: readonly bigint[] }>): Promise<void> {
   if (rows.length === 0) return;
   const mysql = isMysql(db);
   const t = quote(mysql, table);
@@ -114,7 +114,7 @@ export async function addToRowsById(db: Executor, table: keyof Database, columns
   }
   const params: RowValue[] = [];
   const sets = columns.map((c, j) => {
-    for (const row of rows) params.push(row.id, row.amounts[j] ?? 0);
+    for (const row of rows) params.push(row.id, row.amounts[j] ?? 0n);
     return `${quote(mysql, c)} = ${quote(mysql, c)} + (case ${id} ${rows.map(() => 'when ? then ?').join(' ')} else 0 end)`;
   });
   for (const row of rows) params.push(row.id);

@@ -5,6 +5,9 @@ import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
  * BIGINT columns and money is BIGINT in 1e-8 units, so both dialects compare
  * and add them exactly the same way and balance updates can be single
  * atomic `SET x = x + ?` statements.
+ *
+ * Money columns are named `*_units` and read as `bigint` on both drivers
+ * (`connect.ts`); every other integer is a `number`, below 2^53.
  */
 export interface Database {
   dim_execution_node: ExecutionNodeTable;
@@ -46,9 +49,9 @@ export interface UserTable {
   username: string;
   inviter_id: number | null;
   /** Point-card balance, 1e-8 units. May go below zero when a fill is charged. */
-  points_units: number;
+  points_units: bigint;
   /** Referral rewards earned, 1e-8 units. */
-  rewards_units: number;
+  rewards_units: bigint;
   created_at: number;
 }
 
@@ -155,7 +158,7 @@ export interface FillTable {
   cumulative_quantity: string;
   quantity: string;
   price: string;
-  notional_units: number;
+  notional_units: bigint;
   created_at: number;
 }
 
@@ -192,13 +195,13 @@ export interface LedgerTable {
   kind: string;
   user_id: number | null;
   order_id: number | null;
-  amount_units: number;
+  amount_units: bigint;
   created_at: number;
 }
 
 export interface ProfitPoolTable {
   id: number;
-  balance_units: number;
+  balance_units: bigint;
   updated_at: number;
 }
 

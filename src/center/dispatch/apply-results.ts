@@ -148,6 +148,43 @@ export async function applyOutcomes(db: Kysely<Database>, items: readonly ApplyI
   return results;
 }
 
+/** The items of an `applyOutcomes` call that were not applied, with why. */
+export function failuresOf(items: readonly ApplyItem[], results: ReadonlyArray<ApplyOutcome | Error>): Array<{ orderId: number; error: Error }> {
+  return items.flatMap((item, i) => {
+    const result = results[i];
+    return result instanceof Error ? [{ orderId: item.orderId, error: result }] : [];
+  });
+}
+
+/** The error code of an order whose outcome could not be applied (`markUnapplied`). */
+export const APPLY_FAILED = 'apply_failed';
+
+/**
+ * Records that these orders' outcomes could not be applied (an amount the
+ * books cannot hold, a write the database refused). Each one still `pending`
+ * or `unknown` becomes `unknown`, with `apply_failed` and why, and
+ * `updated_at = now`: the reconciler asks the exchange about it again (it
+ * may hold a real fill, so the order is never dropped or failed), but only
+ * after `reconcile_after` and behind every order that has waited longer, so
+ * an order that cannot be applied never holds the others up. An order past
+ * `unknown` keeps its state; logging its failure is the caller's.
+ */
+export async function markUnapplied(db: Kysely<Database>, failures: ReadonlyArray<{ orderId: number; error: Error }>, now: number): Promise<void> {
+  const byMessage = new Map<string, number[]>();
+  for (const { orderId, error } of failures) {
+    const message = `the result could not be applied: ${error.message}`.slice(0, 1000);
+    byMessage.set(message, [...(byMessage.get(message) ?? []), orderId]);
+  }
+  for (const [message, ids] of byMessage) {
+    await db
+      .updateTable('fact_order')
+      .set({ status: 'unknown', error_code: APPLY_FAILED, error_message: message, updated_at: now })
+      .where('id', 'in', ids)
+      .where('status', 'in', ['pending', 'unknown'])
+      .execute();
+  }
+}
+
 /** Item indexes in chunks of at most `APPLY_CHUNK`, never the same order twice in one chunk (each chunk reads every order once). */
 function chunksOf(items: readonly ApplyItem[]): number[][] {
   const chunks: number[][] = [];
@@ -262,7 +299,9 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
     // Average price of this increment, from the new and old cumulative averages.
     const oldNotional = recorded * Number(order.filled_price ?? 0);
     const incrementPrice = recorded > 0 ? (outcome.filledQuantity * price - oldNotional) / delta : price;
-    const units = notionalUnits(delta, incrementPrice);
+    // The increment's notional from the exact cumulative ones (as recorded, and
+    // as reported), so an order's fills add up to its own notional to the unit.
+    const units = notionalUnits(cumulative, price) - notionalUnits(order.filled_quantity, order.filled_price ?? 0);
     fill = { order_id: order.id, cumulative_quantity: cumulative, quantity: String(delta), price: String(incrementPrice), notional_units: units, created_at: now };
     update.filled_quantity = cumulative;
     update.filled_price = String(price);

@@ -9,7 +9,7 @@ import { insertRows } from '../db/raw-rows.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { signalColumns, signalOfRow } from '../db/signal-rows.js';
 import { nodeAvailability } from '../nodes.js';
-import { applyOutcomes, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
+import { failuresOf, markUnapplied, outcomeOfResult, type ApplyItem, type ApplyOutcome, type OrderOutcome } from './apply-results.js';
 import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
 import { stageTimings } from './stage-timings.js';
 import { readTargets, unsealTarget, type DispatchTarget, type SealedTarget } from './targets.js';
@@ -178,8 +178,8 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
 }
 
 /** Why an account's order is recorded `skipped` instead of sent, or undefined when it is sent. */
-function refusalOf(ctx: CenterContext, pointsUnits: number, quantity: number, multiplier: string): { code: string; message: string } | undefined {
-  if (ctx.config.require_points && Number(pointsUnits) <= 0) return { code: 'insufficient_points', message: 'the account owner has no points left (require_points is on)' };
+function refusalOf(ctx: CenterContext, pointsUnits: bigint, quantity: number, multiplier: string): { code: string; message: string } | undefined {
+  if (ctx.config.require_points && pointsUnits <= 0n) return { code: 'insufficient_points', message: 'the account owner has no points left (require_points is on)' };
   // The signal's own quantity is checked at the door; a binding's multiplier can still take one account's share past the bound every node enforces.
   if (quantity > MAX_DECIMAL) return { code: 'invalid_order', message: `quantity ${quantity} (the signal's × multiplier ${multiplier}) is above the largest accepted, ${MAX_DECIMAL.toExponential()}` };
   return undefined;
@@ -441,10 +441,10 @@ function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { 
 
 /**
  * Applies a group's outcomes, many orders per transaction (`applyOutcomes`).
- * An order whose result cannot be applied is marked `unknown` instead, so
- * the reconciler asks the exchange about it like any order whose answer was
- * lost; only if even that fails does this throw, after every other order
- * of the group is applied.
+ * An order whose result cannot be applied is marked `unknown` instead
+ * (`markUnapplied`), so the reconciler asks the exchange about it like any
+ * order whose answer was lost, after `reconcile_after`; only if even that
+ * fails does this throw, after every other order of the group is applied.
  */
 async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger'], answering?: ExpectedAnswer): Promise<Array<ApplyOutcome | Error>> {
   const applying = applyQueueFor(ctx.db.kysely, ctx.rules).apply(items);
@@ -452,22 +452,14 @@ async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterCon
   answering?.done();
   const results = await applying;
   if (items.length === 0) return results;
-  const failed = items.flatMap((item, i) => {
-    const result = results[i];
-    return result instanceof Error ? [{ item, error: result }] : [];
-  });
+  const failed = failuresOf(items, results);
   if (failed.length === 0) return results;
-  for (const { item, error } of failed) log.error({ order_id: item.orderId, reason: error.message }, 'could not apply the result of this order; it is marked unknown for the reconciler');
-  const marked = await applyOutcomes(
-    ctx.db.kysely,
-    failed.map(({ item, error }) => ({
-      orderId: item.orderId,
-      outcome: { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: `the result could not be applied: ${error.message}` } },
-    })),
-    ctx.rules,
-  );
-  const lost = marked.filter((r): r is Error => r instanceof Error);
-  if (lost.length > 0) throw new AggregateError(lost, `${lost.length} of ${items.length} order results could neither be applied nor marked unknown: ${lost[0]?.message ?? ''}`);
+  for (const { orderId, error } of failed) log.error({ order_id: orderId, reason: error.message }, 'could not apply the result of this order; it is marked unknown for the reconciler');
+  try {
+    await markUnapplied(ctx.db.kysely, failed, Date.now());
+  } catch (error) {
+    throw new AggregateError([error], `${failed.length} of ${items.length} order results could neither be applied nor marked unknown: ${(error as Error).message}`);
+  }
   return results;
 }
 

@@ -4,7 +4,7 @@ import { queryOrders } from '../../node/query-orders.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';
-import { applyOutcomes, outcomeOfReport, type ApplyItem } from './apply-results.js';
+import { applyOutcomes, failuresOf, markUnapplied, outcomeOfReport, type ApplyItem } from './apply-results.js';
 import { completeSignal, dispatchOrders, sendGroup } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
 
@@ -14,7 +14,12 @@ export interface ReconcileReport {
   resent: number;
   expired: number;
   waiting: number;
+  /** Found, but what was found could not be applied: marked `apply_failed`, tried again after `reconcile_after`. */
+  unapplied: number;
 }
+
+/** Orders looked at per pass. */
+export const RECONCILE_BATCH = 500;
 
 /**
  * Settles orders the center could not confirm: `unknown` ones (the answer was
@@ -26,6 +31,10 @@ export interface ReconcileReport {
  *   a retry, so the node looks up once more before placing;
  * - not found and older: marked failed (`expired`), never placed late.
  * Nothing is ever placed twice: every path goes through a lookup first.
+ *
+ * The longest-waiting orders go first, and one whose result cannot be
+ * applied is moved to the back (`markUnapplied`) and reported `unapplied`,
+ * so no order, however often it fails, keeps the others from their turn.
  */
 export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()): Promise<ReconcileReport> {
   try {
@@ -45,10 +54,11 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
     .select(['id', 'signal_row_id'])
     .where('status', 'in', ['unknown', 'pending'])
     .where('updated_at', '<=', cutoff)
+    .orderBy('updated_at')
     .orderBy('id')
-    .limit(500)
+    .limit(RECONCILE_BATCH)
     .execute();
-  const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0 };
+  const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 0 };
   if (rows.length === 0) return report;
 
   const targets = await loadTargets(ctx, rows.map((r) => r.id));
@@ -81,7 +91,7 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
     }
   }
 
-  const failures = (await applyOutcomes(ctx.db.kysely, found, ctx.rules, now)).filter((r): r is Error => r instanceof Error);
+  const failures = failuresOf(found, await applyOutcomes(ctx.db.kysely, found, ctx.rules, now));
   report.settled += found.length - failures.length;
 
   const signals = new Map<number, SignalRow>();
@@ -100,16 +110,23 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
       });
     }
   }
-  const expiryFailures = (await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now)).filter((r): r is Error => r instanceof Error);
+  const expiryFailures = failuresOf(expired, await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now));
   report.expired += expired.length - expiryFailures.length;
   failures.push(...expiryFailures);
+  if (failures.length > 0) {
+    const ids = failures.map((f) => f.orderId);
+    ctx.logger.error(
+      { unapplied: ids.length, order_ids: ids.slice(0, 50), reason: failures[0]?.error.message },
+      'could not apply what the exchange reports for these orders; they stay unknown and are looked up again after reconcile_after',
+    );
+    await markUnapplied(ctx.db.kysely, failures, now);
+    report.unapplied = failures.length;
+  }
   // Resends go straight to the node (not through the queue): the reconciler
   // must make progress even when Redis or every worker is down.
   for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true, sendGroup);
   for (const signalId of new Set(rows.map((r) => r.signal_row_id))) await completeSignal(ctx, signalId);
   if (report.checked > 0) ctx.logger.info({ ...report }, 'reconciled');
-  // The rest of the pass is applied; the failed orders stay as they were, for the next pass.
-  if (failures.length > 0) throw new AggregateError(failures, `${failures.length} reconciled orders could not be applied: ${failures[0]?.message ?? ''}`);
   return report;
 }
 

@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { addToRowsById, insertRows } from '../db/raw-rows.js';
 import type { Database, LedgerTable } from '../db/schema.js';
+import { ratioOf, shareOf, type Ratio } from './units.js';
 
 /**
  * Settlement (seed §4): each fill charges the account owner's point card
@@ -21,23 +22,41 @@ export interface FillToSettle {
   userId: number;
   /** Identifies this fill within the order (its cumulative quantity). */
   fillKey: string;
-  notionalUnits: number;
+  notionalUnits: bigint;
 }
 
 export interface Settlement {
-  feeUnits: number;
-  rewards: Array<{ userId: number; level: number; units: number }>;
-  poolUnits: number;
+  feeUnits: bigint;
+  rewards: Array<{ userId: number; level: number; units: bigint }>;
+  poolUnits: bigint;
 }
 
+/** The rules as exact ratios, made once per rules object: the config's floats read by their shortest decimal form. */
+const exactRules = new WeakMap<SettlementRules, { fee: Ratio; shares: Ratio[] }>();
+
+function exactOf(rules: SettlementRules): { fee: Ratio; shares: Ratio[] } {
+  let exact = exactRules.get(rules);
+  if (!exact) {
+    exact = { fee: ratioOf(rules.feeRate), shares: rules.referralShares.map(ratioOf) };
+    exactRules.set(rules, exact);
+  }
+  return exact;
+}
+
+/**
+ * fee = floor(notional × fee_rate), each reward = floor(fee × its share),
+ * the pool the remainder: integer arithmetic on exact ratios, so the parts
+ * add up to the fee to the unit and the same fill always settles the same.
+ */
 export function computeSettlement(fill: FillToSettle, inviters: number[], rules: SettlementRules): Settlement {
-  const feeUnits = Math.floor(fill.notionalUnits * rules.feeRate);
-  const rewards = inviters.slice(0, rules.referralShares.length).map((userId, i) => ({
+  const exact = exactOf(rules);
+  const feeUnits = shareOf(fill.notionalUnits, exact.fee);
+  const rewards = inviters.slice(0, exact.shares.length).map((userId, i) => ({
     userId,
     level: i + 1,
-    units: Math.floor(feeUnits * (rules.referralShares[i] ?? 0)),
+    units: shareOf(feeUnits, exact.shares[i] as Ratio),
   }));
-  const poolUnits = feeUnits - rewards.reduce((sum, r) => sum + r.units, 0);
+  const poolUnits = feeUnits - rewards.reduce((sum, r) => sum + r.units, 0n);
   return { feeUnits, rewards, poolUnits };
 }
 
@@ -85,21 +104,21 @@ export async function settleFills(trx: Transaction<Database>, fills: readonly Fi
   const chains = await inviterChains(trx, fills.map((f) => f.userId), rules.referralShares.length);
   const settlements = fills.map((fill) => computeSettlement(fill, chains.get(fill.userId) ?? [], rules));
   const ledger: Insertable<LedgerTable>[] = [];
-  const charges = new Map<number, number>();
-  const rewardsTo = new Map<number, number>();
-  let poolUnits = 0;
+  const charges = new Map<number, bigint>();
+  const rewardsTo = new Map<number, bigint>();
+  let poolUnits = 0n;
   fills.forEach((fill, i) => {
     const settlement = settlements[i] as Settlement;
-    if (settlement.feeUnits <= 0) return;
+    if (settlement.feeUnits <= 0n) return;
     const key = `${fill.orderId}:${fill.fillKey}`;
     ledger.push({ entry_key: `fee:${key}`, kind: 'fee_charge', user_id: fill.userId, order_id: fill.orderId, amount_units: -settlement.feeUnits, created_at: now });
-    charges.set(fill.userId, (charges.get(fill.userId) ?? 0) + settlement.feeUnits);
+    charges.set(fill.userId, (charges.get(fill.userId) ?? 0n) + settlement.feeUnits);
     for (const r of settlement.rewards) {
-      if (r.units <= 0) continue;
+      if (r.units <= 0n) continue;
       ledger.push({ entry_key: `ref${r.level}:${key}`, kind: 'referral_reward', user_id: r.userId, order_id: fill.orderId, amount_units: r.units, created_at: now });
-      rewardsTo.set(r.userId, (rewardsTo.get(r.userId) ?? 0) + r.units);
+      rewardsTo.set(r.userId, (rewardsTo.get(r.userId) ?? 0n) + r.units);
     }
-    if (settlement.poolUnits > 0) {
+    if (settlement.poolUnits > 0n) {
       ledger.push({ entry_key: `pool:${key}`, kind: 'pool_income', user_id: null, order_id: fill.orderId, amount_units: settlement.poolUnits, created_at: now });
       poolUnits += settlement.poolUnits;
     }
@@ -111,9 +130,9 @@ export async function settleFills(trx: Transaction<Database>, fills: readonly Fi
     trx,
     'dim_user',
     ['points_units', 'rewards_units'],
-    userIds.map((id) => ({ id, amounts: [-(charges.get(id) ?? 0), rewardsTo.get(id) ?? 0] })),
+    userIds.map((id) => ({ id, amounts: [-(charges.get(id) ?? 0n), rewardsTo.get(id) ?? 0n] })),
   );
-  if (poolUnits > 0) {
+  if (poolUnits > 0n) {
     await trx
       .updateTable('dim_profit_pool')
       .set((eb) => ({ balance_units: eb('balance_units', '+', poolUnits), updated_at: now }))
