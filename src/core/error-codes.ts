@@ -42,6 +42,7 @@ export const ACCOUNT_ERROR_CODES = {
   node_refused: 'The node refused the request (auth, bad input, shutting down); nothing was executed.',
   insufficient_points: 'The account owner has no points and require_points is on; nothing was sent.',
   expired: 'The order was never confirmed and its signal is older than signal_max_age; not placed late.',
+  apply_failed: 'What the node or exchange reported could not be recorded (an amount beyond what the books hold); the order stays unknown and is looked up again after reconcile_after.',
 } as const;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERROR_CODES;
