@@ -107,6 +107,19 @@ for (const dialect of DIALECTS) {
       expectError(await h.api('POST', '/api/users', JSON.stringify({ username: 'x', pad: 'y'.repeat(300_000) })), 413, 'payload_too_large');
     });
 
+    test('the longest request id a caller may send is stored with its signal', async () => {
+      await h.api('POST', '/api/strategies', { strategy_code: 'rid' });
+      const id = `r-${'x'.repeat(126)}`;
+      const res = await call(`${h.url}/api/signals`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}`, 'x-request-id': id },
+        body: JSON.stringify({ strategy_code: 'rid', signal_id: 'long-request-id', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 }),
+      });
+      assert.equal(res.status, 202, res.text);
+      assert.equal(res.headers.get('x-request-id'), id);
+      assert.equal((await h.api('GET', '/api/signals/long-request-id')).body.signal.request_id, id);
+    });
+
     test('unknown records are 404 and duplicates 409', async () => {
       expectError(await h.api('GET', '/api/nodes/nope'), 404, 'not_found');
       expectError(await h.api('GET', '/api/users/999'), 404, 'not_found');

@@ -293,12 +293,30 @@ function binaryText(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * A caller's X-Request-Id may be 128 characters (`request-id.ts`) and is
+ * stored with the signal it sent; the column held 64, so on MySQL a longer
+ * one was a database error and the signal a 500.
+ */
+function requestIdLength(dialect: DialectName): Migration {
+  return {
+    async up(db: AnyDb) {
+      // SQLite does not enforce varchar lengths.
+      if (dialect === 'mysql') await db.schema.alterTable('fact_signal').modifyColumn('request_id', 'varchar(128)', (c) => c.notNull()).execute();
+    },
+    async down(db: AnyDb) {
+      if (dialect === 'mysql') await db.schema.alterTable('fact_signal').modifyColumn('request_id', 'varchar(64)', (c) => c.notNull()).execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
     '0002_order_stage_timings': orderStageTimings,
     '0003_signal_reduce_only': signalReduceOnly,
     '0004_binary_text': binaryText(dialect),
+    '0005_request_id_length': requestIdLength(dialect),
   };
 }
 
