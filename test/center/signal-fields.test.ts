@@ -153,6 +153,15 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.api('GET', '/api/signals/restarted-node')).body.signal.orders[0].status, 'filled');
     });
 
+    test("a node's odd error code and fee currency are recorded, held to their columns, never leaving the order unrecordable", async () => {
+      node.answerNext.push({ success: false, status: 'rejected', order_id: null, filled_price: null, filled_quantity: 0, error: { code: `code_${'x'.repeat(60)}`, message: 'odd' }, fee: { cost: 0.1, currency: 'C'.repeat(40) } });
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'remote', signal_id: 'odd-node', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 });
+      const order = res.body.signal.orders[0];
+      assert.equal(order.status, 'rejected', JSON.stringify(order));
+      assert.equal(order.error.code, `code_${'x'.repeat(27)}`);
+      assert.equal(order.fee.currency, 'C'.repeat(16));
+    });
+
     test("the center's in-process path places what the signal says", async () => {
       const seen: Array<OrderRequest | { leverage: number; symbol: string }> = [];
       const ctx = h.center.ctx;

@@ -15,11 +15,13 @@ export interface CaptureNode {
   batches: ExecuteBatch[];
   /** Refusals to answer the next execute requests with, in order (a status, or a status and error code), before answering normally. */
   failNext: Array<number | { status: number; code: string }>;
+  /** Answers the next execute requests' accounts with these results instead of a fill (fields given override the fill's). */
+  answerNext: Array<Partial<AccountResult>>;
   close(): Promise<void>;
 }
 
 export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
-  const node: CaptureNode = { url: '', batches: [], failNext: [], close: async () => undefined };
+  const node: CaptureNode = { url: '', batches: [], failNext: [], answerNext: [], close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -51,6 +53,7 @@ export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
         const { status, code } = typeof refusal === 'number' ? { status: refusal, code: 'shutting_down' } : refusal;
         return answer(status, { success: false, error: { code, message: 'refused by the capture node' } });
       }
+      const override = node.answerNext.shift() ?? {};
       const results: AccountResult[] = parsed.value.accounts.map((a, i) => ({
         account_id: a.account_id,
         success: true,
@@ -60,6 +63,7 @@ export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
         filled_price: 60000,
         filled_quantity: a.quantity,
         latency_ms: 1,
+        ...override,
       }));
       return answer(200, { success: true, node_code: nodeCode, request_id: parsed.value.request_id, results });
     });

@@ -311,13 +311,14 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   setIfChanged(update, order, 'take_profit_order_id', outcome.takeProfitOrderId);
   if (outcome.fee) {
     setIfChanged(update, order, 'fee_cost', String(outcome.fee.cost));
-    setIfChanged(update, order, 'fee_currency', outcome.fee.currency);
+    setIfChanged(update, order, 'fee_currency', outcome.fee.currency?.slice(0, 16) ?? null);
   }
   // Errors describe the latest attempt; a success clears them.
   if (update.status !== undefined || moreFilled) {
     const accepted = (update.status ?? order.status) as OrderStatus;
     const failed = accepted === 'rejected' || accepted === 'failed' || accepted === 'unknown';
-    setIfChanged(update, order, 'error_code', failed ? (outcome.error?.code ?? null) : null, true);
+    // Codes and currencies come from a node: held to their columns' size, so an odd one cannot make the whole result unrecordable.
+    setIfChanged(update, order, 'error_code', failed ? (outcome.error?.code.slice(0, 32) ?? null) : null, true);
     setIfChanged(update, order, 'error_message', failed ? (outcome.error?.message.slice(0, 1000) ?? null) : null, true);
   }
   if (outcome.stopLossError !== undefined) setIfChanged(update, order, 'stop_loss_error', outcome.stopLossError?.slice(0, 1000) ?? null, true);
