@@ -68,6 +68,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
     allowlist,
     replay,
     maxBodyBytes: config.max_body_bytes,
+    bodySetting: 'max_body_bytes',
     // Signed for this node, and not before this process started.
     nodeCode: () => config.node_code ?? '',
     notBefore: runtime.startedAt.getTime(),
@@ -94,7 +95,7 @@ export function createNodeApp({ runtime, allowlist, replay, heartbeat }: NodeApp
   });
 
   async function parse<S extends GenericSchema>(c: Context<NodeEnv>, schema: S): Promise<InferOutput<S>> {
-    const body = await readJsonObject(c, config.max_body_bytes);
+    const body = await readJsonObject(c, config.max_body_bytes, 'max_body_bytes');
     const accounts = body['accounts'];
     if (Array.isArray(accounts) && accounts.length > config.max_accounts_per_request) {
       throw new HttpError(400, 'too_many_accounts', `accounts: ${accounts.length} accounts in one request; this node accepts at most ${config.max_accounts_per_request} (max_accounts_per_request)`, [

@@ -21,6 +21,8 @@ export interface CenterAuthOptions {
   allowlist: IpAllowlist;
   replay: ReplayGuard;
   maxBodyBytes: number;
+  /** The setting behind `maxBodyBytes`, named when a body is too large. */
+  bodySetting?: string;
   /**
    * The `node_code` a signature must name: the node's own (a request signed
    * for another node is refused), or for a heartbeat the code in its path.
@@ -85,7 +87,7 @@ export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptio
       if (Math.abs(at - sentAt) > SIGNATURE_WINDOW_MS) throw refuse(EXPIRED(), 'signature timestamp outside the 5-minute window');
       if (sentAt < options.notBefore) throw refuse(EXPIRED(), 'signature timestamp from before this process started');
       const url = new URL(c.req.url);
-      const body = await readBody(c, options.maxBodyBytes);
+      const body = await readBody(c, options.maxBodyBytes, options.bodySetting);
       const node = options.nodeCode(c);
       const parts = { timestamp, method: c.req.method, host: url.host, path: url.pathname + url.search, node, body };
       if (!verifySignature(secret, parts, signature)) {

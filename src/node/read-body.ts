@@ -1,22 +1,23 @@
 import type { Context } from 'hono';
 import { HttpError } from './http-errors.js';
 
-/**
- * The request body as text, read at most once per request and never past
- * `limit` bytes: a declared Content-Length over the limit is refused before
- * reading, a chunked body as soon as it crosses it.
- */
 /** Any Hono env whose context can hold the raw body. */
 export interface BodyEnv {
   Variables: { rawBody: string };
 }
 
-export async function readBody<E extends BodyEnv>(context: Context<E>, limit: number): Promise<string> {
+/**
+ * The request body as text, read at most once per request and never past
+ * `limit` bytes: a declared Content-Length over the limit is refused before
+ * reading, a chunked body as soon as it crosses it. `setting` names the
+ * configuration key behind the limit, when there is one.
+ */
+export async function readBody<E extends BodyEnv>(context: Context<E>, limit: number, setting?: string): Promise<string> {
   // Hono's Context is invariant in its env; the body slot is all this needs.
   const c = context as unknown as Context<BodyEnv>;
   const cached = c.get('rawBody') as string | undefined;
   if (cached !== undefined) return cached;
-  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body is larger than ${limit} bytes (max_body_bytes)`);
+  const tooLarge = () => new HttpError(413, 'payload_too_large', `request body is larger than ${limit} bytes${setting ? ` (${setting})` : ''}`);
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
 
@@ -43,8 +44,8 @@ export async function readBody<E extends BodyEnv>(context: Context<E>, limit: nu
 }
 
 /** The body parsed as a JSON object, or a 400 that says what is wrong. */
-export async function readJsonObject<E extends BodyEnv>(c: Context<E>, limit: number): Promise<Record<string, unknown>> {
-  const text = await readBody(c, limit);
+export async function readJsonObject<E extends BodyEnv>(c: Context<E>, limit: number, setting?: string): Promise<Record<string, unknown>> {
+  const text = await readBody(c, limit, setting);
   let value: unknown;
   try {
     value = JSON.parse(text);
