@@ -269,3 +269,52 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+for (const dialect of DIALECTS) {
+  describe(`orders the reconciler cannot settle now take turns with the rest on ${dialect}`, () => {
+    let h: CenterHarness;
+    const T = Date.now();
+    const STUCK = 501;
+    let good: number;
+
+    before(async () => {
+      h = await startCenterHarness(dialect);
+      const k = h.center.ctx.db.kysely;
+      // A node that never sent a heartbeat: nothing about its orders can be learned.
+      await h.api('POST', '/api/nodes', { node_code: 'gone', base_url: 'http://127.0.0.1:1' });
+      const owner = (await h.api('POST', '/api/users', { username: `turns-${dialect}` })).body.user.id;
+      const stuckAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'turns-key-gone', api_secret: 'turns-secret', node_code: 'gone' })).body.account.id;
+      const localAccount = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: 'turns-key-local', api_secret: 'turns-secret' })).body.account.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'turns' });
+      const strategy = (await k.selectFrom('dim_strategy').select('id').where('strategy_code', '=', 'turns').executeTakeFirstOrThrow()).id;
+      const node = (await k.selectFrom('dim_execution_node').select('id').where('node_code', '=', 'gone').executeTakeFirstOrThrow()).id;
+      const signalRow = (id: string, acceptedAt: number) => ({ signal_id: id, strategy_id: strategy, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01', order_type: 'market', price: null, stop_loss: null, take_profit: null, leverage: null, reduce_only: 0, request_id: id, status: 'dispatched', accepted_at: acceptedAt, dispatched_at: acceptedAt, completed_at: null });
+      const order = (signal: number, account: number, nodeId: number | null, clientOrderId: string, updatedAt: number) => ({
+        signal_row_id: signal, account_id: account, user_id: owner, execution_node_id: nodeId, client_order_id: clientOrderId, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: '0.01',
+        status: 'unknown', filled_quantity: '0', error_code: 'unknown_outcome', error_message: 'lost', attempts: 1, created_at: updatedAt, updated_at: updatedAt,
+      });
+      const stuck = [];
+      for (let i = 0; i < STUCK; i++) {
+        const signal = Number((await k.insertInto('fact_signal').values(signalRow(`turns-${i}`, T - 90_000)).executeTakeFirstOrThrow()).insertId);
+        stuck.push(order(signal, stuckAccount, node, `tcturns${i}`, T - 80_000));
+      }
+      for (let i = 0; i < stuck.length; i += 100) await k.insertInto('fact_order').values(stuck.slice(i, i + 100)).execute();
+      // Due later than all of them, so it is last in a line ordered by waiting time alone.
+      const signal = Number((await k.insertInto('fact_signal').values(signalRow('turns-good', T - 70_000)).executeTakeFirstOrThrow()).insertId);
+      good = Number((await k.insertInto('fact_order').values(order(signal, localAccount, null, 'tcturnsgood', T - 65_000)).executeTakeFirstOrThrow()).insertId);
+    });
+    after(() => h.close());
+
+    test("a pass full of an offline node's orders does not keep the next pass from the others", async () => {
+      const first = await reconcileOnce(h.center.ctx, T);
+      assert.deepEqual([first.checked, first.waiting], [500, 500]);
+      const second = await reconcileOnce(h.center.ctx, T);
+      assert.deepEqual([second.checked, second.waiting, second.resent], [500, 499, 1], JSON.stringify(second));
+      await h.idle();
+      const order = await h.center.ctx.db.kysely.selectFrom('fact_order').select(['status', 'reconciled_at']).where('id', '=', good).executeTakeFirstOrThrow();
+      assert.deepEqual(order, { status: 'filled', reconciled_at: T });
+      const stuck = await h.center.ctx.db.kysely.selectFrom('fact_order').select(({ fn }) => fn.countAll<number>().as('n')).where('status', '=', 'unknown').where('execution_node_id', 'is not', null).executeTakeFirstOrThrow();
+      assert.equal(Number(stuck.n), STUCK, 'still waiting for their node, never dropped');
+    });
+  });
+}

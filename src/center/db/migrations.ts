@@ -310,6 +310,21 @@ function requestIdLength(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * When the reconciler last looked at an order. It takes the orders it looked
+ * at least recently first, so orders it cannot settle now (their node is
+ * offline: 500 of them filled a pass) no longer keep the others from their
+ * turn, while still being looked at again on every pass they are due.
+ */
+const orderReconciledAt: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('fact_order').addColumn('reconciled_at', 'bigint').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('fact_order').dropColumn('reconciled_at').execute();
+  },
+};
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
@@ -317,6 +332,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0003_signal_reduce_only': signalReduceOnly,
     '0004_binary_text': binaryText(dialect),
     '0005_request_id_length': requestIdLength(dialect),
+    '0006_order_reconciled_at': orderReconciledAt,
   };
 }
 

@@ -149,6 +149,8 @@ export interface OrderTable {
   round_trip_ms: number | null;
   answered_at: number | null;
   applied_at: number | null;
+  /** When the reconciler last looked at it (migration 0006); it looks at the least recently seen first. */
+  reconciled_at: number | null;
 }
 
 export interface FillTable {

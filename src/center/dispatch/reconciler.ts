@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { accountToWire } from '../../core/wire-fields.js';
 import { MAX_ORDERS_PER_ACCOUNT, QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
 import { queryOrders } from '../../node/query-orders.js';
@@ -32,9 +33,12 @@ export const RECONCILE_BATCH = 500;
  * - not found and older: marked failed (`expired`), never placed late.
  * Nothing is ever placed twice: every path goes through a lookup first.
  *
- * The longest-waiting orders go first, and one whose result cannot be
- * applied is moved to the back (`markUnapplied`) and reported `unapplied`,
- * so no order, however often it fails, keeps the others from their turn.
+ * The orders looked at least recently go first (then the longest waiting),
+ * so orders that cannot be settled now (their node is offline) take turns
+ * with the rest instead of filling every pass; one whose result cannot be
+ * applied also waits `reconcile_after` again (`markUnapplied`) and is
+ * reported `unapplied`. No order, however often it fails, keeps the others
+ * from their turn.
  */
 export async function reconcileOnce(ctx: CenterContext, now: number = Date.now()): Promise<ReconcileReport> {
   try {
@@ -54,12 +58,15 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
     .select(['id', 'signal_row_id'])
     .where('status', 'in', ['unknown', 'pending'])
     .where('updated_at', '<=', cutoff)
+    .orderBy(sql`coalesce(reconciled_at, 0)`)
     .orderBy('updated_at')
     .orderBy('id')
     .limit(RECONCILE_BATCH)
     .execute();
   const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 0 };
   if (rows.length === 0) return report;
+  // Seen now, whatever comes of it: the next pass starts with the orders this one did not reach.
+  await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
 
   const targets = await loadTargets(ctx, rows.map((r) => r.id));
   const groups = new Map<string, DispatchTarget[]>();
