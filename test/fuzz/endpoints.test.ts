@@ -60,9 +60,9 @@ function routesOf(app: Hono<never>): Route[] {
 }
 
 const PARAM_VALUES: Record<string, readonly string[]> = {
-  id: ['1', '2', '3', '0', '-1', 'abc', '1e99', '99999999999999999999', '1.5', '%00', '%C3%A9'],
+  id: ['1', '2', '3', '0', '-1', 'abc', '1e99', '99999999999999999999', '1.5', '%00', '%C3%A9', '%E0%A4%A', '%'],
   account_id: ['1', '2', '0', 'x', '18446744073709551616'],
-  code: ['fz', 'fz-node', 'FZ', 'nope', '%C3%A9', '%2F', 'a'.repeat(300), '..', 'fz%20s'],
+  code: ['fz', 'fz-node', 'FZ', 'nope', '%C3%A9', '%2F', 'a'.repeat(300), '..', 'fz%20s', '%E0%A4%A', '%', '%ZZ'],
 };
 
 function fill(rng: Rng, path: string): string {

@@ -79,7 +79,7 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
       replay: createReplayGuard(),
       maxBodyBytes: MAX_BODY,
       // A heartbeat is signed by the node it is from: the code in its path.
-      nodeCode: (c) => decodeURIComponent(c.req.path.split('/')[3] ?? ''),
+      nodeCode: (c) => c.req.param('code') ?? '',
       notBefore: startedAt,
     }),
   );
