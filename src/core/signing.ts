@@ -28,7 +28,7 @@ export interface SignedParts {
   host: string;
   /** Path plus query string, exactly as requested (e.g. `/api/execute`). */
   path: string;
-  /** The `node_code` of the node the request is for (center → node) or from (a heartbeat); "" for a node without one. */
+  /** The `node_code` of the node the request is for (center → node) or from (a heartbeat). */
   node: string;
   body: string | Uint8Array;
 }

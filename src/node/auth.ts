@@ -26,6 +26,7 @@ export interface CenterAuthOptions {
   /**
    * The `node_code` a signature must name: the node's own (a request signed
    * for another node is refused), or for a heartbeat the code in its path.
+   * Empty: signatures are refused (tokens still work).
    */
   nodeCode: (c: Context) => string;
   /**
@@ -86,9 +87,11 @@ export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptio
       const at = now();
       if (Math.abs(at - sentAt) > SIGNATURE_WINDOW_MS) throw refuse(EXPIRED(), 'signature timestamp outside the 5-minute window');
       if (sentAt < options.notBefore) throw refuse(EXPIRED(), 'signature timestamp from before this process started');
+      // Every node shares the secret: a signature that names no node would be good on all of them.
+      const node = options.nodeCode(c);
+      if (node === '') throw refuse(UNAUTHORIZED(), 'signature sent but this node has no node_code to check it against; set node_code');
       const url = new URL(c.req.url);
       const body = await readBody(c, options.maxBodyBytes, options.bodySetting);
-      const node = options.nodeCode(c);
       const parts = { timestamp, method: c.req.method, host: url.host, path: url.pathname + url.search, node, body };
       if (!verifySignature(secret, parts, signature)) {
         throw refuse(UNAUTHORIZED(), `bad signature (or signed for another node or address than node_code "${node}" at ${url.host})`);

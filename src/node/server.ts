@@ -121,7 +121,7 @@ export async function startNodeServer(config: NodeConfig, logger: Logger, parts:
     );
   }
   if (config.node_auth_enabled && config.node_auth_mode === 'any' && !config.node_code) {
-    logger.warn('node_code is not set: signed (HMAC) requests name the node they are for, so a center\'s signatures are refused until node_code is the code it registered this node under; X-Center-Token still works');
+    logger.warn('node_code is not set: signed (HMAC) requests name the node they are for, so they are refused until node_code is the code the center registered this node under; X-Center-Token still works');
   }
   if (config.center_url && config.node_code) {
     loop = startHeartbeatLoop(

@@ -203,8 +203,17 @@ test("a stranger's half-sent request is not work in flight and does not hold a g
   }
 });
 
-test('hmac mode needs node_code, since a signature names its node', async () => {
+test('hmac mode needs node_code, and a node without one refuses every signature, even one naming no node', async () => {
   await assert.rejects(startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, node_auth_mode: 'hmac' }), /node_code: must be set when node_auth_mode is hmac/);
+  const codeless = await startHarness({ node_auth_enabled: true, node_auth_secret: SECRET, host: '127.0.0.1' });
+  try {
+    const text = JSON.stringify({ signal: marketSignal(), accounts: [codeless.account(1)] });
+    assertRefused(await codeless.post(PATH, text, signed(codeless, text, Date.now(), SECRET, '')), 401);
+    assert.equal((await codeless.post(PATH, text, { 'x-center-token': SECRET })).status, 200, 'the token still works');
+    assert.match(codeless.logs.join('\n'), /node_code is not set/);
+  } finally {
+    await codeless.close();
+  }
 });
 
 test('refusals are logged with a reason but never the secret', () => {

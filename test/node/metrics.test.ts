@@ -87,12 +87,12 @@ test('each account result carries its node-side timings', async () => {
 });
 
 test('without metrics_token, /metrics needs what /api/* needs: the center token or a signature', async () => {
-  const h = await node({ node_auth_enabled: true, node_auth_secret: SECRET });
+  const h = await node({ node_auth_enabled: true, node_auth_secret: SECRET, node_code: 'metrics-node' });
   const refused = await scrape(h);
   assert.equal(refused.status, 401);
   assert.deepEqual(refused.body, { success: false, error: { code: 'unauthorized', message: 'authentication required' } });
   assert.equal((await scrape(h, { 'x-center-token': SECRET })).status, 200);
-  assert.equal((await scrape(h, authHeaders(SECRET, 'hmac', { method: 'GET', url: new URL('/metrics', h.url), node: '', body: '' }))).status, 200);
+  assert.equal((await scrape(h, authHeaders(SECRET, 'hmac', { method: 'GET', url: new URL('/metrics', h.url), node: 'metrics-node', body: '' }))).status, 200);
   assert.equal((await scrape(h, { authorization: `Bearer ${SECRET}` })).status, 401, 'a bearer token is not how the node secret is sent');
   assert.equal((await scrape(h, { 'x-center-token': 'wrong-secret-of-the-right-length' })).status, 401);
 
