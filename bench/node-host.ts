@@ -1,5 +1,5 @@
-import { loadNodeConfig } from '../src/cli/node-commands.js';
-import { createLogger } from '../src/cli/logger.js';
+import { loadNodeConfig } from '../src/node/commands.js';
+import { createLogger } from '../src/process/logger.js';
 import { startNodeServer, type RunningNode } from '../src/node/server.js';
 
 /**

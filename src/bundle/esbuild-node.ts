@@ -6,8 +6,8 @@ import { build, type Metafile, type Plugin } from 'esbuild';
 /** Exchanges the executable carries unless `--exchanges` says otherwise (the paper exchange is always there). */
 export const DEFAULT_EXCHANGES = ['binanceusdm', 'binance', 'okx', 'bybit', 'bitget'] as const;
 
-/** Inputs that must never ship in the node: center code, SQL and Redis drivers. */
-export const FORBIDDEN_INPUT = /(^|\/)src\/center\/|node_modules\/(kysely|mysql2|ioredis|better-sqlite3|pg|redis|@redis|sqlite3|mariadb|bullmq|denque|redis-parser|cluster-key-slot)\//;
+/** Inputs that must never ship in the node: center code, the full CLI (which reaches it), SQL and Redis drivers. */
+export const FORBIDDEN_INPUT = /(^|\/)src\/(center|cli)\/|node_modules\/(kysely|mysql2|ioredis|better-sqlite3|pg|redis|@redis|sqlite3|mariadb|bullmq|denque|redis-parser|cluster-key-slot)\//;
 
 export class BundleError extends Error {
   override name = 'BundleError';
@@ -115,11 +115,11 @@ const builtinDynamicImports: Plugin = {
   },
 };
 
-/** src/cli/yaml-module.ts for the bundle: yaml bundled, still evaluated only when a config file is read. */
+/** src/process/yaml-module.ts for the bundle: yaml bundled, still evaluated only when a config file is read. */
 const bundledYaml: Plugin = {
   name: 'tradectl-bundled-yaml',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/]cli[\\/]yaml-module\.ts$/ }, (args) => ({
+    b.onLoad({ filter: /[\\/]src[\\/]process[\\/]yaml-module\.ts$/ }, (args) => ({
       contents: "export function yamlModule() { return require('yaml'); }",
       loader: 'js',
       resolveDir: dirname(args.path),

@@ -9,7 +9,9 @@ import {
   textSetting,
 } from '../core/settings.js';
 import { NODE_CODE_PATTERN } from '../core/wire-heartbeat.js';
-import { ExecutionSettings, LogSettings, hostNames } from '../node/config.js';
+import { ExecutionSettings } from '../execution/settings.js';
+import { LogSettings } from '../core/settings.js';
+import { hostNames } from '../http/request-guards.js';
 
 const nodeEntry = v.object({
   node_code: v.pipe(v.string('expected a node_code'), v.regex(NODE_CODE_PATTERN, 'expected letters, digits, ".", "_" or "-"')),

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { ExecuteDeps } from '../node/execute.js';
-import type { Limiter } from '../node/limiter.js';
+import type { ExecuteDeps } from '../execution/execute.js';
+import type { Limiter } from '../execution/limiter.js';
 import type { TraderPool } from '../exchange/trader-pool.js';
 import type { CenterConfig } from './config.js';
 import type { SecretBox } from './crypto/secret-box.js';

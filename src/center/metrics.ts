@@ -1,5 +1,6 @@
-import { createLazyRegistry, type LazyRegistry, type ReadSeries } from '../node/metrics/lazy-registry.js';
-import { LATENCY_BUCKETS, type HttpMetrics } from '../node/metrics/node-metrics.js';
+import { createLazyRegistry, type LazyRegistry, type ReadSeries } from '../metrics/lazy-registry.js';
+import { LATENCY_BUCKETS } from '../metrics/lazy-registry.js';
+import { type HttpMetrics } from '../http/http-metrics.js';
 import type { Db } from './db/connect.js';
 import type { ReconcileReport } from './dispatch/reconciler.js';
 import type { NodeCall, NodeClient } from './dispatch/node-client.js';

@@ -1,7 +1,7 @@
 import { Credentials } from '../core/credentials.js';
 import { accountToWire } from '../core/wire-fields.js';
 import { SyncBalanceResponseSchema, SyncPositionsResponseSchema, type BalanceResult, type PositionResult } from '../core/wire-sync.js';
-import { syncBalances, syncPositions } from '../node/sync.js';
+import { syncBalances, syncPositions } from '../execution/sync.js';
 import type { CenterContext } from './context.js';
 import { transact } from './db/connect.js';
 import type { NodeRow } from './db/schema.js';

@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { ExitError } from './exit-error.js';
+import { ExitError } from '../process/exit-error.js';
 
 /** The project root (where package.json and src/ are), from this compiled file's place. */
 function projectRoot(): string {

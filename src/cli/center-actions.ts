@@ -5,12 +5,12 @@ import { startWorker } from '../center/queue/worker.js';
 import { startWorkerMetrics, workerMetricsHost } from '../center/queue/worker-metrics.js';
 import { redisUrlOf } from '../center/config.js';
 import { NodeConfigEntries } from '../node/config.js';
-import { StartupError } from '../node/server.js';
+import { StartupError } from '../http/listen.js';
 import type { CenterFlags } from './center-commands.js';
-import { ConfigError, loadConfig } from './config-loader.js';
-import { ExitError } from './exit-error.js';
-import { createLogger } from './logger.js';
-import { onShutdown } from './node-commands.js';
+import { ConfigError, loadConfig } from '../process/config-loader.js';
+import { ExitError } from '../process/exit-error.js';
+import { createLogger } from '../process/logger.js';
+import { onShutdown } from '../node/commands.js';
 
 const CENTER_KEYS = Object.keys(CenterConfigEntries);
 

@@ -8,9 +8,9 @@ import { sendHeartbeat } from '../node/heartbeat.js';
 import { heartbeatOf } from '../node/runtime.js';
 import { startNodeServer, type RunningNode } from '../node/server.js';
 import { loadCenterConfig } from './center-actions.js';
-import { ExitError } from './exit-error.js';
-import { createLogger } from './logger.js';
-import { loadNodeConfig, onShutdown } from './node-commands.js';
+import { ExitError } from '../process/exit-error.js';
+import { createLogger } from '../process/logger.js';
+import { loadNodeConfig, onShutdown } from '../node/commands.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { registerBundleCommand } from './bundle-commands.js';
 import { registerCenterCommands } from './center-commands.js';
-import { registerNodeCommands } from './node-commands.js';
-import { runProgram } from './run.js';
+import { registerNodeCommands } from '../node/commands.js';
+import { runProgram } from '../process/run-program.js';
 
 /** `tradectl`: every subcommand. */
 const program = new Command('tradectl').description('signal execution for crypto copy trading: center, execution nodes, bundle');

@@ -119,3 +119,11 @@ export function mapSetting() {
     {},
   );
 }
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** Settings every tradectl process has. */
+export const LogSettings = {
+  log_level: choiceSetting(LOG_LEVELS, 'info'),
+  log_format: choiceSetting(['auto', 'json', 'pretty'], 'auto'),
+};

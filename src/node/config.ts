@@ -9,23 +9,11 @@ import {
   secondsSetting,
   textSetting,
 } from '../core/settings.js';
-import { allowlistEntryProblem } from './ip-allowlist.js';
-import { HOST_NAME_PATTERN } from './request-guards.js';
-
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-
-/** Settings every tradectl process has. */
-export const LogSettings = {
-  log_level: choiceSetting(LOG_LEVELS, 'info'),
-  log_format: choiceSetting(['auto', 'json', 'pretty'], 'auto'),
-};
-
-/** `allowed_hosts` and `center_allowed_hosts`: host names a server answers to, besides IP addresses and localhost. */
-export const hostNames = () =>
-  v.pipe(
-    listSetting(),
-    v.check((names) => names.every((n) => HOST_NAME_PATTERN.test(n)), 'expected host names such as node-sg-1.internal (no scheme, port or path), or "*" for any'),
-  );
+import { allowlistEntryProblem } from '../http/ip-allowlist.js';
+import { hostNames } from '../http/request-guards.js';
+import { isLoopbackHost } from '../http/listen.js';
+import { ExecutionSettings } from '../execution/settings.js';
+import { LogSettings } from '../core/settings.js';
 
 const url = (what: string) =>
   v.pipe(
@@ -34,29 +22,9 @@ const url = (what: string) =>
   );
 
 /**
- * How accounts are executed: on a node, and in the center for accounts that
- * have no node. Both processes read these keys the same way.
- */
-export const ExecutionSettings = {
-  exchange_urls: v.pipe(
-    mapSetting(),
-    v.check(
-      (m) => Object.values(m).every((u) => /^https?:\/\/[^\s/]+/i.test(u)),
-      'expected exchange id → URL starting with http:// or https://',
-    ),
-  ),
-  execute_concurrency: integerSetting(1, 10_000, 64),
-  account_timeout: secondsSetting(1, 600, 25),
-  exchange_timeout: secondsSetting(0.1, 300, 10),
-  ccxt_cache_size: integerSetting(0, 1_000_000, 1000),
-  markets_ttl: secondsSetting(60, 7 * 24 * 3600, 3600),
-  shutdown_grace: secondsSetting(0, 3600, 30),
-};
-
-/**
  * The execution node's configuration: one schema, defaults inside it.
- * `config/default.yaml` documents each key; `docs/configuration.md` lists the
- * environment variables.
+ * `config/default.yaml` documents each key and the README the environment
+ * variables.
  */
 export const NodeConfigEntries = {
     ...LogSettings,
@@ -124,11 +92,6 @@ export const NODE_SEED_ENV_KEYS = [
   'node_code',
   'heartbeat_interval',
 ] as const;
-
-/** Loopback addresses: the only ones a node without auth may listen on. */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
 
 /**
  * Where the node listens. With auth off the default is loopback only, and a

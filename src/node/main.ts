@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { registerNodeCommands } from '../cli/node-commands.js';
-import { runProgram } from '../cli/run.js';
+import { registerNodeCommands } from './commands.js';
+import { runProgram } from '../process/run-program.js';
 
 /**
  * The standalone execution node's entry (`tradectl bundle`): only the node

@@ -7,33 +7,13 @@ import { VERSION } from '../core/version.js';
 import { preloadCcxt } from '../exchange/ccxt-module.js';
 import { createNodeApp } from './app.js';
 import { listenHost, type NodeConfig } from './config.js';
+import { limitServer, REQUEST_TIMEOUT_MS, StartupError } from '../http/listen.js';
 import { disabledHeartbeat, startHeartbeatLoop, type HeartbeatLoop } from './heartbeat.js';
-import { createIpAllowlist } from './ip-allowlist.js';
-import { createReplayGuard } from './replay-guard.js';
-import { preloadMetrics } from './metrics/node-metrics.js';
-import { createNodeRuntime, heartbeatOf, type NodeRuntime, type RuntimeParts } from './runtime.js';
-
-/** How long a client may take to send one whole request (headers and body); Node's default is 300 s. */
-export const REQUEST_TIMEOUT_MS = 60_000;
-
-/**
- * The limits every tradectl listener keeps (node, center, a worker's
- * metrics): a request that never finishes arriving is closed after
- * `requestTimeoutMs` instead of holding its socket for Node's five minutes.
- * Idle keep-alive connections outlive a caller's pool timeout (the center
- * keeps connections to its nodes between signals), so a reused socket is
- * not closed under a request.
- */
-export function limitServer(server: Server, requestTimeoutMs: number = REQUEST_TIMEOUT_MS): void {
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = requestTimeoutMs;
-}
-
-/** A startup problem the operator must fix (bad TLS file, port in use, unsafe bind). */
-export class StartupError extends Error {
-  override name = 'StartupError';
-}
+import { createIpAllowlist } from '../http/ip-allowlist.js';
+import { createReplayGuard } from '../http/replay-guard.js';
+import { preloadMetrics } from './node-metrics.js';
+import { createNodeRuntime, heartbeatOf, type NodeRuntime } from './runtime.js';
+import { type RuntimeParts } from '../execution/execution-deps.js';
 
 export interface RunningNode {
   /** e.g. `http://127.0.0.1:9101` */

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { runBundle, type BundleResult } from '../../src/bundle/run-bundle.js';
 import { makeExecutable } from '../../src/bundle/sea.js';
 import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
-import { loadNodeConfig } from '../../src/cli/node-commands.js';
+import { loadNodeConfig } from '../../src/node/commands.js';
 import { marketSignal } from '../helpers/node-harness.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 

@@ -9,8 +9,8 @@ import { startWorkerMetrics, workerMetricsHost, type WorkerMetricsListener } fro
 import { createCenterContext } from '../../src/center/server.js';
 import type { CenterContext } from '../../src/center/context.js';
 import { loadCenterConfig } from '../../src/cli/center-actions.js';
-import { createLogger } from '../../src/cli/logger.js';
-import { loadNodeConfig } from '../../src/cli/node-commands.js';
+import { createLogger } from '../../src/process/logger.js';
+import { loadNodeConfig } from '../../src/node/commands.js';
 import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { heartbeatOf } from '../../src/node/runtime.js';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCenterConfig } from '../../src/cli/center-actions.js';
-import { createLogger } from '../../src/cli/logger.js';
+import { createLogger } from '../../src/process/logger.js';
 import { startCenter, type RunningCenter } from '../../src/center/server.js';
 import { settleBackground } from '../../src/center/context.js';
 import { call, type CallResult } from './node-harness.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createLogger } from '../../src/cli/logger.js';
-import { loadNodeConfig } from '../../src/cli/node-commands.js';
+import { createLogger } from '../../src/process/logger.js';
+import { loadNodeConfig } from '../../src/node/commands.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 

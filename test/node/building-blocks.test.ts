@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { allowlistEntryProblem, createIpAllowlist } from '../../src/node/ip-allowlist.js';
-import { createLimiter, withDeadline } from '../../src/node/limiter.js';
-import { createReplayGuard } from '../../src/node/replay-guard.js';
+import { allowlistEntryProblem, createIpAllowlist } from '../../src/http/ip-allowlist.js';
+import { createLimiter, withDeadline } from '../../src/execution/limiter.js';
+import { createReplayGuard } from '../../src/http/replay-guard.js';
 
 test('the limiter never runs more than its capacity and keeps FIFO order', async () => {
   const limiter = createLimiter(2);

@@ -2,8 +2,8 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { GenericSchema, InferOutput } from 'valibot';
 import { parseWith } from '../../core/validation.js';
-import { HttpError, invalidRequest } from '../../node/http-errors.js';
-import { readJsonObject } from '../../node/read-body.js';
+import { HttpError, invalidRequest } from '../../http/errors.js';
+import { readJsonObject } from '../../http/read-body.js';
 
 /** What the center's Hono context carries per request. */
 export interface CenterEnv {

@@ -1,7 +1,7 @@
 import type { Hono } from 'hono';
 import * as v from 'valibot';
 import { NODE_CODE_PATTERN, HeartbeatSchema } from '../../core/wire-heartbeat.js';
-import { HttpError } from '../../node/http-errors.js';
+import { HttpError } from '../../http/errors.js';
 import type { CenterContext } from '../context.js';
 import { isUniqueViolation } from '../db/connect.js';
 import { conflict, input, notFound, type CenterEnv } from './env.js';

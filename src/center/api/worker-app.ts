@@ -1,8 +1,8 @@
 import { Hono } from 'hono';
 import { VERSION } from '../../core/version.js';
-import { answerErrorsAsJson } from '../../node/http-errors.js';
-import { requestId } from '../../node/request-id.js';
-import { requestGuards } from '../../node/request-guards.js';
+import { answerErrorsAsJson } from '../../http/errors.js';
+import { requestId } from '../../http/request-id.js';
+import { requestGuards } from '../../http/request-guards.js';
 import type { CenterContext } from '../context.js';
 import { centerHostPolicy, metricsRoute } from './app.js';
 import type { CenterEnv } from './env.js';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { clientOrderIdFor } from '../../core/client-order-id.js';
 import { accountToWire, MAX_DECIMAL } from '../../core/wire-fields.js';
 import { ExecuteResponseSchema, type AccountResult, type Signal } from '../../core/wire-execute.js';
-import { execute } from '../../node/execute.js';
+import { execute } from '../../execution/execute.js';
 import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import { insertRows } from '../db/raw-rows.js';

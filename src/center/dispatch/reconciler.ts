@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { accountToWire } from '../../core/wire-fields.js';
 import { MAX_ORDERS_PER_ACCOUNT, QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
-import { queryOrders } from '../../node/query-orders.js';
+import { queryOrders } from '../../execution/query-orders.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { nodeAvailability } from '../nodes.js';

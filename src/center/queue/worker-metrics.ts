@@ -1,4 +1,4 @@
-import { StartupError } from '../../node/server.js';
+import { StartupError } from '../../http/listen.js';
 import { createWorkerApp } from '../api/worker-app.js';
 import type { CenterConfig } from '../config.js';
 import type { CenterContext } from '../context.js';

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { HttpError } from './http-errors.js';
+import { HttpError } from './errors.js';
 
 /** Any Hono env whose context can hold the raw body. */
 export interface BodyEnv {

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { ConfigError } from '../../src/cli/config-loader.js';
-import { loadNodeConfig } from '../../src/cli/node-commands.js';
+import { ConfigError } from '../../src/process/config-loader.js';
+import { loadNodeConfig } from '../../src/node/commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tradectl-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
 import { CENTER_CONFIG_KEYS } from '../core/config-keys.js';
 import { VERSION } from '../core/version.js';
-import { NODE_SEED_ENV_KEYS, NodeConfigEntries, NodeConfigSchema, type NodeConfig } from '../node/config.js';
-import { sendHeartbeat, startHeartbeatLoop } from '../node/heartbeat.js';
-import { createNodeRuntime, heartbeatOf } from '../node/runtime.js';
-import { StartupError, startNodeServer } from '../node/server.js';
-import type { RuntimeParts } from '../node/runtime.js';
-import { loadConfig } from './config-loader.js';
-import { ExitError } from './exit-error.js';
-import { createLogger } from './logger.js';
+import { NODE_SEED_ENV_KEYS, NodeConfigEntries, NodeConfigSchema, type NodeConfig } from './config.js';
+import { sendHeartbeat, startHeartbeatLoop } from './heartbeat.js';
+import { createNodeRuntime, heartbeatOf } from './runtime.js';
+import { startNodeServer } from './server.js';
+import { StartupError } from '../http/listen.js';
+import type { RuntimeParts } from '../execution/execution-deps.js';
+import { loadConfig } from '../process/config-loader.js';
+import { ExitError } from '../process/exit-error.js';
+import { createLogger } from '../process/logger.js';
 
 const NODE_SPEC = {
   schema: NodeConfigSchema,

@@ -1,6 +1,9 @@
 import type * as PromClient from 'prom-client';
 
 /** Label values of one series; values are bounded sets (route patterns, statuses), never ids or secrets. */
+/** Seconds; from a fast loopback call to a slow exchange near its timeout. */
+export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
 export type Labels = Record<string, string>;
 
 /** Series read when scraped (in-flight counts, database counts, queue depth). */

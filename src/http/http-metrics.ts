@@ -1,6 +1,10 @@
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
-import type { HttpMetrics } from './node-metrics.js';
+
+export interface HttpMetrics {
+  /** `route` is the route pattern (`/api/execute`), never the raw path. */
+  request(method: string, route: string, status: number, seconds: number): void;
+}
 
 /**
  * The route pattern that answered (`/api/nodes/:code`), so a label never

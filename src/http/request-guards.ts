@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
+import * as v from 'valibot';
+import { listSetting } from '../core/settings.js';
 import type { Logger } from 'pino';
-import { HttpError } from './http-errors.js';
+import { HttpError } from './errors.js';
 
 /**
  * What a web page must not be able to do to a node or a center on the
@@ -30,6 +32,13 @@ export interface HostPolicy {
 
 /** A configured host name: letters, digits, dots and dashes, or `*`. */
 export const HOST_NAME_PATTERN = /^(\*|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))$/;
+
+/** `allowed_hosts` and `center_allowed_hosts`: host names a server answers to, besides IP addresses and localhost. */
+export const hostNames = () =>
+  v.pipe(
+    listSetting(),
+    v.check((names) => names.every((n) => HOST_NAME_PATTERN.test(n)), 'expected host names such as node-sg-1.internal (no scheme, port or path), or "*" for any'),
+  );
 
 /** The host names a server answers to: its configured list and the hosts of the URLs and addresses it is known by. */
 export function hostPolicy(setting: string, configured: readonly string[], known: ReadonlyArray<string | undefined>): HostPolicy {

@@ -1,18 +1,6 @@
-import { createLazyRegistry, type LazyRegistry } from './lazy-registry.js';
-
-/** Seconds; from a fast loopback call to a slow exchange near its timeout. */
-export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
-
-/** What the execution path records, on a node (and nowhere else for now). */
-export interface ExecutionMetrics {
-  exchangeCall(exchange: string, call: string, outcome: 'ok' | 'error', seconds: number): void;
-  marketsLoaded(exchange: string, outcome: 'ok' | 'error', seconds: number | undefined): void;
-}
-
-export interface HttpMetrics {
-  /** `route` is the route pattern (`/api/execute`), never the raw path. */
-  request(method: string, route: string, status: number, seconds: number): void;
-}
+import { createLazyRegistry, LATENCY_BUCKETS, type LazyRegistry } from '../metrics/lazy-registry.js';
+import type { ExecutionMetrics } from '../execution/timed-traders.js';
+import type { HttpMetrics } from '../http/http-metrics.js';
 
 export interface NodeMetrics extends ExecutionMetrics, HttpMetrics {
   registry: LazyRegistry;

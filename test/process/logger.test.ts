@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createLogger, prettyLine } from '../../src/cli/logger.js';
+import { createLogger, prettyLine } from '../../src/process/logger.js';
 import { Credentials } from '../../src/core/credentials.js';
 
 function capture(format: 'json' | 'pretty') {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import client from 'prom-client';
-import { createLazyRegistry } from '../../src/node/metrics/lazy-registry.js';
+import { createLazyRegistry } from '../../src/metrics/lazy-registry.js';
 
 const series = (text: string, name: string) => text.split('\n').filter((line) => line.startsWith(name));
 

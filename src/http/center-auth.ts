@@ -8,8 +8,8 @@ import {
   constantTimeEqual,
   verifySignature,
 } from '../core/signing.js';
-import type { NodeEnv } from './hono-env.js';
-import { HttpError } from './http-errors.js';
+import type { HttpBindings } from '@hono/node-server';
+import { HttpError } from './errors.js';
 import type { IpAllowlist } from './ip-allowlist.js';
 import { readBody } from './read-body.js';
 import type { ReplayGuard } from './replay-guard.js';
@@ -40,7 +40,7 @@ export interface CenterAuthOptions {
 
 /** What the middleware needs from a Hono env: the body slot and a logger (the node's env, or the center's). */
 export interface AuthEnv {
-  Bindings?: NodeEnv['Bindings'];
+  Bindings?: HttpBindings;
   Variables: { rawBody: string; log: Logger };
 }
 
@@ -60,7 +60,7 @@ const EXPIRED = () =>
  * is fresh and unused. Everything that can be checked without the body is
  * checked before a byte of it is read.
  */
-export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptions): MiddlewareHandler<E> {
+export function centerAuth<E extends AuthEnv>(options: CenterAuthOptions): MiddlewareHandler<E> {
   const now = options.now ?? Date.now;
   return async (c, next) => {
     const refuse = (error: HttpError, reason: string) => {
@@ -112,6 +112,6 @@ export function centerAuth<E extends AuthEnv = NodeEnv>(options: CenterAuthOptio
 }
 
 /** The TCP peer's address, what `node_allowed_ips` is checked against. */
-export function remoteAddress(env: Partial<NodeEnv['Bindings']> | undefined): string | undefined {
+export function remoteAddress(env: Partial<HttpBindings> | undefined): string | undefined {
   return env?.incoming?.socket?.remoteAddress;
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { hostAllowed, hostPolicy } from '../../src/node/request-guards.js';
+import { hostAllowed, hostPolicy } from '../../src/http/request-guards.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { marketSignal, startHarness, type Harness } from '../helpers/node-harness.js';
 

@@ -1,10 +1,10 @@
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import type { Logger } from 'pino';
-import { constantTimeEqual } from '../../core/signing.js';
-import { remoteAddress, type AuthEnv } from '../auth.js';
-import { HttpError } from '../http-errors.js';
-import type { IpAllowlist } from '../ip-allowlist.js';
-import type { LazyRegistry } from './lazy-registry.js';
+import { constantTimeEqual } from '../core/signing.js';
+import { remoteAddress, type AuthEnv } from './center-auth.js';
+import { HttpError } from './errors.js';
+import type { IpAllowlist } from './ip-allowlist.js';
+import type { LazyRegistry } from '../metrics/lazy-registry.js';
 
 /**
  * `Authorization: Bearer <metrics_token>` for `GET /metrics`, so a scraper

@@ -1,6 +1,11 @@
-import type { TraderPool } from '../../exchange/trader-pool.js';
-import type { Trader } from '../../exchange/trader.js';
-import type { ExecutionMetrics } from './node-metrics.js';
+import type { TraderPool } from '../exchange/trader-pool.js';
+import type { Trader } from '../exchange/trader.js';
+
+/** What the execution path records, on a node (and nowhere else for now). */
+export interface ExecutionMetrics {
+  exchangeCall(exchange: string, call: string, outcome: 'ok' | 'error', seconds: number): void;
+  marketsLoaded(exchange: string, outcome: 'ok' | 'error', seconds: number | undefined): void;
+}
 
 async function timed<T>(metrics: ExecutionMetrics, exchange: string, call: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now();
