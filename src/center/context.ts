@@ -5,8 +5,8 @@ import type { TraderPool } from '../exchange/trader-pool.js';
 import type { CenterConfig } from './config.js';
 import type { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/connect.js';
-import type { RemoteSender } from './dispatch/dispatcher.js';
-import type { NodeClient } from './dispatch/node-client.js';
+import type { Delivery } from './dispatch/dispatcher.js';
+import type { NodeClient } from './transport/node-client.js';
 import type { CenterMetrics } from './metrics.js';
 import type { QueueMode } from './queue/queue-mode.js';
 import type { SettlementRules } from './settle/settlement.js';
@@ -24,8 +24,8 @@ export interface CenterContext {
   local: ExecuteDeps & { traders: TraderPool; limiter: Limiter };
   nodes: NodeClient;
   rules: SettlementRules;
-  /** How a node's share of a new signal leaves the center: a direct POST, or a queue job. */
-  remote: RemoteSender;
+  /** How a node's share of a signal leaves the center: a direct POST, or a queue job for a worker (queue mode; `queue` is then set). */
+  delivery: Delivery;
   /** Set in queue mode (`use_node_execution_queue`). */
   queue?: QueueMode;
   /** Dispatches and reconciliations still running, so shutdown and tests can wait for them. */

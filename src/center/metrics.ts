@@ -3,7 +3,7 @@ import { LATENCY_BUCKETS } from '../metrics/lazy-registry.js';
 import { type HttpMetrics } from '../http/http-metrics.js';
 import type { Db } from './db/connect.js';
 import type { ReconcileReport } from './dispatch/reconciler.js';
-import type { NodeCall, NodeClient } from './dispatch/node-client.js';
+import type { NodeCall, NodeClient } from './transport/node-client.js';
 import { STAGES, type StageTimings } from './dispatch/stage-timings.js';
 import { nodeAvailability } from './nodes.js';
 import type { QueueMode } from './queue/queue-mode.js';

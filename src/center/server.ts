@@ -13,8 +13,7 @@ import { inBackground, settleBackground, type CenterContext } from './context.js
 import { createSecretBox, loadMasterKey, MasterKeyError } from './crypto/secret-box.js';
 import { openDb, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
-import { createNodeClient } from './dispatch/node-client.js';
-import { sendGroup } from './dispatch/dispatcher.js';
+import { createNodeClient } from './transport/node-client.js';
 import { reconcileOnce, startReconciler } from './dispatch/reconciler.js';
 import { connectRedis } from './queue/redis-client.js';
 import { createQueueMode } from './queue/queue-mode.js';
@@ -72,7 +71,7 @@ export async function createCenterContext(config: CenterConfig, logger: Logger, 
     local: createExecutionDeps(config, logger, parts),
     nodes: timedNodeClient(createNodeClient({ secret: config.node_auth_secret, mode: config.node_auth_mode, timeoutMs: config.node_request_timeout }), metrics),
     rules: { feeRate: config.fee_rate, referralShares: config.referral_shares },
-    remote: sendGroup,
+    delivery: 'direct',
     background: new Set(),
     metrics,
   };
@@ -132,7 +131,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
   if (config.use_node_execution_queue) {
     // Redis may be down now: the center still starts and sends directly until it is back.
     ctx.queue = createQueueMode(connectRedis(redisUrlOf(config), logger, 'tradectl-center'), config.node_execute_queue ?? 'node-execute');
-    ctx.remote = ctx.queue.sender;
+    ctx.delivery = 'queue';
   }
   // The center has no start-up budget to keep (the node does): prom-client now.
   await ctx.metrics.registry.load();

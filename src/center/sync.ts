@@ -1,11 +1,8 @@
-import { Credentials } from '../core/credentials.js';
-import { accountToWire } from '../core/wire-fields.js';
-import { SyncBalanceResponseSchema, SyncPositionsResponseSchema, type BalanceResult, type PositionResult } from '../core/wire-sync.js';
-import { syncBalances, syncPositions } from '../execution/sync.js';
+import type { BalanceResult, PositionResult, SyncAccount } from '../core/wire-sync.js';
 import type { CenterContext } from './context.js';
+import { openCredentials } from './crypto/secret-box.js';
 import { transact } from './db/connect.js';
-import type { NodeRow } from './db/schema.js';
-import { nodeAvailability } from './nodes.js';
+import { groupByDestination, routerFor, transportOf } from './routing.js';
 
 export interface SyncFilter {
   account_ids?: number[] | undefined;
@@ -38,36 +35,23 @@ export async function syncAccounts(ctx: CenterContext, kind: Kind, filter: SyncF
   const summary: SyncSummary = { accounts: rows.length, synced: 0, failed: [] };
   if (rows.length === 0) return summary;
 
-  const nodes = new Map<number, NodeRow>();
-  for (const n of await k.selectFrom('dim_execution_node').selectAll().execute()) nodes.set(n.id, n);
-  const groups = new Map<number | null, typeof rows>();
-  for (const r of rows) groups.set(r.execution_node_id, [...(groups.get(r.execution_node_id) ?? []), r]);
+  const router = await routerFor(ctx, rows.map((r) => r.execution_node_id));
+  const groups = groupByDestination(rows, (r) => router.read(r.execution_node_id));
+  for (const { item, reason } of groups.unavailable) summary.failed.push({ account_id: item.id, code: 'node_unavailable', message: reason });
 
-  const unseal = (r: (typeof rows)[number]) => ({
-    account_id: r.id,
-    exchange: r.exchange,
-    sandbox: r.sandbox === 1,
-    credentials: new Credentials(ctx.box.open(r.api_key_enc, 'api_key'), ctx.box.open(r.api_secret_enc, 'api_secret'), r.passphrase_enc ? ctx.box.open(r.passphrase_enc, 'passphrase') : undefined),
-  });
-
+  const account = (r: (typeof rows)[number]): SyncAccount => ({ account_id: r.id, exchange: r.exchange, sandbox: r.sandbox === 1, credentials: openCredentials(ctx.box, r) });
+  const job = { requestId: `sync-${Date.now()}`, logger: ctx.logger };
   await Promise.all(
-    [...groups.entries()].map(async ([nodeId, group]) => {
-      let results: Array<BalanceResult | PositionResult>;
-      if (nodeId === null) {
-        const batch = { request_id: undefined, symbols: undefined, accounts: group.map(unseal) };
-        results = kind === 'balance' ? await syncBalances(batch, ctx.local) : await syncPositions(batch, ctx.local);
-      } else {
-        const node = nodes.get(nodeId);
-        const fail = (message: string) => group.forEach((r) => summary.failed.push({ account_id: r.id, code: 'node_unavailable', message }));
-        if (!node || !nodeAvailability(node, Date.now(), ctx.config.node_heartbeat_timeout).online) return fail(`node ${node?.node_code ?? nodeId} is not available`);
-        const accounts = group.map((r) => accountToWire(unseal(r)));
-        const path = kind === 'balance' ? '/api/sync-balance' : '/api/sync-positions';
-        const schema = kind === 'balance' ? SyncBalanceResponseSchema : SyncPositionsResponseSchema;
-        const call = await ctx.nodes.post(node, path, { accounts }, schema, `sync-${Date.now()}`);
-        if (!call.ok) return fail(call.message);
-        results = call.value.results;
+    [[null, groups.local] as const, ...[...groups.remote.values()].map((g) => [g.node, g.items] as const)].map(async ([node, group]) => {
+      if (group.length === 0) return;
+      const transport = transportOf(ctx, node);
+      const batch = { request_id: undefined, symbols: undefined, accounts: group.map(account) };
+      const call = kind === 'balance' ? await transport.syncBalances(batch, job) : await transport.syncPositions(batch, job);
+      if (!call.ok) {
+        for (const r of group) summary.failed.push({ account_id: r.id, code: 'node_unavailable', message: call.message });
+        return;
       }
-      for (const result of results) {
+      for (const result of call.value) {
         const accountId = Number(result.account_id);
         if (!result.success) {
           summary.failed.push({ account_id: accountId, code: result.error?.code ?? 'error', message: result.error?.message ?? '' });

@@ -8,6 +8,7 @@ import {
   SymbolSchema,
   optionalPositiveDecimal,
   positiveDecimal,
+  accountToWire,
   toCredentials,
   uniqueAccounts,
   type AccountId,
@@ -132,6 +133,21 @@ export const ExecuteRequestSchema = v.pipe(
     };
   }),
 );
+
+/**
+ * The request body that `ExecuteRequestSchema` parses back into `batch`: the
+ * one place an execute batch becomes wire JSON (credentials included, so it
+ * is built only to be sent).
+ */
+export function executeRequestOf(batch: ExecuteBatch): Record<string, unknown> {
+  return {
+    request_id: batch.request_id,
+    attempt: batch.attempt,
+    retry: batch.retry,
+    signal: batch.signal,
+    accounts: batch.accounts.map((a) => ({ ...accountToWire(a), quantity: a.quantity, client_order_id: a.client_order_id })),
+  };
+}
 
 /** Final state of one account's entry order, as the center records it. */
 export const RESULT_STATUSES = ['filled', 'partially_filled', 'open', 'rejected', 'failed', 'unknown'] as const;

@@ -3,6 +3,7 @@ import {
   AccountCredentialsEntries,
   AccountIdSchema,
   ClientOrderIdSchema,
+  accountToWire,
   SymbolSchema,
   toCredentials,
   uniqueAccounts,
@@ -58,6 +59,11 @@ export const QueryOrdersRequestSchema = v.pipe(
 export type QueryOrdersBatch = v.InferOutput<typeof QueryOrdersRequestSchema>;
 export type QueryAccount = QueryOrdersBatch['accounts'][number];
 export type OrderRef = QueryAccount['orders'][number];
+
+/** The request body that `QueryOrdersRequestSchema` parses back into `batch`. */
+export function queryOrdersRequestOf(batch: QueryOrdersBatch): Record<string, unknown> {
+  return { request_id: batch.request_id, accounts: batch.accounts.map(({ orders, ...account }) => ({ ...accountToWire(account), orders })) };
+}
 
 /** `unknown`: the lookup itself failed (see `error`); nothing can be concluded. */
 export const ORDER_STATES = ['open', 'filled', 'partially_filled', 'canceled', 'expired', 'rejected', 'not_found', 'unknown'] as const;

@@ -3,6 +3,7 @@ import {
   AccountCredentialsEntries,
   AccountIdSchema,
   SymbolSchema,
+  accountToWire,
   toCredentials,
   uniqueAccounts,
 } from './wire-fields.js';
@@ -37,6 +38,11 @@ export const SyncRequestSchema = v.pipe(
 );
 export type SyncBatch = v.InferOutput<typeof SyncRequestSchema>;
 export type SyncAccount = SyncBatch['accounts'][number];
+
+/** The request body that `SyncRequestSchema` parses back into `batch`. */
+export function syncRequestOf(batch: SyncBatch): Record<string, unknown> {
+  return { request_id: batch.request_id, symbols: batch.symbols, accounts: batch.accounts.map(accountToWire) };
+}
 
 export const BalanceSchema = v.object({
   currency: v.string(),

@@ -5,7 +5,7 @@ import { clientOrderIdFor } from '../../src/core/client-order-id.js';
 import { SignalSchema } from '../../src/core/wire-execute.js';
 import type { Db } from '../../src/center/db/connect.js';
 import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type OrderOutcome } from '../../src/center/dispatch/apply-results.js';
-import { acceptSignal } from '../../src/center/dispatch/dispatcher.js';
+import { acceptSignal } from '../../src/center/dispatch/accept.js';
 import { fromUnits, toUnits } from '../../src/center/settle/units.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, migratedDb } from '../helpers/databases.js';

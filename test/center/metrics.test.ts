@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as v from 'valibot';
-import { acceptSignal, sendGroup } from '../../src/center/dispatch/dispatcher.js';
+import { acceptSignal } from '../../src/center/dispatch/accept.js';
+import { sendGroup } from '../../src/center/dispatch/send-group.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { SignalSchema } from '../../src/core/wire-execute.js';
 import { createLogger } from '../../src/process/logger.js';

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clientOrderIdFor } from '../../src/core/client-order-id.js';
 import { parseWith } from '../../src/core/validation.js';
-import { ExecuteRequestSchema } from '../../src/core/wire-execute.js';
+import * as v from 'valibot';
+import { ExecuteRequestSchema, executeRequestOf } from '../../src/core/wire-execute.js';
+import { QueryOrdersRequestSchema, queryOrdersRequestOf } from '../../src/core/wire-query.js';
+import { SyncRequestSchema, syncRequestOf } from '../../src/core/wire-sync.js';
 
 const account = { account_id: 101, exchange: 'binanceusdm', api_key: 'key-101', api_secret: 'secret-101' };
 const signal = { signal_id: 'sig-1', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 };
@@ -59,4 +62,21 @@ test('every bad field is named', () => {
     assert.equal(parsed.ok, false, JSON.stringify(body));
     if (!parsed.ok) assert.ok(parsed.issues.some((i) => i.field === field), `${field} not in ${JSON.stringify(parsed.issues)}`);
   }
+});
+
+/** A batch with its credentials opened, so two batches compare field by field. */
+const plain = (batch: { accounts: Array<{ credentials: { reveal(): unknown } }> }) => ({ ...batch, accounts: batch.accounts.map((a) => ({ ...a, credentials: a.credentials.reveal() })) });
+
+test('each request a center sends parses back, on the node, into the very batch it was made from', () => {
+  const execute = v.parse(ExecuteRequestSchema, {
+    request_id: 'r-1',
+    attempt: 3,
+    signal: { ...signal, order_type: 'limit', price: 60000, stop_loss: 59000, take_profit: 61000, leverage: 5 },
+    accounts: [{ ...account, passphrase: 'pass-101', sandbox: true, quantity: 0.03, client_order_id: 'abc123' }, { ...account, account_id: 'text-id' }],
+  });
+  assert.deepEqual(plain(v.parse(ExecuteRequestSchema, JSON.parse(JSON.stringify(executeRequestOf(execute))))), plain(execute));
+  const query = v.parse(QueryOrdersRequestSchema, { request_id: 'q', accounts: [{ ...account, orders: [{ client_order_id: 'tc1', symbol: 'BTC/USDT:USDT', kind: 'stop_loss' }] }] });
+  assert.deepEqual(plain(v.parse(QueryOrdersRequestSchema, JSON.parse(JSON.stringify(queryOrdersRequestOf(query))))), plain(query));
+  const sync = v.parse(SyncRequestSchema, { symbols: ['BTC/USDT:USDT'], accounts: [{ ...account, passphrase: 'p' }] });
+  assert.deepEqual(plain(v.parse(SyncRequestSchema, JSON.parse(JSON.stringify(syncRequestOf(sync))))), plain(sync));
 });

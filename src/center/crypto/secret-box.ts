@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Credentials } from '../../core/credentials.js';
 
 /**
  * Account credentials are sealed with AES-256-GCM before they reach the
@@ -100,4 +101,16 @@ export function loadMasterKey(source: MasterKeySource): LoadedKey {
 export function keyHint(apiKey: string): string {
   if (apiKey.length <= 8) return '…';
   return `${apiKey.slice(0, 4)}…${apiKey.slice(-4)}`;
+}
+
+/** An account's sealed credential columns. */
+export interface SealedCredentials {
+  api_key_enc: string;
+  api_secret_enc: string;
+  passphrase_enc: string | null;
+}
+
+/** The one place stored credentials are opened, into a `Credentials` that never serialises; only for a request about to carry them. */
+export function openCredentials(box: SecretBox, sealed: SealedCredentials): Credentials {
+  return new Credentials(box.open(sealed.api_key_enc, 'api_key'), box.open(sealed.api_secret_enc, 'api_secret'), sealed.passphrase_enc ? box.open(sealed.passphrase_enc, 'passphrase') : undefined);
 }

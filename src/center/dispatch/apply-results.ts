@@ -29,6 +29,11 @@ export interface OrderOutcome {
   answer?: { roundTripMs: number; answeredAt: number } | undefined;
 }
 
+/** An outcome without a fill: a refusal, a failure, or an answer lost (`unknown`). */
+export function noFill(status: 'unknown' | 'failed' | 'rejected', code: string, message: string): OrderOutcome {
+  return { status, exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code, message } };
+}
+
 export function outcomeOfResult(result: AccountResult): OrderOutcome {
   const legError = (e: { code: string; message: string } | undefined) => (e ? `${e.code}: ${e.message}` : undefined);
   return {

@@ -1,12 +1,11 @@
 import { sql } from 'kysely';
-import { accountToWire } from '../../core/wire-fields.js';
-import { MAX_ORDERS_PER_ACCOUNT, QueryOrdersResponseSchema, type QueryResult } from '../../core/wire-query.js';
-import { queryOrders } from '../../execution/query-orders.js';
+import { MAX_ORDERS_PER_ACCOUNT, type QueryAccount, type QueryResult } from '../../core/wire-query.js';
 import type { CenterContext } from '../context.js';
-import type { NodeRow, SignalRow } from '../db/schema.js';
-import { nodeAvailability } from '../nodes.js';
-import { applyOutcomes, failuresOf, markUnapplied, outcomeOfReport, type ApplyItem } from './apply-results.js';
-import { completeSignal, dispatchOrders, sendGroup } from './dispatcher.js';
+import type { SignalRow } from '../db/schema.js';
+import { groupByDestination, routerFor, transportOf } from '../routing.js';
+import type { Transport } from '../transport/transport.js';
+import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem } from './apply-results.js';
+import { completeSignal, dispatchOrders } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
 
 export interface ReconcileReport {
@@ -69,18 +68,16 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
 
   const targets = await loadTargets(ctx, rows.map((r) => r.id));
-  const groups = new Map<string, DispatchTarget[]>();
-  for (const t of targets) {
-    const key = t.nodeId === null ? 'local' : String(t.nodeId);
-    groups.set(key, [...(groups.get(key) ?? []), t]);
-  }
-  const nodeRows = new Map<number, NodeRow>();
-  for (const n of await ctx.db.kysely.selectFrom('dim_execution_node').selectAll().execute()) nodeRows.set(n.id, n);
+  const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
+  const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
+  // Nothing can be learned about these now (their node is offline); they are looked at again on the next pass.
+  report.waiting += groups.unavailable.length;
 
   const notFound: DispatchTarget[] = [];
   const found: ApplyItem[] = [];
-  for (const [key, group] of groups) {
-    const results = await lookUp(ctx, key === 'local' ? null : (nodeRows.get(Number(key)) ?? null), group, now);
+  for (const [node, group] of [[null, groups.local] as const, ...[...groups.remote.values()].map((g) => [g.node, g.items] as const)]) {
+    if (group.length === 0) continue;
+    const results = await lookUp(ctx, transportOf(ctx, node), group, now);
     if (!results) {
       report.waiting += group.length;
       continue;
@@ -111,10 +108,7 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
       resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
       report.resent++;
     } else {
-      expired.push({
-        orderId: target.order.id,
-        outcome: { status: 'failed', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'expired', message: 'not on the exchange, and the signal is older than signal_max_age: not placed late' } },
-      });
+      expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', 'not on the exchange, and the signal is older than signal_max_age: not placed late') });
     }
   }
   const expiryFailures = failuresOf(expired, await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now));
@@ -131,35 +125,32 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   }
   // Resends go straight to the node (not through the queue): the reconciler
   // must make progress even when Redis or every worker is down.
-  for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true, sendGroup);
+  for (const [signalId, orderIds] of resend) await dispatchOrders(ctx, signals.get(signalId) as SignalRow, orderIds, true, 'direct');
   for (const signalId of new Set(rows.map((r) => r.signal_row_id))) await completeSignal(ctx, signalId);
   if (report.checked > 0) ctx.logger.info({ ...report }, 'reconciled');
   return report;
 }
 
-/** Looks the entries up where the accounts live; `undefined` when that node cannot be asked now. */
-async function lookUp(ctx: CenterContext, node: NodeRow | null, group: DispatchTarget[], now: number): Promise<QueryResult[] | undefined> {
+/** Looks the entries up where the accounts live; `undefined` when the lookup failed. */
+async function lookUp(ctx: CenterContext, transport: Transport, group: DispatchTarget[], now: number): Promise<QueryResult[] | undefined> {
   // One entry per account (a node refuses an account listed twice), with
   // every order of that account being reconciled.
-  const byAccount = new Map<string, DispatchTarget['account'] & { orders: Array<{ client_order_id: string; symbol: string; kind: 'entry' }> }>();
+  const byAccount = new Map<string, QueryAccount>();
   for (const t of group) {
     const key = String(t.account.account_id);
-    const entry = byAccount.get(key) ?? { ...t.account, orders: [] };
+    const { account_id, exchange, credentials, sandbox } = t.account;
+    const entry = byAccount.get(key) ?? { account_id, exchange, credentials, sandbox, orders: [] };
     // A node answers at most MAX_ORDERS_PER_ACCOUNT per account; the rest wait for the next pass.
     if (entry.orders.length >= MAX_ORDERS_PER_ACCOUNT) continue;
     entry.orders.push({ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' });
     byAccount.set(key, entry);
   }
-  const accounts = [...byAccount.values()];
-  if (node === null) return queryOrders({ request_id: undefined, accounts }, ctx.local);
-  if (!nodeAvailability(node, now, ctx.config.node_heartbeat_timeout).online) return undefined;
-  const wire = { accounts: accounts.map(({ orders, ...account }) => ({ ...accountToWire(account), orders })) };
-  const call = await ctx.nodes.post(node, '/api/query-orders', wire, QueryOrdersResponseSchema, `reconcile-${now}`);
+  const call = await transport.queryOrders({ request_id: undefined, accounts: [...byAccount.values()] }, { requestId: `reconcile-${now}`, logger: ctx.logger });
   if (!call.ok) {
-    ctx.logger.warn({ node_code: node.node_code, reason: call.message }, 'reconcile lookup failed; will retry');
+    ctx.logger.warn({ node_code: transport.nodeCode, reason: call.message }, 'reconcile lookup failed; will retry');
     return undefined;
   }
-  return call.value.results;
+  return call.value;
 }
 
 /** Runs `reconcileOnce` every `reconcile_interval` until stopped. */

@@ -1,6 +1,6 @@
-import { Credentials } from '../../core/credentials.js';
 import type { AccountOrder } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
+import { openCredentials, type SealedCredentials } from '../crypto/secret-box.js';
 import type { OrderRow } from '../db/schema.js';
 
 /** The order columns a send (and the reconciler's lookup) needs. */
@@ -17,9 +17,7 @@ export interface DispatchTarget {
 export interface SealedTarget {
   order: TargetOrder;
   exchange: string;
-  apiKeyEnc: string;
-  apiSecretEnc: string;
-  passphraseEnc: string | null;
+  credentials: SealedCredentials;
   sandbox: boolean;
   accountNodeId: number | null;
 }
@@ -46,20 +44,14 @@ export async function readTargets(ctx: CenterContext, orderIds: number[]): Promi
   return rows.map(({ exchange, api_key_enc, api_secret_enc, passphrase_enc, sandbox, account_node_id, ...order }) => ({
     order,
     exchange,
-    apiKeyEnc: api_key_enc,
-    apiSecretEnc: api_secret_enc,
-    passphraseEnc: passphrase_enc,
+    credentials: { api_key_enc, api_secret_enc, passphrase_enc },
     sandbox: sandbox === 1,
     accountNodeId: account_node_id,
   }));
 }
 
 export function unsealTarget(ctx: CenterContext, t: SealedTarget): DispatchTarget {
-  const credentials = new Credentials(
-    ctx.box.open(t.apiKeyEnc, 'api_key'),
-    ctx.box.open(t.apiSecretEnc, 'api_secret'),
-    t.passphraseEnc ? ctx.box.open(t.passphraseEnc, 'passphrase') : undefined,
-  );
+  const credentials = openCredentials(ctx.box, t.credentials);
   return {
     order: t.order,
     nodeId: t.order.execution_node_id ?? t.accountNodeId,

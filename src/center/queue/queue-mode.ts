@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { CenterContext } from '../context.js';
-import { sendGroup, type RemoteSender } from '../dispatch/dispatcher.js';
+import type { NodeRow, SignalRow } from '../db/schema.js';
+import { sendGroup } from '../dispatch/send-group.js';
 import { JobQueue, type QueueStats } from './job-queue.js';
 
 /** Queue mode on the center: remote node jobs go to Redis instead of a POST. */
@@ -10,14 +11,15 @@ export interface QueueMode {
   redis: Redis;
   /** This center process: jobs queued, and jobs sent directly because queuing failed (seed §4.5). */
   counters: { enqueued: number; fallbacks: number };
-  sender: RemoteSender;
+  /** Queues one node's share of a signal as a job; sends it directly when queuing fails. */
+  send(ctx: CenterContext, signal: SignalRow, node: NodeRow, orderIds: number[], retry: boolean): Promise<void>;
   stats(): Promise<QueueStats & { enqueued: number; fallbacks: number }>;
 }
 
 export function createQueueMode(redis: Redis, stream: string): QueueMode {
   const queue = new JobQueue(redis, stream);
   const counters = { enqueued: 0, fallbacks: 0 };
-  const sender: RemoteSender = async (ctx: CenterContext, signal, node, orderIds, retry) => {
+  const send: QueueMode['send'] = async (ctx, signal, node, orderIds, retry) => {
     const requestId = randomUUID();
     const log = ctx.logger.child({ request_id: requestId });
     try {
@@ -36,7 +38,7 @@ export function createQueueMode(redis: Redis, stream: string): QueueMode {
     queue,
     redis,
     counters,
-    sender,
+    send,
     async stats() {
       return { ...(await queue.stats()), ...counters };
     },

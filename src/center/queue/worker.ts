@@ -3,8 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseWith } from '../../core/validation.js';
 import type { CenterContext } from '../context.js';
-import { applyOutcome } from '../dispatch/apply-results.js';
-import { completeSignal, sendGroup } from '../dispatch/dispatcher.js';
+import { applyOutcome, noFill } from '../dispatch/apply-results.js';
+import { completeSignal } from '../dispatch/dispatcher.js';
+import { sendGroup } from '../dispatch/send-group.js';
 import { JobQueue, JobSchema, type Delivery, type Job } from './job-queue.js';
 
 export interface WorkerOptions {
@@ -90,7 +91,7 @@ export function startWorker(ctx: CenterContext, reader: Redis, commands: Redis, 
   /** The job is abandoned; its orders are handed to the reconciler, never dropped. */
   async function giveUp(job: Job, reason: string): Promise<void> {
     for (const id of job.order_ids) {
-      await applyOutcome(ctx.db.kysely, id, { status: 'unknown', exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code: 'unknown_outcome', message: reason } }, ctx.rules).catch(() => undefined);
+      await applyOutcome(ctx.db.kysely, id, noFill('unknown', 'unknown_outcome', reason), ctx.rules).catch(() => undefined);
     }
   }
 

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountResult } from '../../core/wire-execute.js';
+import type { CenterContext } from '../context.js';
+import type { NodeRow, SignalRow } from '../db/schema.js';
+import { signalOfRow } from '../db/signal-rows.js';
+import { transportOf } from '../routing.js';
+import { applyBatch } from './apply-batch.js';
+import { noFill, outcomeOfResult, type ApplyItem, type OrderOutcome } from './apply-results.js';
+import { applyQueueFor } from './apply-queue.js';
+import { claimOrders } from './claims.js';
+import { stageTimings } from './stage-timings.js';
+import { readTargets, unsealTarget, type DispatchTarget } from './targets.js';
+
+/** Orders a caller of `sendGroup` already claimed (order id → attempt), and their targets. */
+export interface Prepared {
+  attempts: ReadonlyMap<number, number>;
+  targets: DispatchTarget[];
+}
+
+/**
+ * Claims, sends and applies one group, through its transport: in-process
+ * when `node` is null, else one POST to the node. Direct mode, the reconciler and the queue worker all
+ * end here. `requestId` names this job in both sides' logs (`X-Request-Id`);
+ * a queued job carries the one the center gave it. `prepared`: the caller
+ * already claimed these orders and read their targets.
+ */
+export async function sendGroup(
+  ctx: CenterContext,
+  signal: SignalRow,
+  node: NodeRow | null,
+  orderIds: number[],
+  retry: boolean,
+  requestId: string = randomUUID(),
+  prepared?: Prepared,
+): Promise<void> {
+  // The targets are read alongside the claim, as dispatchOrders does: only claimed ones are unsealed and sent.
+  const [claimed, read] = prepared ? [prepared.attempts, undefined] : await Promise.all([claimOrders(ctx, orderIds), readTargets(ctx, orderIds)]);
+  if (claimed.size === 0) return;
+  const log = ctx.logger.child({ request_id: requestId });
+  const group = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
+  const attempt = Math.max(...claimed.values());
+  const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOfRow(signal) };
+  const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
+  log.debug(job, 'sending job');
+  // Counted from here to its answer, so answers that came first may wait a little for it and share a transaction.
+  const expected = applyQueueFor(ctx.db.kysely, ctx.rules).expectAnswer();
+  try {
+    const started = performance.now();
+    const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
+    const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
+      const items = itemsOf(group, results, answer);
+      const applied = await applyBatch(ctx, items, log, expected);
+      // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
+      const changed = new Set(group.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
+      observeStages(ctx, signal, results.filter((r) => changed.has(String(r.account_id))), answer, Date.now());
+      log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
+    };
+    const call = await transportOf(ctx, node).execute({ ...base, accounts: group.map((t) => t.account) }, { requestId, logger: log });
+    if (call.ok) return applyAnswer(call.value, answered());
+    log.warn({ ...job, kind: call.kind, status: call.status, reason: call.message }, 'node call failed');
+    if (call.kind === 'unreachable' || call.status === 503 || call.code === 'signature_expired') {
+      // The node is restarting or draining, or has just restarted and refuses
+      // signatures older than itself: nothing was executed, and it is expected
+      // back. The orders stay pending for the reconciler, which looks them up
+      // and resends them while the signal is younger than signal_max_age.
+      await ctx.db.kysely
+        .updateTable('fact_order')
+        .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })
+        .where('id', 'in', group.map((t) => t.order.id))
+        .where('status', 'in', ['pending', 'unknown'])
+        .execute();
+      return;
+    }
+    // No answer about these orders: "unknown" unless the node provably did nothing.
+    const outcome = call.kind === 'ambiguous' ? noFill('unknown', 'unknown_outcome', call.message) : noFill('failed', call.kind === 'refused' ? 'node_refused' : 'node_unavailable', call.message);
+    await applyBatch(ctx, group.map((t) => ({ orderId: t.order.id, outcome })), log, expected);
+  } finally {
+    expected.done();
+  }
+}
+
+function countStatuses(results: AccountResult[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.status] = (counts[r.status] ?? 0) + 1;
+  return counts;
+}
+
+function observeStages(ctx: CenterContext, signal: SignalRow, results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }, appliedAt: number): void {
+  for (const r of results) {
+    ctx.metrics.stages(
+      stageTimings({
+        acceptedAt: signal.accepted_at,
+        onNodeMs: r.latency_ms,
+        nodeQueuedMs: r.timings_ms?.queued ?? null,
+        nodeExchangeMs: r.timings_ms?.exchange ?? null,
+        roundTripMs: answer.roundTripMs,
+        answeredAt: answer.answeredAt,
+        appliedAt,
+      }),
+    );
+  }
+}
+
+/** One item per target; a node that leaves an account out has not told us anything about it. */
+function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }): ApplyItem[] {
+  const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
+  return targets.map((t) => {
+    const result = byAccount.get(String(t.account.account_id));
+    const outcome: OrderOutcome = result
+      ? outcomeOfResult(result)
+      : noFill('unknown', 'unknown_outcome', 'the node returned no result for this account');
+    return { orderId: t.order.id, outcome: { ...outcome, answer } };
+  });
+}
