@@ -17,6 +17,10 @@ test('the shipped node bundle has no input from src/center or any SQL / Redis dr
   assert.ok(!inputs.some((i) => i.includes('node_modules/ccxt/js/src/mexc.js')), 'and only those');
   assert.deepEqual(inputs.filter((i) => FORBIDDEN_INPUT.test(i)), []);
   assert.deepEqual(bundle.forbidden, []);
+  assert.ok(!inputs.includes('package.json'), 'the version is inlined, not the whole package.json');
+  const code = Buffer.from(bundle.code).toString('utf8');
+  assert.ok(!code.includes('"devDependencies"') && !code.includes('run-tests.mjs'), 'no scripts or dependency lists in the executable');
+  assert.ok(code.includes(JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version)), 'the version is');
 });
 
 test('the check recognises what it must keep out', () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { build, type Metafile, type Plugin } from 'esbuild';
@@ -127,6 +127,21 @@ const bundledYaml: Plugin = {
   },
 };
 
+/**
+ * src/core/version.ts for the bundle: the version alone. Its JSON import of
+ * package.json would otherwise carry the whole file (scripts, dependency
+ * names) into the executable.
+ */
+function inlinedVersion(root: string): Plugin {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  return {
+    name: 'tradectl-inlined-version',
+    setup(b) {
+      b.onLoad({ filter: /[\\/]src[\\/]core[\\/]version\.ts$/ }, () => ({ contents: `export const VERSION = ${JSON.stringify(version)};`, loader: 'js' }));
+    },
+  };
+}
+
 export function checkExchanges(root: string, exchanges: readonly string[]): void {
   const dir = ccxtDir(root);
   const unknown = exchanges.filter((id) => !/^[a-z0-9]+$/.test(id) || !existsSync(join(dir, `js/src/${id}.js`)));
@@ -168,7 +183,7 @@ export async function bundleNode(root: string, exchanges: readonly string[]): Pr
       absWorkingDir: root,
       entryPoints: ['src/node/main.ts'],
       outfile: 'execution-node.cjs',
-      plugins: [lazyCcxt(source), builtinDynamicImports, bundledYaml],
+      plugins: [lazyCcxt(source), builtinDynamicImports, bundledYaml, inlinedVersion(root)],
     });
   const [result, sea] = await Promise.all([program({ embedded: chunk.text }), program({ seaAsset: CCXT_SEA_ASSET })]);
   const file = result.outputFiles[0];
