@@ -42,6 +42,6 @@ export function inBackground(ctx: CenterContext, what: string, work: () => Promi
   return promise;
 }
 
-export async function settleBackground(ctx: CenterContext): Promise<void> {
+export async function waitForBackground(ctx: CenterContext): Promise<void> {
   while (ctx.background.size > 0) await Promise.allSettled([...ctx.background]);
 }

@@ -9,7 +9,7 @@ import { createExecutionDeps, type RuntimeParts } from '../execution/execution-d
 import { limitServer, StartupError } from '../http/listen.js';
 import { createCenterApp } from './api/app.js';
 import { dataDirOf, dbTargetOf, redisUrlOf, type CenterConfig } from './config.js';
-import { inBackground, settleBackground, type CenterContext } from './context.js';
+import { inBackground, waitForBackground, type CenterContext } from './context.js';
 import { createSecretBox, loadMasterKey, MasterKeyError } from './crypto/secret-box.js';
 import { openDb, type Db } from './db/connect.js';
 import { migrateToLatest } from './db/migrations.js';
@@ -154,7 +154,7 @@ export async function startCenter(config: CenterConfig, logger: Logger, parts: R
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = new Promise((resolve) => setTimeout(resolve, config.shutdown_grace).unref());
-      await Promise.race([settleBackground(ctx), grace]);
+      await Promise.race([waitForBackground(ctx), grace]);
       await reconciler.stop();
       server.closeAllConnections();
       await closed;

@@ -3,7 +3,7 @@ import { loadedCcxt } from './ccxt-module.js';
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { normaliseError } from './ccxt-errors.js';
-import type { OrderRequest, OrderSnapshot, OrderStatus, Trader } from './trader.js';
+import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
 
 const STATUSES: ReadonlySet<string> = new Set(['open', 'closed', 'canceled', 'expired', 'rejected']);
 
@@ -12,7 +12,7 @@ function finite(x: unknown): number | null {
 }
 
 export function toSnapshot(order: Order): OrderSnapshot {
-  const status = typeof order.status === 'string' && STATUSES.has(order.status) ? (order.status as OrderStatus) : 'unknown';
+  const status = typeof order.status === 'string' && STATUSES.has(order.status) ? (order.status as ExchangeOrderState) : 'unknown';
   const feeCost = finite(order.fee?.cost);
   return {
     id: String(order.id),

@@ -28,13 +28,13 @@ export interface OrderRequest {
   trigger?: { kind: 'stop_loss' | 'take_profit'; price: number };
 }
 
-export type OrderStatus = 'open' | 'closed' | 'canceled' | 'expired' | 'rejected' | 'unknown';
+export type ExchangeOrderState = 'open' | 'closed' | 'canceled' | 'expired' | 'rejected' | 'unknown';
 
 /** The exchange's view of one order, in plain numbers. */
 export interface OrderSnapshot {
   id: string;
   clientOrderId: string | null;
-  status: OrderStatus;
+  status: ExchangeOrderState;
   amount: number | null;
   filled: number;
   average: number | null;

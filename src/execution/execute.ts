@@ -148,7 +148,7 @@ async function lookup(trader: Trader, symbol: string, clientOrderId: string, tri
  * land). "Not found" right away proves nothing, as the exchange may still be
  * processing it, so the original ambiguity stands.
  */
-async function settleAmbiguous(trader: Trader, symbol: string, clientOrderId: string, trigger: boolean, account: AccountOrder, failure: ExchangeFailure): Promise<OrderSnapshot> {
+async function resolveAmbiguous(trader: Trader, symbol: string, clientOrderId: string, trigger: boolean, account: AccountOrder, failure: ExchangeFailure): Promise<OrderSnapshot> {
   if (failure.duplicateClientId) {
     const existing = await lookup(trader, symbol, clientOrderId, trigger, account);
     if (existing) return existing;
@@ -189,7 +189,7 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
       });
     } catch (error) {
       const failure = normaliseError(error, account.credentials);
-      entry = await settleAmbiguous(trader, signal.symbol, account.client_order_id, false, account, failure);
+      entry = await resolveAmbiguous(trader, signal.symbol, account.client_order_id, false, account, failure);
       if (failure.duplicateClientId) progress.deduplicated = true;
     }
     progress.entry = entry;
@@ -238,7 +238,7 @@ async function placeLeg(
         trigger: { kind: leg, price: triggerPrice },
       });
     } catch (error) {
-      order = await settleAmbiguous(trader, signal.symbol, clientOrderId, true, account, normaliseError(error, account.credentials));
+      order = await resolveAmbiguous(trader, signal.symbol, clientOrderId, true, account, normaliseError(error, account.credentials));
     }
     Object.assign(state, { phase: 'done', order });
   } catch (error) {

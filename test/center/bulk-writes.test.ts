@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/center/db/connect.js';
-import { addToRowsById, insertRows, updateRowsById } from '../../src/center/db/raw-rows.js';
+import { addToRowsById, insertRows, updateRowsById } from '../../src/center/db/bulk-writes.js';
 import { DIALECTS, migratedDb } from '../helpers/databases.js';
 
 for (const dialect of DIALECTS) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/center/db/connect.js';
-import { ApplyQueue } from '../../src/center/dispatch/apply-queue.js';
+import { GroupCommit } from '../../src/center/dispatch/group-commit.js';
 import type { ApplyItem, OrderOutcome } from '../../src/center/dispatch/apply-results.js';
 import { toUnits } from '../../src/center/settle/units.js';
 import { DIALECTS, migratedDb } from '../helpers/databases.js';
@@ -30,7 +30,7 @@ for (const dialect of DIALECTS) {
     after(() => drop());
 
     test('answers submitted at once each get their own results, in order; a bad item fails alone', async () => {
-      const queue = new ApplyQueue(db.kysely, rules);
+      const queue = new GroupCommit(db.kysely, rules);
       // Sizes that cross the per-pass and per-transaction bounds; one answer names an order that does not exist.
       const answers: ApplyItem[][] = [
         orders.slice(0, 50).map((orderId) => ({ orderId, outcome: filled(`a${orderId}`) })),
@@ -54,7 +54,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('the same answer submitted twice at once settles once: the repeat is unchanged', async () => {
-      const queue = new ApplyQueue(db.kysely, rules);
+      const queue = new GroupCommit(db.kysely, rules);
       const answer = orders.slice(0, 20).map((orderId) => ({ orderId, outcome: { ...filled(`a${orderId}`), filledQuantity: 0.02 } }));
       const [first, second] = await Promise.all([queue.apply(answer), queue.apply(answer)]);
       assert.deepEqual(first, Array(20).fill('applied'));
@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
 
     test('an answer waits for the one still expected, and both are applied in one pass', async () => {
       // A linger no test step comes near: only the expected answer releases the first.
-      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000, groupOrders: 1_000 });
+      const queue = new GroupCommit(db.kysely, rules, { lingerMs: 60_000, groupOrders: 1_000 });
       const [first, second] = [orders.slice(100, 120), orders.slice(120, 140)];
       const expected = queue.expectAnswer();
       let firstDone = false;
@@ -85,7 +85,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('an answer lingers no longer than the linger, even if the expected one never comes', async () => {
-      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 20, groupOrders: 1_000 });
+      const queue = new GroupCommit(db.kysely, rules, { lingerMs: 20, groupOrders: 1_000 });
       const expected = queue.expectAnswer();
       const batch = orders.slice(140, 150);
       assert.deepEqual(await queue.apply(batch.map((orderId) => ({ orderId, outcome: filled(`n${orderId}`) }))), Array(10).fill('applied'));
@@ -93,7 +93,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('enough waiting orders are applied at once, without lingering', async () => {
-      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000, groupOrders: 10 });
+      const queue = new GroupCommit(db.kysely, rules, { lingerMs: 60_000, groupOrders: 10 });
       const expected = queue.expectAnswer();
       const batch = orders.slice(150, 170);
       const applied = queue.apply(batch.map((orderId) => ({ orderId, outcome: filled(`g${orderId}`) })));
@@ -104,7 +104,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('an empty answer resolves at once', async () => {
-      assert.deepEqual(await new ApplyQueue(db.kysely, rules).apply([]), []);
+      assert.deepEqual(await new GroupCommit(db.kysely, rules).apply([]), []);
     });
   });
 }
@@ -142,7 +142,7 @@ describe('on MySQL, the answer that ends a signal', () => {
       });
       await isLocked;
 
-      const queue = new ApplyQueue(db.kysely, rules, { lingerMs: 60_000 });
+      const queue = new GroupCommit(db.kysely, rules, { lingerMs: 60_000 });
       let firstDone = false;
       const first = queue.apply(heldOrders.map((orderId) => ({ orderId, outcome: filled(`h${orderId}`) }))).then((r) => ((firstDone = true), r));
       // A macrotask later the first pass is in flight, and it cannot end while the lock is held.
@@ -170,13 +170,13 @@ describe('on MySQL, the answer that ends a signal', () => {
 
 describe('the queue for a database', () => {
   test('is one per database and settlement rules: another context\'s rules get their own', async () => {
-    const { applyQueueFor } = await import('../../src/center/dispatch/apply-queue.js');
+    const { groupCommitFor } = await import('../../src/center/dispatch/group-commit.js');
     const { db, drop } = await migratedDb('sqlite');
     try {
       const mine = { feeRate: 0.001, referralShares: [0.2] };
       const theirs = { feeRate: 0.002, referralShares: [] };
-      assert.equal(applyQueueFor(db.kysely, mine), applyQueueFor(db.kysely, mine));
-      assert.notEqual(applyQueueFor(db.kysely, mine), applyQueueFor(db.kysely, theirs));
+      assert.equal(groupCommitFor(db.kysely, mine), groupCommitFor(db.kysely, mine));
+      assert.notEqual(groupCommitFor(db.kysely, mine), groupCommitFor(db.kysely, theirs));
     } finally {
       await drop();
     }

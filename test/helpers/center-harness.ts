@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadCenterConfig } from '../../src/cli/center-actions.js';
 import { createLogger } from '../../src/process/logger.js';
 import { startCenter, type RunningCenter } from '../../src/center/server.js';
-import { settleBackground } from '../../src/center/context.js';
+import { waitForBackground } from '../../src/center/context.js';
 import { call, type CallResult } from './node-harness.js';
 import { freshDatabase } from './databases.js';
 
@@ -46,7 +46,7 @@ export async function startCenterHarness(dialect: 'sqlite' | 'mysql', settings: 
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
       });
     },
-    idle: () => settleBackground(center.ctx),
+    idle: () => waitForBackground(center.ctx),
     async close() {
       await center.close();
       await fresh.drop();

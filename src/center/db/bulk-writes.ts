@@ -1,9 +1,9 @@
 /*
  * Multi-row writes of a signal's answers, with SQL text built here rather
  * than by Kysely's query builder. A 1,000-account signal writes ~1,000 order
- * updates, 1,000 fills and 4,000 ledger rows; Kysely built those
- * statements node by node (parse, freeze, visit every value), 15-20 ms of
- * the center's CPU per signal in the fan-out bench's profile.
+ * updates, 1,000 fills and 4,000 ledger rows, and Kysely builds statements
+ * node by node (parse, freeze, visit every value): a large part of the
+ * center's CPU per signal (docs/performance.md).
  * Column and table names come from code, never from input; every value is
  * a bound parameter.
  */
@@ -47,10 +47,9 @@ export async function insertRows(db: Executor, table: keyof Database, rows: Read
 /**
  * Sets each row's own values, by `id`. On SQLite, one UPDATE per row: a
  * prepared statement per column set, no round trip, and linear where a
- * `CASE id WHEN …` over n rows costs n² comparisons (measured 5-9 vs 60-100
- * ms of CPU per 1,000 orders). On MySQL, where every statement is a round
- * trip, one UPDATE per column set with `CASE id WHEN … END` for the columns
- * whose values differ.
+ * `CASE id WHEN …` over n rows costs n² comparisons. On MySQL, where every
+ * statement is a round trip, one UPDATE per column set with
+ * `CASE id WHEN … END` for the columns whose values differ.
  */
 export async function updateRowsById(
   db: Executor,

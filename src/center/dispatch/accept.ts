@@ -3,7 +3,7 @@ import { MAX_DECIMAL } from '../../core/wire-fields.js';
 import type { Signal } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
-import { insertRows } from '../db/raw-rows.js';
+import { insertRows } from '../db/bulk-writes.js';
 import type { SignalRow } from '../db/schema.js';
 import { signalColumns } from '../db/signal-rows.js';
 import { groupByDestination, routerFor, type Destination, type Groups } from '../routing.js';

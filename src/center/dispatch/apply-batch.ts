@@ -1,6 +1,6 @@
 import type { CenterContext } from '../context.js';
 import { failuresOf, markUnapplied, type ApplyItem, type ApplyOutcome } from './apply-results.js';
-import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
+import { groupCommitFor, type ExpectedAnswer } from './group-commit.js';
 
 /**
  * Applies a group's outcomes, many orders per transaction (`applyOutcomes`).
@@ -10,7 +10,7 @@ import { applyQueueFor, type ExpectedAnswer } from './apply-queue.js';
  * fails does this throw, after every other order of the group is applied.
  */
 export async function applyBatch(ctx: CenterContext, items: ApplyItem[], log: CenterContext['logger'], answering?: ExpectedAnswer): Promise<Array<ApplyOutcome | Error>> {
-  const applying = applyQueueFor(ctx.db.kysely, ctx.rules).apply(items);
+  const applying = groupCommitFor(ctx.db.kysely, ctx.rules).apply(items);
   // Only now that the queue holds this answer: the answers lingering for it are applied with it.
   answering?.done();
   const results = await applying;

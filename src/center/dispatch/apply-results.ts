@@ -2,7 +2,7 @@ import { MysqlAdapter, type Insertable, type Kysely } from 'kysely';
 import type { AccountResult } from '../../core/wire-execute.js';
 import type { OrderReport } from '../../core/wire-query.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
-import { insertRows, updateRowsById, type RowValue } from '../db/raw-rows.js';
+import { insertRows, updateRowsById, type RowValue } from '../db/bulk-writes.js';
 import type { Database, FillTable, OrderRow, OrderUpdate } from '../db/schema.js';
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
@@ -23,7 +23,7 @@ export interface OrderOutcome {
   takeProfitError?: string | null | undefined;
   error?: { code: string; message: string } | undefined;
   nodeMs?: number | undefined;
-  /** The node's own split of `nodeMs` (durations; absent from seed-era nodes). */
+  /** The node's own split of `nodeMs` (durations; absent from nodes of the original deployment). */
   nodeTimings?: { queued: number | null; exchange: number | null } | undefined;
   /** Set by the sender: how long the request took and when its answer arrived (center clock). */
   answer?: { roundTripMs: number; answeredAt: number } | undefined;

@@ -42,8 +42,8 @@ export interface ExpectedAnswer {
  * transactions of up to `APPLY_CHUNK` orders. With 20 answers landing within
  * a few hundred ms, one transaction per answer meant 20 sets of settlement
  * statements and commits, and on MySQL 20 concurrent transactions queueing
- * on the same inviter and profit-pool rows (15-100 ms per answer, bench
- * fan-out). Every item keeps `applyOutcomes`' guarantees; each caller gets
+ * on the same inviter and profit-pool rows (docs/performance.md). Every item
+ * keeps `applyOutcomes`' guarantees; each caller gets
  * the results of its own items, in order.
  *
  * While other answers are expected (requests in flight, `expectAnswer`), an
@@ -51,21 +51,18 @@ export interface ExpectedAnswer {
  * like PostgreSQL's commit_delay with commit_siblings: a signal's answers
  * arrive ~15 ms apart, rarely while another is being applied, and each
  * transaction rewrites the pages that they all touch (users, the ledger's
- * indexes). Applying 1,000 orders 100 rather than 50 per transaction took
- * 63-65 instead of 79-93 ms of CPU on SQLite and 35-42 instead of 50-56 on
- * MySQL (in-process, 20 signals). The last answer expected is applied at
- * once, with whatever still waits.
+ * indexes), so fewer, larger transactions cost less CPU. The last answer
+ * expected is applied at once, with whatever still waits.
  *
  * On MySQL, the answer that ends a signal (no other answer expected) does
  * not wait for a pass in flight: a second pass applies it on another
- * connection. In the bench fan-out that cut the last answer's way to the
- * signal's completion from 28-32 to 20-23 ms (median, 12 signals each).
+ * connection, so a signal completes sooner.
  * Two passes with the same order queue on its row lock (`applyChunk` reads
  * orders FOR UPDATE), both lock users in key order and the pool row last,
  * and `transact` reruns a transaction InnoDB aborts to break a deadlock.
  * SQLite has one writer: one pass.
  */
-export class ApplyQueue {
+export class GroupCommit {
   readonly #waiting: Waiting[] = [];
   #waitingOrders = 0;
   /** Drain loops running, and how many of them are applying a pass (not lingering). */
@@ -173,13 +170,13 @@ export class ApplyQueue {
   }
 }
 
-const queues = new WeakMap<Kysely<Database>, WeakMap<SettlementRules, ApplyQueue>>();
+const queues = new WeakMap<Kysely<Database>, WeakMap<SettlementRules, GroupCommit>>();
 
 /**
  * The process's queue for this database and these settlement rules (one per
  * center context): keyed by both, so a context never settles with another's rules.
  */
-export function applyQueueFor(db: Kysely<Database>, rules: SettlementRules): ApplyQueue {
+export function groupCommitFor(db: Kysely<Database>, rules: SettlementRules): GroupCommit {
   let byRules = queues.get(db);
   if (!byRules) {
     byRules = new WeakMap();
@@ -187,7 +184,7 @@ export function applyQueueFor(db: Kysely<Database>, rules: SettlementRules): App
   }
   let queue = byRules.get(rules);
   if (!queue) {
-    queue = new ApplyQueue(db, rules);
+    queue = new GroupCommit(db, rules);
     byRules.set(rules, queue);
   }
   return queue;

@@ -6,7 +6,7 @@ import { signalOfRow } from '../db/signal-rows.js';
 import { transportOf } from '../routing.js';
 import { applyBatch } from './apply-batch.js';
 import { noFill, outcomeOfResult, type ApplyItem, type OrderOutcome } from './apply-results.js';
-import { applyQueueFor } from './apply-queue.js';
+import { groupCommitFor } from './group-commit.js';
 import { claimOrders } from './claims.js';
 import { stageTimings } from './stage-timings.js';
 import { readTargets, unsealTarget, type DispatchTarget } from './targets.js';
@@ -43,7 +43,7 @@ export async function sendGroup(
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
   log.debug(job, 'sending job');
   // Counted from here to its answer, so answers that came first may wait a little for it and share a transaction.
-  const expected = applyQueueFor(ctx.db.kysely, ctx.rules).expectAnswer();
+  const expected = groupCommitFor(ctx.db.kysely, ctx.rules).expectAnswer();
   try {
     const started = performance.now();
     const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });

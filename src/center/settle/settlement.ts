@@ -1,10 +1,10 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
-import { addToRowsById, insertRows } from '../db/raw-rows.js';
+import { addToRowsById, insertRows } from '../db/bulk-writes.js';
 import type { Database, LedgerTable } from '../db/schema.js';
 import { ratioOf, shareOf, type Ratio } from './units.js';
 
 /**
- * Settlement (seed §4): each fill charges the account owner's point card
+ * Settlement (docs/design.md R4): each fill charges the account owner's point card
  * `notional × fee_rate`; `referral_shares` of that fee go up the inviter
  * chain (level 1, level 2, …) as rewards; the rest goes to the profit pool.
  *
