@@ -4,7 +4,7 @@ import { VERSION } from '../core/version.js';
 
 /**
  * The node's share of config/default.yaml: logging and node keys only, no
- * database or Redis keys (seed §9.1). Cut from the project's file so the two
+ * database or Redis keys (docs/design.md R9). Cut from the project's file so the two
  * never disagree.
  */
 export function nodeConfigYaml(root: string): string {
@@ -45,7 +45,7 @@ export NODE_AUTH_SECRET='the secret the center uses'      # at least 16 characte
 \`\`\`
 
 Settings come from the YAML file (\`--config\`), then environment variables
-(\`TRADECTL_<KEY>\`, or the seed's names \`NODE_AUTH_ENABLED\`,
+(\`TRADECTL_<KEY>\`, or the original deployment's names \`NODE_AUTH_ENABLED\`,
 \`NODE_AUTH_SECRET\`, \`NODE_ALLOWED_IPS\`, \`CENTER_URL\`, \`NODE_CODE\`,
 \`HEARTBEAT_INTERVAL\`), then flags (\`--port\`, \`--host\`, \`--tls-cert\`,
 \`--tls-key\`, \`--log-level\`, \`--log-format\`). Set at least:
@@ -54,14 +54,14 @@ Settings come from the YAML file (\`--config\`), then environment variables
 node_code: node-sg-1                # as registered on the center
 center_url: http://10.0.0.2:8080    # heartbeats go to {center_url}/api/nodes/{node_code}/heartbeat
 node_auth_enabled: true             # required to listen beyond 127.0.0.1
-node_auth_mode: hmac                # or token (the seed's X-Center-Token)
+node_auth_mode: hmac                # or token (the original deployment's X-Center-Token)
 node_allowed_ips: 10.0.0.2          # the center's address
 \`\`\`
 
 Without \`node_auth_enabled\` the node listens on 127.0.0.1 only.
 SIGTERM lets requests in flight finish (\`shutdown_grace\`, 30 s) and exits 0.
 
-## Ports and network (seed §9.3)
+## Ports and network
 
 - The port must match the center's \`base_url\` for this node
   (\`dim_execution_node.base_url\`, e.g. \`http://10.0.0.5:9101\`).

@@ -134,7 +134,7 @@ export function dbTargetOf(config: CenterConfig): { dialect: 'mysql' | 'sqlite';
   return { dialect: 'sqlite', location: `${dataDirOf(config)}/tradectl.sqlite` };
 }
 
-/** Where Redis is: `redis_url`, else the seed-style `redis_*` keys, else localhost. */
+/** Where Redis is: `redis_url`, else the original deployment's `redis_*` keys, else localhost. */
 export function redisUrlOf(config: CenterConfig): string {
   if (config.redis_url) return config.redis_url;
   const auth = config.redis_password ? `:${encodeURIComponent(config.redis_password)}@` : '';

@@ -3,7 +3,7 @@ import type { CenterContext } from './context.js';
 
 /**
  * A node receives work only when enabled (status 1) and its last heartbeat
- * is fresher than `node_heartbeat_timeout` (seed §3.1).
+ * is fresher than `node_heartbeat_timeout` (docs/design.md R3.1).
  */
 export function nodeAvailability(node: Pick<NodeRow, 'status' | 'last_heartbeat_at'>, now: number, timeoutMs: number): { online: boolean; reason?: string } {
   if (node.status !== 1) return { online: false, reason: 'node is disabled (status 0)' };

@@ -18,7 +18,7 @@ export interface SyncSummary {
 type Kind = 'balance' | 'positions';
 
 /**
- * Seed §5.2: asks each account's node (or the center itself) for balances
+ * docs/design.md R5.2: asks each account's node (or the center itself) for balances
  * or positions and writes `fact_account` / `fact_position`. One request per
  * node, all nodes in parallel; one account's failure is reported, not fatal.
  */

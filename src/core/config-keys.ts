@@ -28,7 +28,7 @@ export const CENTER_CONFIG_KEYS = [
   'require_points',
   'fee_rate',
   'referral_shares',
-  // queue mode and the worker (seed §4.5, §8)
+  // queue mode and the worker (docs/design.md R4.5, R8)
   'use_node_execution_queue',
   'node_execute_queue',
   'node_execute_poll_timeout',

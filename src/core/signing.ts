@@ -3,7 +3,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * Center ↔ node request authentication.
  *
- * Token mode (seed §5.4): the shared secret itself travels in `X-Center-Token`.
+ * Token mode (docs/design.md R5.4): the shared secret itself travels in `X-Center-Token`.
  * HMAC mode: the secret never travels; the sender signs
  * `tradectl-v2 \n timestamp \n METHOD \n host \n path \n node_code \n sha256(body)`
  * and sends `X-Center-Timestamp` + `X-Center-Signature`. The host and the

@@ -16,7 +16,7 @@ import {
 
 /**
  * `POST /api/execute`: one signal plus the accounts a node must place it on
- * (seed §5.1). Field names are the seed's, snake_case.
+ * (docs/design.md R5.1). Field names are the original deployment's, snake_case.
  */
 const nullableFlag = v.pipe(
   v.nullish(v.boolean('expected true or false')),
@@ -126,7 +126,7 @@ export const ExecuteRequestSchema = v.pipe(
         credentials: toCredentials(a),
         sandbox: a.sandbox ?? false,
         quantity: a.quantity ?? signal.quantity,
-        // A seed-era center sends no id; deriving it from (signal, account)
+        // A center of the original deployment sends no id; deriving it from (signal, account)
         // keeps its retries exactly-once too.
         client_order_id: a.client_order_id ?? clientOrderIdFor(signal.signal_id, a.account_id),
       })),
@@ -177,7 +177,7 @@ export const AccountResultSchema = v.object({
    * clocks differ): `queued` until the account's turn (execute_concurrency,
    * or an earlier request for the same order), `exchange` from its turn until
    * the exchange acknowledged the entry. Null when that point was not reached.
-   * Optional: seed-era nodes do not send it.
+   * Optional: nodes of the original deployment do not send it.
    */
   timings_ms: v.optional(v.object({ queued: v.nullable(v.number()), exchange: v.nullable(v.number()) })),
 });

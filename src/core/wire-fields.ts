@@ -27,7 +27,7 @@ export function positiveDecimal(what = 'a number') {
   );
 }
 
-/** An optional positive number; `null`, `0` and `""` mean "not set", as seed centers send them. */
+/** An optional positive number; `null`, `0` and `""` mean "not set", as centers of the original deployment send them. */
 export function optionalPositiveDecimal(what = 'a number') {
   return v.pipe(
     v.nullish(v.union([v.number(), v.string()], `expected ${what} (a JSON number, decimal string or null)`)),

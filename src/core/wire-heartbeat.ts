@@ -1,7 +1,7 @@
 import * as v from 'valibot';
 
 /**
- * `POST {center_url}/api/nodes/{node_code}/heartbeat` (seed §3.1, §5.3): what
+ * `POST {center_url}/api/nodes/{node_code}/heartbeat` (docs/design.md R3.1, R5.3): what
  * a node reports about itself. The center stores it beside
  * `last_heartbeat_at`.
  */

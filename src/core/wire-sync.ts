@@ -10,7 +10,7 @@ import {
 import { ErrorBodySchema } from './wire-execute.js';
 
 /**
- * `POST /api/sync-balance` and `POST /api/sync-positions` (seed §5.2): the
+ * `POST /api/sync-balance` and `POST /api/sync-positions` (docs/design.md R5.2): the
  * center hands over credentials, the node reads the exchange and answers;
  * nothing is stored on the node.
  */

@@ -1,7 +1,7 @@
 import type { BalanceResult, PositionResult, SyncAccount, SyncBatch } from '../core/wire-sync.js';
 import { perAccount, type ReadDeps } from './per-account.js';
 
-/** `POST /api/sync-balance` (seed §5.2): non-zero balances per account. */
+/** `POST /api/sync-balance` (docs/design.md R5.2): non-zero balances per account. */
 export function syncBalances(batch: SyncBatch, deps: ReadDeps): Promise<BalanceResult[]> {
   return perAccount<SyncAccount, Omit<BalanceResult, 'latency_ms'>>(
     batch.accounts,
@@ -14,7 +14,7 @@ export function syncBalances(batch: SyncBatch, deps: ReadDeps): Promise<BalanceR
   );
 }
 
-/** `POST /api/sync-positions` (seed §5.2): open positions per account. */
+/** `POST /api/sync-positions` (docs/design.md R5.2): open positions per account. */
 export function syncPositions(batch: SyncBatch, deps: ReadDeps): Promise<PositionResult[]> {
   return perAccount<SyncAccount, Omit<PositionResult, 'latency_ms'>>(
     batch.accounts,

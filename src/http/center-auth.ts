@@ -54,7 +54,7 @@ const EXPIRED = () =>
   new HttpError(401, 'signature_expired', 'the signature timestamp is outside this receiver\'s window (older than 5 minutes, ahead of its clock, or from before it started); nothing was done: sign again and resend');
 
 /**
- * Only the center may call the node (seed §5.4): caller IP in
+ * Only the center may call the node (docs/design.md R5.4): caller IP in
  * `node_allowed_ips` (when set), then `X-Center-Token` compared in constant
  * time, or an HMAC signature (see `core/signing.ts`) that names this node,
  * is fresh and unused. Everything that can be checked without the body is

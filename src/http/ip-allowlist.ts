@@ -1,7 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * `node_allowed_ips` (seed §5.4): exact addresses and CIDR ranges, IPv4 and
+ * `node_allowed_ips` (docs/design.md R5.4): exact addresses and CIDR ranges, IPv4 and
  * IPv6. An empty list allows every caller.
  */
 export interface IpAllowlist {

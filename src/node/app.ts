@@ -31,7 +31,7 @@ export interface NodeAppParts {
 
 
 /**
- * The execution node's HTTP API (seed §5): execute, query-orders,
+ * The execution node's HTTP API (docs/design.md R5.1-R5.4): execute, query-orders,
  * sync-balance, sync-positions and health. Stateless: every request carries
  * the credentials it needs and nothing is written anywhere but the log.
  */

@@ -80,7 +80,7 @@ export const NodeConfigSchema = v.pipe(
 export type NodeConfig = v.InferOutput<typeof NodeConfigSchema>;
 
 /**
- * Keys the seed names and deployments already set as bare environment
+ * Keys the original deployment names and already sets as bare environment
  * variables (`NODE_AUTH_SECRET=…`); `TRADECTL_<KEY>` works for every key and
  * wins over these.
  */

@@ -13,7 +13,7 @@ export interface HeartbeatTarget {
 
 export type HeartbeatOutcome = { ok: true; status: number } | { ok: false; status: number | null; reason: string };
 
-/** The heartbeat block of `GET /health` (seed §5.3). */
+/** The heartbeat block of `GET /health` (docs/design.md R5.3). */
 export interface HeartbeatStatus {
   enabled: boolean;
   center_url: string | null;

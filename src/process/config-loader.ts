@@ -11,7 +11,7 @@ export interface ConfigSpec<S extends v.GenericSchema> {
   schema: S;
   /** Every key the schema reads. */
   keys: readonly string[];
-  /** Keys also read from their bare upper-case name (`NODE_CODE`), as the seed's deployments set them. */
+  /** Keys also read from their bare upper-case name (`NODE_CODE`), as the original deployment sets them. */
   seedEnvKeys: readonly string[];
   /** Keys that belong to other tradectl processes sharing the file; ignored here. */
   foreignKeys: readonly string[];
@@ -64,7 +64,7 @@ function readYaml(path: string): Record<string, unknown> {
 
 /**
  * Builds a process's configuration: defaults (inside the schema), then the
- * YAML file, then environment variables (`TRADECTL_<KEY>`, then the seed's
+ * YAML file, then environment variables (`TRADECTL_<KEY>`, then the original deployment's
  * bare names), then flags. Every problem is reported at once, each naming
  * the key, what was expected and where the value came from.
  */

@@ -18,14 +18,14 @@ const CreateAccount = v.object({
   passphrase: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(1024)))),
   sandbox: v.optional(v.boolean('expected true or false'), false),
   label: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(128)))),
-  /** The node that executes this account; absent or null = the center itself (seed §3.2). */
+  /** The node that executes this account; absent or null = the center itself (docs/design.md R3.2). */
   node_code: v.optional(nodeRef),
 });
 
 const AssignNode = v.object({ node_code: nodeRef });
 const PatchAccount = v.object({ enabled: v.optional(v.boolean('expected true or false')), label: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(128)))) });
 
-/** Exchange accounts: credentials in (sealed), never out; node assignment (seed §3.2). */
+/** Exchange accounts: credentials in (sealed), never out; node assignment (docs/design.md R3.2). */
 export function accountRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   const k = ctx.db.kysely;
   const nodeByCode = async (code: string | null | undefined): Promise<NodeRow | null> => {

@@ -67,8 +67,8 @@ export function createCenterApp(ctx: CenterContext): Hono<CenterEnv> {
   });
 
   app.use('/api/*', adminAuth(ctx.config.center_api_token));
-  // Heartbeats prove they come from a node holding `node_auth_secret` (seed
-  // §5.3, §5.4), checked exactly as a node checks the center.
+  // Heartbeats prove they come from a node holding `node_auth_secret` (docs/design.md
+  // R5.3, R5.4), checked exactly as a node checks the center.
   app.use(
     '/api/nodes/:code/heartbeat',
     centerAuth<CenterEnv>({

@@ -32,7 +32,7 @@ async function accountCounts(ctx: CenterContext): Promise<Map<number, number>> {
   return new Map(rows.map((r) => [Number(r.execution_node_id), Number(r.n)]));
 }
 
-/** Seed §3.1: the node registry and its heartbeat. */
+/** docs/design.md R3.1: the node registry and its heartbeat. */
 export function nodeRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   const k = ctx.db.kysely;
   const view = async (code: string) => {
@@ -84,7 +84,7 @@ export function nodeRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     return c.json({ success: true, deleted: code });
   });
 
-  // Authenticated with the node secret (seed §5.3/§5.4), not the admin token.
+  // Authenticated with the node secret (docs/design.md R5.3, R5.4), not the admin token.
   app.post('/api/nodes/:code/heartbeat', async (c) => {
     const code = c.req.param('code');
     const beat = await input(c, HeartbeatSchema);

@@ -17,7 +17,7 @@ const SyncFilter = v.object({
   node_code: v.optional(v.string('expected a node_code')),
 });
 
-/** Signals in, per-account outcomes out (seed §4), and balance / position sync (seed §5.2). */
+/** Signals in, per-account outcomes out (docs/design.md R4), and balance / position sync (docs/design.md R5.2). */
 export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   const k = ctx.db.kysely;
 
@@ -103,7 +103,7 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     });
   }
 
-  // Queue mode (seed §4.5): depth, jobs taken but not acknowledged, redeliveries, dead letters, fallbacks.
+  // Queue mode (docs/design.md R4.5): depth, jobs taken but not acknowledged, redeliveries, dead letters, fallbacks.
   app.get('/api/queue', async (c) => {
     if (!ctx.queue) return c.json({ success: true, enabled: false });
     try {

@@ -14,7 +14,7 @@ const multiplier = v.pipe(
 );
 const Bind = v.object({ account_id: v.pipe(v.number('expected an account id'), v.safeInteger('expected an account id'), v.minValue(1)), multiplier: v.optional(multiplier, 1), enabled: v.optional(v.boolean(), true) });
 
-/** Strategies and their bindings to accounts (seed §4: strategy → targets). */
+/** Strategies and their bindings to accounts (docs/design.md R4: strategy → targets). */
 export function strategyRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   const k = ctx.db.kysely;
   const load = async (strategyCode: string) => {

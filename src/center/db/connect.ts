@@ -74,9 +74,9 @@ interface DriverDatabase {
 }
 
 /**
- * Kysely's SQLite driver prepares every query anew, and preparing was about
- * a fifth of the center's busy time while it applied a 1,000-account signal
- * (bench fan-out profile). A prepared better-sqlite3 statement is reusable
+ * Kysely's SQLite driver prepares every query anew, and preparing was a
+ * large share of the center's busy time applying a signal
+ * (docs/performance.md). A prepared better-sqlite3 statement is reusable
  * once a call returns, and Kysely runs one query at a time on its single
  * connection, so statements are kept by SQL text, least recently used out.
  * Each is prepared to read money exactly (`withExactMoney`).

@@ -30,9 +30,8 @@ function unitsOf(column: string, value: unknown): unknown {
  * BIGINT as a number while it is a safe integer and as its digits beyond,
  * and a DECIMAL (`sum()`) as its digits: exact either way, so money columns
  * are turned into bigints after the fact. A mysql2 `typeCast` would be
- * called for every field of every row of every query: it made reading 1,000
- * orders (no money in them) 1.3-1.7× slower here (3.2-5.0 → 4.7-8.3 ms);
- * this costs a look at one row's keys per query.
+ * called for every field of every row of every query, slowing every read
+ * (docs/performance.md); this costs a look at one row's keys per query.
  */
 export const mysqlExactMoney: KyselyPlugin = {
   transformQuery: ({ node }) => node,

@@ -1,7 +1,7 @@
 import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 /**
- * The center's tables, seed names (§3, §4). Times are Unix milliseconds in
+ * The center's tables, with the original deployment's names (docs/design.md R3, R4). Times are Unix milliseconds in
  * BIGINT columns and money is BIGINT in 1e-8 units, so both dialects compare
  * and add them exactly the same way and balance updates can be single
  * atomic `SET x = x + ?` statements.
@@ -67,7 +67,7 @@ export interface ExchangeAccountTable {
   /** First and last characters of the key, for operators. */
   api_key_hint: string;
   sandbox: number;
-  /** null = execute in the center itself (seed §3.2). */
+  /** null = execute in the center itself (docs/design.md R3.2). */
   execution_node_id: number | null;
   enabled: number;
   created_at: number;

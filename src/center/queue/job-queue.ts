@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import * as v from 'valibot';
 
 /**
- * The `node-execute` queue (seed §4.5, §8) as a Redis Stream with one
+ * The `node-execute` queue (docs/design.md R4.5, R8) as a Redis Stream with one
  * consumer group. A plain list popped with BRPOP loses a job when its worker
  * dies; a stream keeps every delivered job in the group's pending list until
  * it is acknowledged, and XAUTOCLAIM hands jobs idle longer than the

@@ -9,7 +9,7 @@ import { JobQueue, type QueueStats } from './job-queue.js';
 export interface QueueMode {
   queue: JobQueue;
   redis: Redis;
-  /** This center process: jobs queued, and jobs sent directly because queuing failed (seed §4.5). */
+  /** This center process: jobs queued, and jobs sent directly because queuing failed (docs/design.md R4.5). */
   counters: { enqueued: number; fallbacks: number };
   /** Queues one node's share of a signal as a job; sends it directly when queuing fails. */
   send(ctx: CenterContext, signal: SignalRow, node: NodeRow, orderIds: number[], retry: boolean): Promise<void>;
@@ -27,7 +27,7 @@ export function createQueueMode(redis: Redis, stream: string): QueueMode {
       counters.enqueued++;
       log.debug({ node_code: node.node_code, signal_id: signal.signal_id, job_id: jobId, accounts: orderIds.length }, 'job queued');
     } catch (error) {
-      // Seed §4.5: if queuing fails, send directly. Should the job have been
+      // docs/design.md R4.5: if queuing fails, send directly. Should the job have been
       // queued after all, the worker's claim makes its send a retry.
       counters.fallbacks++;
       log.warn({ node_code: node.node_code, signal_id: signal.signal_id, reason: (error as Error).message, fallbacks: counters.fallbacks }, 'queueing failed; sending directly');

@@ -4,7 +4,7 @@ import { parseWith } from '../../core/validation.js';
 
 /**
  * The center's HTTP client for execution nodes: one POST, signed (or with
- * the seed's token), bounded by `node_request_timeout`, over Node's pooled
+ * the original deployment's token), bounded by `node_request_timeout`, over Node's pooled
  * keep-alive connections.
  *
  * What went wrong decides what the center may conclude:
@@ -28,7 +28,7 @@ export interface NodeClient {
 
 export interface NodeClientOptions {
   secret: string | undefined;
-  /** `hmac` signs; `token` and `any` send the seed's X-Center-Token. */
+  /** `hmac` signs; `token` and `any` send the original deployment's X-Center-Token. */
   mode: 'any' | 'token' | 'hmac';
   timeoutMs: number;
 }
