@@ -33,6 +33,13 @@ export function heartbeatUrl(target: Pick<HeartbeatTarget, 'centerUrl' | 'nodeCo
 function explain(status: number, body: string, target: HeartbeatTarget): string {
   const detail = body.replace(/\s+/g, ' ').trim().slice(0, 300);
   const said = detail ? `: ${target.secret ? detail.split(target.secret).join('[redacted]') : detail}` : '';
+  // The center's error codes name the cause better than the status does.
+  if (detail.includes('"host_not_allowed"')) {
+    return `the center does not answer to the host in center_url (HTTP ${status}); add that name to the center's center_allowed_hosts, or use its IP address${said}`;
+  }
+  if (detail.includes('"signature_expired"')) {
+    return `the center refused the heartbeat's timestamp (HTTP ${status}): this machine's clock is off from the center's, or the center has just restarted; a later heartbeat is signed anew${said}`;
+  }
   if (status === 401 || status === 403) {
     return `the center refused the heartbeat (HTTP ${status}); check that node_auth_secret matches the center's${said}`;
   }

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as v from 'valibot';
 import { HeartbeatSchema } from '../../src/core/wire-heartbeat.js';
+import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { runCli } from '../helpers/cli.js';
 import { startFakeCenter } from '../helpers/fake-center.js';
 import { startHarness, type Json } from '../helpers/node-harness.js';
@@ -106,5 +107,26 @@ test('`tradectl node heartbeat` says accepted (exit 0) or why not (exit 1)', asy
     assert.match(unset.stderr, /needs center_url and node_code/);
   } finally {
     await center.close();
+  }
+});
+
+test("a heartbeat refused for the center's host name or its clock says which, not to check the secret", async () => {
+  const { createServer } = await import('node:http');
+  const answers = [
+    [403, 'host_not_allowed', /does not answer to the host in center_url .*center_allowed_hosts/],
+    [401, 'signature_expired', /refused the heartbeat's timestamp .*clock/],
+  ] as const;
+  for (const [status, code, expected] of answers) {
+    const server = createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, error: { code, message: 'x' } })));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const outcome = await sendHeartbeat({ centerUrl: `http://127.0.0.1:${port}`, nodeCode: 'n', secret: SECRET, mode: 'token', timeoutMs: 5000 }, { node_code: 'n', version: '0', status: 'ok', started_at: new Date().toISOString(), uptime_seconds: 1, in_flight: 0, capacity: 1 });
+      assert.equal(outcome.ok, false);
+      assert.match(outcome.ok ? '' : outcome.reason, expected);
+      assert.doesNotMatch(outcome.ok ? '' : outcome.reason, /check that node_auth_secret/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 });
