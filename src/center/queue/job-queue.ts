@@ -20,7 +20,11 @@ export const JobSchema = v.object({
   order_ids: v.pipe(v.array(v.pipe(v.number(), v.integer())), v.minLength(1)),
   retry: v.boolean(),
   enqueued_at: v.number(),
-  /** Made by the center when queuing; the worker sends it as `X-Request-Id`. Absent in jobs queued before it existed. */
+  /**
+   * Made by the center when queuing; the worker sends it as `X-Request-Id`.
+   * Absent in jobs queued before it existed. Wider than what the center
+   * makes now (no `.` or `:`), so jobs queued by an older center still run.
+   */
   request_id: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:-]{1,128}$/))),
 });
 export type Job = v.InferOutput<typeof JobSchema>;
