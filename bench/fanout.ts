@@ -192,9 +192,7 @@ function centerApi(url: string, token: string) {
  * the naive design (one POST per account, sequentially).
  */
 export async function fanout(options: FanoutOptions, progress: (line: string) => void = () => undefined): Promise<FanoutResult> {
-  const secret = randomBytes(16).toString('hex');
-  const token = randomBytes(16).toString('hex');
-  const masterKey = randomBytes(32).toString('hex');
+  const keys: RunKeys = { secret: randomBytes(16).toString('hex'), token: randomBytes(16).toString('hex'), masterKey: randomBytes(32).toString('hex') };
   const started: Spawned[] = [];
   const floorChildren: ChildProcess[] = [];
   const cleanups: Array<() => Promise<void>> = [];
@@ -207,7 +205,7 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     const nodeEnv = {
       TRADECTL_EXCHANGE_URLS: `binanceusdm=${sim.url}`,
       TRADECTL_NODE_AUTH_ENABLED: 'true',
-      TRADECTL_NODE_AUTH_SECRET: secret,
+      TRADECTL_NODE_AUTH_SECRET: keys.secret,
       TRADECTL_HOST: '127.0.0.1',
       TRADECTL_LOG_FORMAT: 'json',
       TRADECTL_LOG_LEVEL: 'info',
@@ -227,186 +225,253 @@ export async function fanout(options: FanoutOptions, progress: (line: string) =>
     // Warm the floors as the nodes are warmed: connections open, JIT done.
     for (let i = 0; i < options.warmup; i++) for (const floor of floors) await floor.run();
 
-    const rows: FanoutDialectRow[] = [];
-    const windows: Array<[number, number]> = [];
-    const p50s: Record<string, number> = {};
-    const p99s: Record<string, number> = {};
+    const measured: DialectMeasurement[] = [];
     for (const dialect of options.dialects) {
-      const setupStart = performance.now();
-      let db: TestDatabase | undefined;
-      const dataDir = mkdtempSync(join(tmpdir(), 'tradectl-bf-'));
-      cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-      const centerEnv: Record<string, string> = {
-        TRADECTL_LOG_FORMAT: 'json',
-        TRADECTL_LOG_LEVEL: 'info',
-        TRADECTL_CENTER_PORT: '0',
-        TRADECTL_CENTER_API_TOKEN: token,
-        TRADECTL_NODE_AUTH_SECRET: secret,
-        TRADECTL_MASTER_KEY: masterKey,
-        TRADECTL_DATA_DIR: dataDir,
-        // The nodes' own heartbeats go nowhere; one by hand marks each online for the whole run.
-        TRADECTL_NODE_HEARTBEAT_TIMEOUT: '86400',
-        TRADECTL_RECONCILE_INTERVAL: '3600',
-      };
-      if (dialect === 'mysql') {
-        db = await freshDatabase('mysql');
-        const dropIt = db;
-        cleanups.push(() => dropIt.drop());
-        centerEnv['TRADECTL_DB_URL'] = db.target.location;
-      }
-      const center = await spawnWithUrl(process.execPath, [...profile(`center-${dialect}`), BIN, 'center', 'serve'], centerEnv, /"url":"(http[^"]+)".*center listening/);
-      const api = centerApi(center.url, token);
+      const center = await startCenter(dialect, keys, cleanups, profile);
       try {
-        await populate(api, center.url, secret, nodes.urls, options.accounts);
-        const setupS = (performance.now() - setupStart) / 1000;
-        progress(`  ${dialect}: center up and ${options.accounts} users / accounts / bindings created in ${round(setupS, 1)} s`);
-
-        const e2e: number[] = [];
-        const pairedRatios: number[] = [];
-        const client: number[] = [];
-        const dispatched: number[] = [];
-        const perAccount: number[] = [];
-        const orderStages = new Map<string, number[]>();
-        const slowestStages = new Map<string, number[]>();
-        const add = (into: Map<string, number[]>, stages: Record<string, number | null>) => {
-          for (const [stage, ms] of Object.entries(stages)) {
-            if (ms === null) continue;
-            const values = into.get(stage) ?? [];
-            values.push(ms);
-            into.set(stage, values);
-          }
-        };
-        const warmupMs: number[] = [];
-        let centerCpu = 0;
-        let nodesCpu = 0;
-        let dbCpu = 0;
-        const dbPid = dialect === 'mysql' ? databaseServerPid() : undefined;
-        for (let i = 0; i < options.warmup + options.signals; i++) {
-          const measured = i >= options.warmup;
-          const signalId = `bf-${dialect}-${i}-${Date.now().toString(36)}`;
-          const w0 = monotonicUs();
-          const c0 = cpuMs(center.child.pid);
-          const d0 = dbPid === undefined ? 0 : cpuMs(dbPid);
-          const n0 = nodes.cpuMs();
-          const t0 = performance.now();
-          // Polls the cheap signal list: ?wait=true would build the 1,000-order view inside the CPU window.
-          await api('POST', '/api/signals', { strategy_code: 'fan', signal_id: signalId, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 });
-          await untilCompleted(api, signalId);
-          const wall = performance.now() - t0;
-          const c1 = cpuMs(center.child.pid);
-          const d1 = dbPid === undefined ? 0 : cpuMs(dbPid);
-          const n1 = nodes.cpuMs();
-          const view = (await api<{ signal: SignalView }>('GET', `/api/signals/${signalId}`)).signal;
-          checkAllPlaced(signalId, view, options.accounts);
-          if (measured) {
-            e2e.push(view.latency_ms.accepted_to_completed as number);
-            client.push(wall);
-            dispatched.push(view.latency_ms.accepted_to_dispatched as number);
-            for (const o of view.orders) {
-              perAccount.push(o.latency_ms.on_node as number);
-              add(orderStages, o.stages_ms);
-            }
-            add(slowestStages, view.stages_ms);
-            centerCpu += c1 - c0;
-            nodesCpu += n1 - n0;
-            dbCpu += d1 - d0;
-            windows.push([w0, monotonicUs()]);
-          }
-          if (!measured) warmupMs.push(view.latency_ms.accepted_to_completed as number);
-          // The floors alternate with the fan-out so the machine's noise falls on all.
-          const floorMs: number[] = [];
-          for (const floor of floors) floorMs.push(await floor.run(measured));
-          if (measured) pairedRatios.push((view.latency_ms.accepted_to_completed as number) / (floorMs[0] as number));
-          const floorText = floors.map((f, j) => `floor/${f.processes}p ${Math.round(floorMs[j] as number)} ms`).join(', ');
-          progress(`  ${dialect} signal ${i + 1}/${options.warmup + options.signals}${measured ? '' : ' (warm-up)'}: end-to-end ${view.latency_ms.accepted_to_completed} ms, ${floorText}`);
-        }
-        const count = options.signals * options.accounts;
-        rows.push({
-          database: dialect,
-          signals: options.signals,
-          e2e_p50_ms: round(percentile(e2e, 50)),
-          e2e_p99_ms: round(percentile(e2e, 99)),
-          paired_ratio_p50: round(percentile(pairedRatios, 50), 3),
-          client_p50_ms: round(percentile(client, 50)),
-          dispatched_p50_ms: round(percentile(dispatched, 50)),
-          center_cpu_ms_per_account: round(centerCpu / count, 3),
-          nodes_cpu_ms_per_account: round(nodesCpu / count, 3),
-          db_server_cpu_ms_per_account: dbPid === undefined ? null : round(dbCpu / count, 3),
-          account_p50_ms: round(percentile(perAccount, 50)),
-          account_p99_ms: round(percentile(perAccount, 99)),
-          stages_p50_ms: {
-            order: Object.fromEntries([...orderStages].map(([stage, values]) => [stage, round(percentile(values, 50))])),
-            slowest: Object.fromEntries([...slowestStages].map(([stage, values]) => [stage, round(percentile(values, 50))])),
-          },
-          warmup_ms: warmupMs,
-          setup_s: round(setupS, 1),
-        });
-        p50s[dialect] = percentile(e2e, 50);
-        p99s[dialect] = percentile(e2e, 99);
+        measured.push(await measureDialect(dialect, center, nodes, floors, keys, options, progress));
       } finally {
         await center.stop();
       }
     }
-
-    // The naive design on the same nodes and simulator: one POST per
-    // account, each answered before the next is sent.
-    const naiveCount = Math.min(options.naiveAccounts, options.accounts);
-    const naiveStart = performance.now();
-    for (let a = 1; a <= naiveCount; a++) {
-      const nodeUrl = nodes.urls[(a - 1) % options.nodes] as string;
-      const id = `nv${a}r${Date.now().toString(36)}`;
-      const body = JSON.stringify({
-        request_id: id,
-        signal: { signal_id: id, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 },
-        accounts: [{ account_id: a, exchange: 'binanceusdm', api_key: `key-${a}`, api_secret: `secret-${a}`, quantity: 0.002, client_order_id: id }],
-      });
-      const res = await fetch(`${nodeUrl}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-center-token': secret }, body });
-      const json = (await res.json()) as { results?: Array<{ status: string; take_profit_order_id?: string | null }> };
-      const r = json.results?.[0];
-      if (r?.status !== 'filled' || !r.take_profit_order_id) throw new Error(`naive POST for account ${a}: ${JSON.stringify(json).slice(0, 300)}`);
-    }
-    const naiveS = (performance.now() - naiveStart) / 1000;
-    const scaledS = (naiveS * options.accounts) / naiveCount;
-    const referenceP50 = p50s['sqlite'] ?? Object.values(p50s)[0] ?? Number.NaN;
-
-    const loads = await Promise.all(
-      nodes.urls.map(async (url) => {
-        const health = (await (await fetch(`${url}/health`)).json()) as { markets: { loads: Record<string, number> } };
-        return Object.values(health.markets.loads).reduce((s, x) => s + x, 0);
-      }),
-    );
-    const orders = 3 * (options.dialects.length * (options.warmup + options.signals) * options.accounts + naiveCount);
-    const totalLoads = loads.reduce((s, x) => s + x, 0);
-    const floorFigures = floors.map((f) => f.figures());
-    const main = floorFigures[0] as FloorFigures;
-    return {
-      accounts: options.accounts,
-      nodes: options.nodes,
-      node_processes: nodeProcesses,
-      latency_ms: options.latencyMs,
-      cpus: cpus().length,
-      rows,
-      floors: floorFigures,
-      ratio_p50: Object.fromEntries(Object.entries(p50s).map(([k, v]) => [k, round(v / main.p50_ms, 3)])),
-      ratio_p99: Object.fromEntries(Object.entries(p99s).map(([k, v]) => [k, round(v / main.p99_ms, 3)])),
-      ratio_p50_by_floor: Object.fromEntries(Object.entries(p50s).map(([k, v]) => [k, Object.fromEntries(floorFigures.map((f) => [String(f.processes), round(v / f.p50_ms, 3)]))])),
-      naive: {
-        accounts_run: naiveCount,
-        seconds_run: round(naiveS, 2),
-        scaled_to: options.accounts,
-        scaled_seconds: round(scaledS, 1),
-        ms_per_account: round((naiveS * 1000) / naiveCount),
-        ratio_vs_fanout_p50: round((scaledS * 1000) / referenceP50, 1),
-      },
-      market_loads: { per_node: loads, total: totalLoads, orders, per_1000_orders: round((totalLoads * 1000) / orders, 3) },
-      measured_windows_us: windows,
-      floor_windows_us: (floors[0] as Floor).windows,
-    };
+    const naive = await runNaive(nodes.urls, keys.secret, options);
+    return resultOf(options, nodeProcesses, measured, floors, naive, await marketLoads(nodes.urls));
   } finally {
     for (const child of floorChildren) child.kill('SIGTERM');
     for (const p of started.reverse()) await p.stop().catch(() => undefined);
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   }
+}
+
+/** The secrets one run shares between its center and its nodes. */
+interface RunKeys {
+  secret: string;
+  token: string;
+  masterKey: string;
+}
+
+/** A `tradectl center serve` on `dialect`, with its data directory (and MariaDB database) removed by `cleanups`. */
+async function startCenter(dialect: 'sqlite' | 'mysql', keys: RunKeys, cleanups: Array<() => Promise<void>>, profile: (name: string) => string[]): Promise<Spawned> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tradectl-bf-'));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  const env: Record<string, string> = {
+    TRADECTL_LOG_FORMAT: 'json',
+    TRADECTL_LOG_LEVEL: 'info',
+    TRADECTL_CENTER_PORT: '0',
+    TRADECTL_CENTER_API_TOKEN: keys.token,
+    TRADECTL_NODE_AUTH_SECRET: keys.secret,
+    TRADECTL_MASTER_KEY: keys.masterKey,
+    TRADECTL_DATA_DIR: dataDir,
+    // The nodes' own heartbeats go nowhere; one by hand marks each online for the whole run.
+    TRADECTL_NODE_HEARTBEAT_TIMEOUT: '86400',
+    TRADECTL_RECONCILE_INTERVAL: '3600',
+  };
+  if (dialect === 'mysql') {
+    const db: TestDatabase = await freshDatabase('mysql');
+    cleanups.push(() => db.drop());
+    env['TRADECTL_DB_URL'] = db.target.location;
+  }
+  return spawnWithUrl(process.execPath, [...profile(`center-${dialect}`), BIN, 'center', 'serve'], env, /"url":"(http[^"]+)".*center listening/);
+}
+
+/** Samples of each named stage, to report their p50s. */
+class StageSamples {
+  private readonly byStage = new Map<string, number[]>();
+
+  add(stages: Record<string, number | null>): void {
+    for (const [stage, ms] of Object.entries(stages)) {
+      if (ms === null) continue;
+      const values = this.byStage.get(stage) ?? [];
+      values.push(ms);
+      this.byStage.set(stage, values);
+    }
+  }
+
+  p50s(): Record<string, number> {
+    return Object.fromEntries([...this.byStage].map(([stage, values]) => [stage, round(percentile(values, 50))]));
+  }
+}
+
+/** CPU time of the center, the nodes and (on MariaDB) the database server, summed over the measured signals. */
+class CpuMeter {
+  center = 0;
+  nodes = 0;
+  db = 0;
+
+  constructor(
+    private readonly centerPid: number | undefined,
+    private readonly nodeCpu: () => number,
+    readonly dbPid: number | undefined,
+  ) {}
+
+  /** Starts a window; the function it returns ends it and adds what was spent. */
+  start(): () => void {
+    const c0 = cpuMs(this.centerPid);
+    const d0 = this.dbPid === undefined ? 0 : cpuMs(this.dbPid);
+    const n0 = this.nodeCpu();
+    return () => {
+      this.center += cpuMs(this.centerPid) - c0;
+      this.nodes += this.nodeCpu() - n0;
+      this.db += (this.dbPid === undefined ? 0 : cpuMs(this.dbPid)) - d0;
+    };
+  }
+}
+
+interface DialectMeasurement {
+  row: FanoutDialectRow;
+  p50: number;
+  p99: number;
+  windows: Array<[number, number]>;
+}
+
+/**
+ * Sends the warm-up and measured signals through one center, each followed
+ * by a round of every floor, so the machine's noise falls on both.
+ */
+async function measureDialect(
+  dialect: 'sqlite' | 'mysql',
+  center: Spawned,
+  nodes: Nodes,
+  floors: Floor[],
+  keys: RunKeys,
+  options: FanoutOptions,
+  progress: (line: string) => void,
+): Promise<DialectMeasurement> {
+  const setupStart = performance.now();
+  const api = centerApi(center.url, keys.token);
+  await populate(api, center.url, keys.secret, nodes.urls, options.accounts);
+  const setupS = (performance.now() - setupStart) / 1000;
+  progress(`  ${dialect}: center up and ${options.accounts} users / accounts / bindings created in ${round(setupS, 1)} s`);
+
+  const e2e: number[] = [];
+  const pairedRatios: number[] = [];
+  const client: number[] = [];
+  const dispatched: number[] = [];
+  const perAccount: number[] = [];
+  const warmupMs: number[] = [];
+  const windows: Array<[number, number]> = [];
+  const orderStages = new StageSamples();
+  const slowestStages = new StageSamples();
+  const cpu = new CpuMeter(center.child.pid, nodes.cpuMs, dialect === 'mysql' ? databaseServerPid() : undefined);
+  for (let i = 0; i < options.warmup + options.signals; i++) {
+    const measured = i >= options.warmup;
+    const signalId = `bf-${dialect}-${i}-${Date.now().toString(36)}`;
+    const w0 = monotonicUs();
+    const stopCpu = cpu.start();
+    const t0 = performance.now();
+    // Polls the cheap signal list: ?wait=true would build the 1,000-order view inside the CPU window.
+    await api('POST', '/api/signals', { strategy_code: 'fan', signal_id: signalId, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 });
+    await untilCompleted(api, signalId);
+    const wall = performance.now() - t0;
+    if (measured) stopCpu();
+    const view = (await api<{ signal: SignalView }>('GET', `/api/signals/${signalId}`)).signal;
+    checkAllPlaced(signalId, view, options.accounts);
+    const endToEnd = view.latency_ms.accepted_to_completed as number;
+    if (measured) {
+      e2e.push(endToEnd);
+      client.push(wall);
+      dispatched.push(view.latency_ms.accepted_to_dispatched as number);
+      for (const o of view.orders) {
+        perAccount.push(o.latency_ms.on_node as number);
+        orderStages.add(o.stages_ms);
+      }
+      slowestStages.add(view.stages_ms);
+      windows.push([w0, monotonicUs()]);
+    } else warmupMs.push(endToEnd);
+    const floorMs: number[] = [];
+    for (const floor of floors) floorMs.push(await floor.run(measured));
+    if (measured) pairedRatios.push(endToEnd / (floorMs[0] as number));
+    const floorText = floors.map((f, j) => `floor/${f.processes}p ${Math.round(floorMs[j] as number)} ms`).join(', ');
+    progress(`  ${dialect} signal ${i + 1}/${options.warmup + options.signals}${measured ? '' : ' (warm-up)'}: end-to-end ${endToEnd} ms, ${floorText}`);
+  }
+  const count = options.signals * options.accounts;
+  const row: FanoutDialectRow = {
+    database: dialect,
+    signals: options.signals,
+    e2e_p50_ms: round(percentile(e2e, 50)),
+    e2e_p99_ms: round(percentile(e2e, 99)),
+    paired_ratio_p50: round(percentile(pairedRatios, 50), 3),
+    client_p50_ms: round(percentile(client, 50)),
+    dispatched_p50_ms: round(percentile(dispatched, 50)),
+    center_cpu_ms_per_account: round(cpu.center / count, 3),
+    nodes_cpu_ms_per_account: round(cpu.nodes / count, 3),
+    db_server_cpu_ms_per_account: cpu.dbPid === undefined ? null : round(cpu.db / count, 3),
+    account_p50_ms: round(percentile(perAccount, 50)),
+    account_p99_ms: round(percentile(perAccount, 99)),
+    stages_p50_ms: { order: orderStages.p50s(), slowest: slowestStages.p50s() },
+    warmup_ms: warmupMs,
+    setup_s: round(setupS, 1),
+  };
+  return { row, p50: percentile(e2e, 50), p99: percentile(e2e, 99), windows };
+}
+
+interface NaiveRun {
+  accounts: number;
+  seconds: number;
+}
+
+/** The naive design on the same nodes and simulator: one POST per account, each answered before the next is sent. */
+async function runNaive(nodeUrls: string[], secret: string, options: FanoutOptions): Promise<NaiveRun> {
+  const accounts = Math.min(options.naiveAccounts, options.accounts);
+  const start = performance.now();
+  for (let a = 1; a <= accounts; a++) {
+    const nodeUrl = nodeUrls[(a - 1) % nodeUrls.length] as string;
+    const id = `nv${a}r${Date.now().toString(36)}`;
+    const body = JSON.stringify({
+      request_id: id,
+      signal: { signal_id: id, symbol: SYMBOL, side: 'buy', quantity: 0.002, stop_loss: 50_000, take_profit: 70_000 },
+      accounts: [{ account_id: a, exchange: 'binanceusdm', api_key: `key-${a}`, api_secret: `secret-${a}`, quantity: 0.002, client_order_id: id }],
+    });
+    const res = await fetch(`${nodeUrl}/api/execute`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-center-token': secret }, body });
+    const json = (await res.json()) as { results?: Array<{ status: string; take_profit_order_id?: string | null }> };
+    const r = json.results?.[0];
+    if (r?.status !== 'filled' || !r.take_profit_order_id) throw new Error(`naive POST for account ${a}: ${JSON.stringify(json).slice(0, 300)}`);
+  }
+  return { accounts, seconds: (performance.now() - start) / 1000 };
+}
+
+/** Market loads each node has made since it started, from its /health. */
+function marketLoads(nodeUrls: string[]): Promise<number[]> {
+  return Promise.all(
+    nodeUrls.map(async (url) => {
+      const health = (await (await fetch(`${url}/health`)).json()) as { markets: { loads: Record<string, number> } };
+      return Object.values(health.markets.loads).reduce((s, x) => s + x, 0);
+    }),
+  );
+}
+
+function resultOf(options: FanoutOptions, nodeProcesses: number, measured: DialectMeasurement[], floors: Floor[], naive: NaiveRun, loads: number[]): FanoutResult {
+  const p50s = Object.fromEntries(measured.map((m) => [m.row.database, m.p50]));
+  const p99s = Object.fromEntries(measured.map((m) => [m.row.database, m.p99]));
+  const scaledS = (naive.seconds * options.accounts) / naive.accounts;
+  const referenceP50 = p50s['sqlite'] ?? Object.values(p50s)[0] ?? Number.NaN;
+  const orders = 3 * (options.dialects.length * (options.warmup + options.signals) * options.accounts + naive.accounts);
+  const totalLoads = loads.reduce((s, x) => s + x, 0);
+  const floorFigures = floors.map((f) => f.figures());
+  const main = floorFigures[0] as FloorFigures;
+  return {
+    accounts: options.accounts,
+    nodes: options.nodes,
+    node_processes: nodeProcesses,
+    latency_ms: options.latencyMs,
+    cpus: cpus().length,
+    rows: measured.map((m) => m.row),
+    floors: floorFigures,
+    ratio_p50: Object.fromEntries(Object.entries(p50s).map(([k, v]) => [k, round(v / main.p50_ms, 3)])),
+    ratio_p99: Object.fromEntries(Object.entries(p99s).map(([k, v]) => [k, round(v / main.p99_ms, 3)])),
+    ratio_p50_by_floor: Object.fromEntries(Object.entries(p50s).map(([k, v]) => [k, Object.fromEntries(floorFigures.map((f) => [String(f.processes), round(v / f.p50_ms, 3)]))])),
+    naive: {
+      accounts_run: naive.accounts,
+      seconds_run: round(naive.seconds, 2),
+      scaled_to: options.accounts,
+      scaled_seconds: round(scaledS, 1),
+      ms_per_account: round((naive.seconds * 1000) / naive.accounts),
+      ratio_vs_fanout_p50: round((scaledS * 1000) / referenceP50, 1),
+    },
+    market_loads: { per_node: loads, total: totalLoads, orders, per_1000_orders: round((totalLoads * 1000) / orders, 3) },
+    measured_windows_us: measured.flatMap((m) => m.windows),
+    floor_windows_us: (floors[0] as Floor).windows,
+  };
 }
 
 interface Nodes {
