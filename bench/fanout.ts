@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freshDatabase, type TestDatabase } from '../test/helpers/databases.js';
+import { freshDatabase, mysqlUrl, type TestDatabase } from '../test/helpers/databases.js';
 import { monotonicUs } from './cpu-profile.js';
 import type { FloorAnswer } from './fanout-floor.js';
 import { spawnWithUrl, spawnWithUrls, startSim, type Spawned } from './processes.js';
@@ -122,17 +122,27 @@ function cpuMs(pid: number | undefined): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
 }
 
-/** The local MariaDB / MySQL server's pid, if one runs on this machine. */
-function databaseServerPid(): number | undefined {
+/**
+ * The pid of the local MariaDB / MySQL server behind `url`, if it runs on
+ * this machine: the one started with `--port=<its port>` (the tests' own
+ * server), else one without a port argument (a system server on 3306).
+ */
+function databaseServerPid(url: string): number | undefined {
+  const port = new URL(url).port || '3306';
+  let fallback: number | undefined;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (/^(mariadbd|mysqld)$/.test(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) return Number(entry);
+      if (!/^(mariadbd|mysqld)$/.test(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) continue;
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const given = args.find((a) => a.startsWith('--port='))?.slice('--port='.length);
+      if (given === port) return Number(entry);
+      if (given === undefined && port === '3306') fallback = Number(entry);
     } catch {
       // The process ended while we looked.
     }
   }
-  return undefined;
+  return fallback;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -352,7 +362,7 @@ async function measureDialect(
   const windows: Array<[number, number]> = [];
   const orderStages = new StageSamples();
   const slowestStages = new StageSamples();
-  const cpu = new CpuMeter(center.child.pid, nodes.cpuMs, dialect === 'mysql' ? databaseServerPid() : undefined);
+  const cpu = new CpuMeter(center.child.pid, nodes.cpuMs, dialect === 'mysql' ? databaseServerPid(await mysqlUrl()) : undefined);
   for (let i = 0; i < options.warmup + options.signals; i++) {
     const measured = i >= options.warmup;
     const signalId = `bf-${dialect}-${i}-${Date.now().toString(36)}`;

@@ -49,14 +49,14 @@ export async function openCenterDb(config: CenterConfig, logger: Logger): Promis
  * (see `createCenterMetrics`).
  */
 export async function createCenterContext(config: CenterConfig, logger: Logger, parts: RuntimeParts = {}, role: 'center' | 'worker' = 'center'): Promise<CenterContext> {
-  const db = await openCenterDb(config, logger);
+  // The key is checked before the database is opened, so a missing key is said without a connection or a migration first.
   let key;
   try {
-    key = loadMasterKey({ key: config.master_key, file: config.master_key_file, generateAt: db.dialect === 'sqlite' ? `${dataDirOf(config)}/master.key` : undefined });
+    key = loadMasterKey({ key: config.master_key, file: config.master_key_file, generateAt: dbTargetOf(config).dialect === 'sqlite' ? `${dataDirOf(config)}/master.key` : undefined });
   } catch (error) {
-    await db.close();
     throw new StartupError(error instanceof MasterKeyError ? error.message : String(error));
   }
+  const db = await openCenterDb(config, logger);
   if (key.generated) {
     logger.warn({ file: key.generated }, 'generated a new master key for exchange credentials (mode 0600); back it up and keep it out of the database backups, or the stored credentials cannot be read');
   }

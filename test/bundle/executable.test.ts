@@ -27,7 +27,7 @@ before(async () => {
   sim = await startBinanceSim({ accounts: [{ apiKey: 'bundle-key', secret: 'bundle-secret' }] });
 });
 after(async () => {
-  await sim.close();
+  await sim?.close();
   rmSync(out, { recursive: true, force: true });
 });
 

@@ -20,6 +20,7 @@ import { scrape } from '../helpers/metrics.js';
 import { freePort } from '../helpers/free-port.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+import { needs } from '../helpers/services.js';
 
 /**
  * The monitoring set-up docs/operations.md gives operators, tried with
@@ -107,7 +108,7 @@ const FAILURE_VALUES: Record<string, Record<string, (value: string) => boolean>>
 /** Labels Prometheus adds, or that come from the bucket layout. */
 const NOT_OURS = new Set(['job', 'instance', 'le']);
 
-describe('the example alert rules in docs/operations.md', () => {
+describe('the example alert rules in docs/operations.md', needs('promtool'), () => {
   const rules = docsBlock('# tradectl-alerts.yml (Prometheus rule file)');
   const scenarios = parseYaml(readFileSync(FIXTURE, 'utf8')) as PromtoolTests;
   let dir: string;
@@ -139,7 +140,7 @@ describe('the example alert rules in docs/operations.md', () => {
     }
   });
 
-  describe('watch series that live processes expose', () => {
+  describe('watch series that live processes expose', needs('redis'), () => {
     let sim: BinanceSim;
     let redis: TestRedis;
     let direct: CenterHarness;

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { authHeaders } from '../../src/core/signing.js';
 import { fromUnits, MAX_BALANCE_UNITS, toUnits } from '../../src/center/settle/units.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { call, type CallResult } from '../helpers/node-harness.js';
 
 const NODE_SECRET = 'api-test-node-secret-0123456789';
@@ -49,12 +49,12 @@ function expectError(res: CallResult, status: number, code: string, field?: stri
 }
 
 for (const dialect of DIALECTS) {
-  describe(`data API on ${dialect}`, () => {
+  describe(`data API on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     before(async () => {
       h = await startCenterHarness(dialect, { node_auth_secret: NODE_SECRET, require_points: true });
     });
-    after(() => h.close());
+    after(() => h?.close());
 
     test('every admin endpoint refuses a missing or wrong token with a plain 401', async () => {
       for (const [method, path] of ADMIN_ROUTES) {

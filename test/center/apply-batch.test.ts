@@ -8,14 +8,14 @@ import { APPLY_CHUNK, applyOutcomes, type ApplyItem, type OrderOutcome } from '.
 import { acceptSignal } from '../../src/center/dispatch/accept.js';
 import { fromUnits, toUnits } from '../../src/center/settle/units.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS, migratedDb } from '../helpers/databases.js';
+import { DIALECTS, migratedDb, onDialect } from '../helpers/databases.js';
 
 const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
 const filled = (quantity = 0.01, price = 60000): OrderOutcome => ({ status: 'filled', exchangeOrderId: `x-${quantity}`, filledQuantity: quantity, filledPrice: price });
 const CHILDREN = 450;
 
 for (const dialect of DIALECTS) {
-  describe(`applying a node's whole answer in batches on ${dialect}`, () => {
+  describe(`applying a node's whole answer in batches on ${dialect}`, onDialect(dialect), () => {
     let db: Db;
     let drop: () => Promise<void>;
     let parent: number;
@@ -136,7 +136,7 @@ for (const dialect of DIALECTS) {
     });
   });
 
-  describe(`writing a signal's pending orders on ${dialect}`, () => {
+  describe(`writing a signal's pending orders on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     const accounts: Array<{ id: number; funded: boolean }> = [];
 
@@ -162,7 +162,7 @@ for (const dialect of DIALECTS) {
         await k.insertInto('dim_strategy_binding').values({ strategy_id: strategy, account_id: id, multiplier: String(1 + (i % 4)), enabled: 1, created_at: now }).execute();
       }
     });
-    after(() => h.close());
+    after(() => h?.close());
 
     test('ids read back from multi-row INSERTs map each order to its own account, for two signals written at once', async () => {
       const signal = (id: string) => v.parse(SignalSchema, { signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 });

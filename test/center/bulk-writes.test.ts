@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Db } from '../../src/center/db/connect.js';
 import { addToRowsById, insertRows, updateRowsById } from '../../src/center/db/bulk-writes.js';
-import { DIALECTS, migratedDb } from '../helpers/databases.js';
+import { DIALECTS, migratedDb, onDialect } from '../helpers/databases.js';
 
 for (const dialect of DIALECTS) {
-  describe(`raw multi-row writes on ${dialect}`, () => {
+  describe(`raw multi-row writes on ${dialect}`, onDialect(dialect), () => {
     let db: Db;
     let drop: () => Promise<void>;
     before(async () => {

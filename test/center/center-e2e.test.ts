@@ -7,12 +7,12 @@ import { loadNodeConfig } from '../../src/node/commands.js';
 import { createLogger } from '../../src/process/logger.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 
 const NODE_SECRET = 'node-secret-shared-with-center-0123';
 
 for (const dialect of DIALECTS) {
-  describe(`center end to end on ${dialect}`, () => {
+  describe(`center end to end on ${dialect}`, onDialect(dialect), () => {
     let sim: BinanceSim;
     let h: CenterHarness;
     const nodes: RunningNode[] = [];
@@ -50,8 +50,8 @@ for (const dialect of DIALECTS) {
     });
     after(async () => {
       for (const node of nodes) await node.close();
-      await h.close();
-      await sim.close();
+      await h?.close();
+      await sim?.close();
     });
 
     test('a signal reaches the local account and both nodes; the offline node is recorded, not dropped', async () => {

@@ -4,13 +4,14 @@ import { Migrator, sql } from 'kysely';
 import { openDb } from '../../src/center/db/connect.js';
 import { migrateToLatest, migrationsFor, TABLES } from '../../src/center/db/migrations.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS, freshDatabase } from '../helpers/databases.js';
+import { DIALECTS, freshDatabase, onDialect } from '../helpers/databases.js';
+import { needs } from '../helpers/services.js';
 
 /** Strings that differ only in case or accent: a case- or accent-insensitive collation takes them for one. */
 const LOOK_ALIKES = ['Sig-A', 'sig-a', 'SIG-A', 'sig-á', 'sig-à'];
 
 for (const dialect of DIALECTS) {
-  describe(`identifiers compare byte for byte on ${dialect}`, () => {
+  describe(`identifiers compare byte for byte on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     before(async () => {
       h = await startCenterHarness(dialect);
@@ -19,7 +20,7 @@ for (const dialect of DIALECTS) {
       await h.api('POST', '/api/strategies', { strategy_code: 'c' });
       await h.api('POST', '/api/strategies/c/bindings', { account_id: account.id });
     });
-    after(() => h.close());
+    after(() => h?.close());
 
     test('signal ids that differ only in case or accent are different signals, each placed', async () => {
       for (const id of LOOK_ALIKES) {
@@ -60,7 +61,7 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('the migration makes an existing MariaDB database binary', () => {
+describe('the migration makes an existing MariaDB database binary', needs('mysql'), () => {
   test('a signal id taken under the old collation no longer hides its look-alikes', async () => {
     const fresh = await freshDatabase('mysql');
     const db = await openDb(fresh.target);

@@ -4,14 +4,15 @@ import type { Db } from '../../src/center/db/connect.js';
 import { GroupCommit } from '../../src/center/dispatch/group-commit.js';
 import type { ApplyItem, OrderOutcome } from '../../src/center/dispatch/apply-results.js';
 import { toUnits } from '../../src/center/settle/units.js';
-import { DIALECTS, migratedDb } from '../helpers/databases.js';
+import { DIALECTS, migratedDb, onDialect } from '../helpers/databases.js';
+import { needs } from '../helpers/services.js';
 
 const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
 const filled = (id: string): OrderOutcome => ({ status: 'filled', exchangeOrderId: id, filledQuantity: 0.01, filledPrice: 60000 });
 const ORDERS = 300;
 
 for (const dialect of DIALECTS) {
-  describe(`applying node answers as they arrive, together, on ${dialect}`, () => {
+  describe(`applying node answers as they arrive, together, on ${dialect}`, onDialect(dialect), () => {
     let db: Db;
     let drop: () => Promise<void>;
     let orders: number[] = [];
@@ -109,7 +110,7 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('on MySQL, the answer that ends a signal', () => {
+describe('on MySQL, the answer that ends a signal', needs('mysql'), () => {
   test('is applied in a second pass, without waiting for the pass in flight', async () => {
     const { db, drop } = await migratedDb('mysql');
     const k = db.kysely;

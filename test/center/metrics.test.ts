@@ -13,7 +13,7 @@ import { heartbeatOf } from '../../src/node/runtime.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { call } from '../helpers/node-harness.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 import { seriesValue } from '../helpers/metrics.js';
 
@@ -25,7 +25,7 @@ const scrape = (h: CenterHarness, token?: string) => call(`${h.url}/metrics`, to
 const value = seriesValue;
 
 for (const dialect of DIALECTS) {
-  describe(`center /metrics on ${dialect}`, () => {
+  describe(`center /metrics on ${dialect}`, onDialect(dialect), () => {
     let sim: BinanceSim;
     let h: CenterHarness;
     let node: RunningNode;
@@ -49,9 +49,9 @@ for (const dialect of DIALECTS) {
       }
     });
     after(async () => {
-      await node.close();
-      await h.close();
-      await sim.close();
+      await node?.close();
+      await h?.close();
+      await sim?.close();
     });
 
     test('without metrics_token /metrics needs the admin token, refused as the API refuses', async () => {
@@ -130,7 +130,7 @@ describe('center /metrics with metrics_token (sqlite)', () => {
   before(async () => {
     h = await startCenterHarness('sqlite', { metrics_token: METRICS_TOKEN });
   });
-  after(() => h.close());
+  after(() => h?.close());
 
   test('only the metrics token opens /metrics, and it opens nothing else', async () => {
     const ok = await scrape(h, METRICS_TOKEN);

@@ -17,9 +17,10 @@ import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { startCli } from '../helpers/cli.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+import { needs } from '../helpers/services.js';
 
 const SECRET = 'queue-node-secret-0123456789abcd';
 const quiet = createLogger({ level: 'silent', format: 'json' });
@@ -105,12 +106,12 @@ async function settled(s: Setup, id: string, ms = 15_000): Promise<Array<Record<
 }
 
 for (const dialect of DIALECTS) {
-  describe(`queue mode end to end on ${dialect}`, () => {
+  describe(`queue mode end to end on ${dialect}`, onDialect(dialect, 'redis'), () => {
     let s: Setup;
     before(async () => {
       s = await setup(dialect);
     });
-    after(() => s.close());
+    after(() => s?.close());
 
     test('signals go through the queue to two workers and each order is placed once', async () => {
       await s.worker();
@@ -151,12 +152,12 @@ for (const dialect of DIALECTS) {
   });
 }
 
-describe('queue mode when things break (sqlite)', () => {
+describe('queue mode when things break (sqlite)', needs('redis'), () => {
   let s: Setup;
   before(async () => {
     s = await setup('sqlite', 1);
   });
-  after(() => s.close());
+  after(() => s?.close());
 
   test('with Redis down the center sends directly and counts the fallback; the worker reconnects when it returns', async () => {
     await s.worker();
@@ -197,12 +198,12 @@ describe('queue mode when things break (sqlite)', () => {
   });
 });
 
-describe('a worker killed while it holds a job (sqlite)', () => {
+describe('a worker killed while it holds a job (sqlite)', needs('redis'), () => {
   let s: Setup;
   before(async () => {
     s = await setup('sqlite', 1);
   });
-  after(() => s.close());
+  after(() => s?.close());
 
   test('its job is redelivered to another worker and the order is placed once', async () => {
     const config = s.h.center.ctx.config;

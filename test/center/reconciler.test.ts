@@ -13,14 +13,14 @@ import { loadCcxt } from '../../src/exchange/ccxt-module.js';
 import type { Trader } from '../../src/exchange/trader.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { scrape, seriesValue } from '../helpers/metrics.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 
 const SECRET = 'reconcile-node-secret-0123456789';
 
 for (const dialect of DIALECTS) {
-  describe(`reconciliation on ${dialect}`, () => {
+  describe(`reconciliation on ${dialect}`, onDialect(dialect), () => {
     let sim: BinanceSim;
     let h: CenterHarness;
     let node: RunningNode;
@@ -52,9 +52,9 @@ for (const dialect of DIALECTS) {
       for (const id of [1, 2]) await h.api('POST', '/api/strategies/s-both/bindings', { account_id: id });
     });
     after(async () => {
-      await node.close();
-      await h.close();
-      await sim.close();
+      await node?.close();
+      await h?.close();
+      await sim?.close();
     });
 
     const ctx = () => h.center.ctx;
@@ -158,7 +158,7 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`reconciliation around orders that cannot be applied on ${dialect}`, () => {
+  describe(`reconciliation around orders that cannot be applied on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     const BAD = 504;
     const ACCOUNTS = 6;
@@ -207,7 +207,7 @@ for (const dialect of DIALECTS) {
       for (let i = 0; i < bad.length; i += 100) await k.insertInto('fact_order').values(bad.slice(i, i + 100)).execute();
       good = Number((await k.insertInto('fact_order').values(order(signals[0] as number, accounts[ACCOUNTS] as number, 'good-1', T - 90_000)).executeTakeFirstOrThrow()).insertId);
     });
-    after(() => h.close());
+    after(() => h?.close());
 
     /** The bad orders by "status error_code touched-at-T?". */
     const statuses = async () => {
@@ -272,7 +272,7 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`orders the reconciler cannot settle now take turns with the rest on ${dialect}`, () => {
+  describe(`orders the reconciler cannot settle now take turns with the rest on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     const T = Date.now();
     const STUCK = 501;
@@ -304,7 +304,7 @@ for (const dialect of DIALECTS) {
       const signal = Number((await k.insertInto('fact_signal').values(signalRow('turns-good', T - 70_000)).executeTakeFirstOrThrow()).insertId);
       good = Number((await k.insertInto('fact_order').values(order(signal, localAccount, null, 'tcturnsgood', T - 65_000)).executeTakeFirstOrThrow()).insertId);
     });
-    after(() => h.close());
+    after(() => h?.close());
 
     test("a pass full of an offline node's orders does not keep the next pass from the others", async () => {
       const first = await reconcileOnce(h.center.ctx, T);

@@ -44,7 +44,7 @@ describe('redirects never carry credentials', () => {
     h = await startCenterHarness('sqlite', { node_auth_secret: SECRET });
   });
   after(async () => {
-    await h.close();
+    await h?.close();
     await Promise.all([thief.close(), redirector.close()]);
   });
 

@@ -15,6 +15,7 @@ import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/
 import { scrapeUntil } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
+import { needs } from '../helpers/services.js';
 
 // Needs redis-server (queue mode); the center runs on SQLite: the id's path does not depend on the dialect.
 const SECRET = 'request-id-node-secret-0123456789';
@@ -81,14 +82,14 @@ let sim: BinanceSim;
 before(async () => {
   sim = await startBinanceSim();
 });
-after(() => sim.close());
+after(() => sim?.close());
 
 describe('request id, direct mode', () => {
   let s: Setup;
   before(async () => {
     s = await setup(sim, {});
   });
-  after(() => s.close());
+  after(() => s?.close());
 
   test("the center's id for a job reaches the node and is in both sides' lines for it", async () => {
     assert.equal((await s.h.api('POST', '/api/signals?wait=true', { strategy_code: 'rs', signal_id: 'rid-direct', symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.01 })).status, 201);
@@ -102,7 +103,7 @@ describe('request id, direct mode', () => {
   });
 });
 
-describe('request id, queue mode', () => {
+describe('request id, queue mode', needs('redis'), () => {
   let redis: TestRedis;
   let s: Setup;
   let worker: RunningWorker;
@@ -117,10 +118,10 @@ describe('request id, queue mode', () => {
     worker = startWorker(workerCtx, connectRedis(redis.url, logger, 'rid-read'), connectRedis(redis.url, logger, 'rid-cmd'), { concurrency: 2, pollTimeoutMs: 300, visibilityMs: 10_000, maxAttempts: 3 });
   });
   after(async () => {
-    await worker.stop();
-    await workerCtx.db.close();
-    await s.close();
-    await redis.stop();
+    await worker?.stop();
+    await workerCtx?.db?.close();
+    await s?.close();
+    await redis?.stop();
   });
 
   test('the center gives the queued job an id; the worker sends it and the node logs it', async () => {

@@ -4,7 +4,7 @@ import type { Db } from '../../src/center/db/connect.js';
 import { applyOutcome, applyOutcomes, nextStatus } from '../../src/center/dispatch/apply-results.js';
 import { computeSettlement } from '../../src/center/settle/settlement.js';
 import { fromUnits, notionalUnits, toUnits } from '../../src/center/settle/units.js';
-import { DIALECTS, migratedDb } from '../helpers/databases.js';
+import { DIALECTS, migratedDb, onDialect } from '../helpers/databases.js';
 
 const rules = { feeRate: 0.001, referralShares: [0.2, 0.1] };
 
@@ -88,7 +88,7 @@ test('status never moves backwards, except that a fill always counts', () => {
 });
 
 for (const dialect of DIALECTS) {
-  describe(`applying results on ${dialect}`, () => {
+  describe(`applying results on ${dialect}`, onDialect(dialect), () => {
     let db: Db;
     let drop: () => Promise<void>;
     let orderId: number;
@@ -141,7 +141,7 @@ for (const dialect of DIALECTS) {
 }
 
 for (const dialect of DIALECTS) {
-  describe(`fills past 2^53 units on ${dialect}`, () => {
+  describe(`fills past 2^53 units on ${dialect}`, onDialect(dialect), () => {
     let db: Db;
     let drop: () => Promise<void>;
     let ids: { grand: number; parent: number; child: number };

@@ -9,7 +9,7 @@ import type { OrderRequest, Trader } from '../../src/exchange/trader.js';
 import { sendHeartbeat } from '../../src/node/heartbeat.js';
 import { startCaptureNode, type CaptureNode } from '../helpers/capture-node.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 
 const SECRET = 'signal-fields-node-secret-012345';
 
@@ -61,7 +61,7 @@ function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: 
 }
 
 for (const dialect of DIALECTS) {
-  describe(`every signal field reaches the node on ${dialect}`, () => {
+  describe(`every signal field reaches the node on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
     let node: CaptureNode;
     let remoteAccount: number;
@@ -85,8 +85,8 @@ for (const dialect of DIALECTS) {
       await h.api('POST', '/api/strategies/local/bindings', { account_id: localAccount });
     });
     after(async () => {
-      await h.close();
-      await node.close();
+      await h?.close();
+      await node?.close();
     });
 
     test('a node receives exactly the signal the data API accepted, field by field', async () => {

@@ -10,7 +10,6 @@ import { CENTER_CONFIG_KEYS } from '../../src/core/config-keys.js';
 import { NodeConfigEntries } from '../../src/node/config.js';
 import { REQUEST_TIMEOUT_MS } from '../../src/http/listen.js';
 import { runCli } from '../helpers/cli.js';
-import { MYSQL_URL } from '../helpers/databases.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const quiet = createLogger({ level: 'silent', format: 'json' });
@@ -38,8 +37,9 @@ test('an embedded center generates its master key once, mode 0600, and refuses a
   await assert.rejects(startCenter(config, quiet), /readable by others .* chmod 600/);
 });
 
+// The master key is checked before the database is opened, so no server is needed.
 test('a MySQL center without a master key, or a public bind without a token, is refused at start', async () => {
-  await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: `${MYSQL_URL}/mysql`, center_port: 0 }, {}), quiet), /no master key: set TRADECTL_MASTER_KEY/);
+  await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: 'mysql://nobody:wrong@127.0.0.1:1/db', center_port: 0 }, {}), quiet), /no master key: set TRADECTL_MASTER_KEY/);
   await assert.rejects(startCenter(loadCenterConfig(undefined, { center_host: '0.0.0.0', center_port: 0 }, {}), quiet), /without center_api_token/);
   await assert.rejects(startCenter(loadCenterConfig(undefined, { db_url: 'mysql://nobody:wrong@127.0.0.1:1/db', master_key: 'a'.repeat(64), center_port: 0 }, {}), quiet), /cannot open the database/);
 });

@@ -17,12 +17,13 @@ import { heartbeatOf } from '../../src/node/runtime.js';
 import { startNodeServer, type RunningNode } from '../../src/node/server.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { runCli, startCli } from '../helpers/cli.js';
-import { DIALECTS } from '../helpers/databases.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { call } from '../helpers/node-harness.js';
 import { scrape, scrapeUntil, seriesValue } from '../helpers/metrics.js';
 import { startRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startBinanceSim, type BinanceSim } from '../sim/binance-sim.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { needs } from '../helpers/services.js';
 
 const SECRET = 'worker-metrics-node-secret-01234';
 const METRICS_TOKEN = 'worker-metrics-token-0123456789';
@@ -88,7 +89,7 @@ async function settled(h: CenterHarness, id: string, ms = 15_000): Promise<strin
 }
 
 for (const dialect of DIALECTS) {
-  describe(`a worker's /metrics on ${dialect}`, () => {
+  describe(`a worker's /metrics on ${dialect}`, onDialect(dialect, 'redis'), () => {
     let s: Setup;
     let ctx: CenterContext;
     let worker: RunningWorker;
@@ -108,10 +109,10 @@ for (const dialect of DIALECTS) {
       });
     });
     after(async () => {
-      await worker.stop();
-      await metrics.close();
-      await ctx.db.close();
-      await s.close();
+      await worker?.stop();
+      await metrics?.close();
+      await ctx?.db?.close();
+      await s?.close();
     });
 
     test('serves the stage histogram and node-call timings of the jobs it sent; the database series stay on the center', async () => {
@@ -217,12 +218,12 @@ describe("a worker's /metrics refuses as the center's does", () => {
   });
 });
 
-describe('`tradectl center worker --metrics-port` (sqlite)', () => {
+describe('`tradectl center worker --metrics-port` (sqlite)', needs('redis'), () => {
   let s: Setup;
   before(async () => {
     s = await setup('sqlite', { metrics_token: METRICS_TOKEN });
   });
-  after(() => s.close());
+  after(() => s?.close());
 
   test('logs its metrics URL, serves the jobs it ran, and closes the listener on SIGTERM', async () => {
     const env = {

@@ -49,8 +49,8 @@ describe('a node refuses what a web page could send it', () => {
     named = await startHarness({ allowed_hosts: 'node-a.internal', node_public_url: 'http://node-a.public.example:9101' });
   });
   after(async () => {
-    await h.close();
-    await named.close();
+    await h?.close();
+    await named?.close();
   });
 
   test('a foreign Host, a foreign Origin and a non-JSON body are refused before anything runs', async () => {
@@ -108,7 +108,7 @@ describe('a center without an admin token cannot be driven from a web page', () 
     await h.api('POST', '/api/strategies/v/bindings', { account_id: 1 });
   });
   after(async () => {
-    await h.close();
+    await h?.close();
     await new Promise<void>((resolve) => thief.close(() => resolve()));
   });
 

@@ -7,7 +7,7 @@ let h: Harness;
 before(async () => {
   h = await startHarness({ max_body_bytes: 4096, max_accounts_per_request: 3 });
 });
-after(() => h.close());
+after(() => h?.close());
 
 const ROUTES = ['/api/execute', '/api/execute-batch', '/api/query-orders', '/api/sync-balance', '/api/sync-positions'];
 

@@ -7,7 +7,7 @@ let h: Harness;
 before(async () => {
   h = await startHarness({ exchange_timeout: 1 });
 });
-after(() => h.close());
+after(() => h?.close());
 
 const ORDER = '/fapi/v1/order';
 const ALGO = '/fapi/v1/algoOrder';

@@ -7,7 +7,7 @@ let h: Harness;
 before(async () => {
   h = await startHarness();
 });
-after(() => h.close());
+after(() => h?.close());
 
 test('a market signal fills and is protected by reduce-only stop-loss and take-profit orders', async () => {
   const account = h.account(1);

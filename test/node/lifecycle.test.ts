@@ -9,6 +9,7 @@ import { startCli } from '../helpers/cli.js';
 import { marketSignal, startHarness } from '../helpers/node-harness.js';
 import { startBinanceSim } from '../sim/binance-sim.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { needs } from '../helpers/services.js';
 
 test('SIGTERM lets in-flight requests finish, refuses new ones, exits 0 and leaves no files', async () => {
   const sim = await startBinanceSim();
@@ -48,16 +49,11 @@ test('SIGTERM lets in-flight requests finish, refuses new ones, exits 0 and leav
   }
 });
 
-test('with tls_cert and tls_key the node serves HTTPS', async (t) => {
+test('with tls_cert and tls_key the node serves HTTPS', needs('openssl'), async () => {
   const dir = tempDir('tls');
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-  } catch {
-    t.skip('openssl is not installed');
-    return;
-  }
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore', timeout: 30_000 });
   const h = await startHarness({ tls_cert: cert, tls_key: key });
   try {
     assert.match(h.url, /^https:\/\//);

@@ -16,7 +16,7 @@ async function node(settings: Record<string, unknown>): Promise<Harness> {
   harnesses.push(h);
   return h;
 }
-after(() => Promise.all(harnesses.map((h) => h.close())));
+after(() => Promise.all(harnesses.map((h) => h?.close())));
 
 const scrape = (h: Harness, headers: Record<string, string> = {}) => call(`${h.url}/metrics`, { headers });
 const value = seriesValue;

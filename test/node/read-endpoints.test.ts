@@ -7,7 +7,7 @@ let h: Harness;
 before(async () => {
   h = await startHarness();
 });
-after(() => h.close());
+after(() => h?.close());
 
 test('query-orders reports each order by client id: entry, protection, open and missing', async () => {
   const account = h.account(1);

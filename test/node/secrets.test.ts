@@ -10,7 +10,7 @@ const accounts: WireAccount[] = [];
 before(async () => {
   h = await startHarness({ node_auth_enabled: true, node_auth_secret: NODE_SECRET, host: '127.0.0.1', exchange_timeout: 0.5, log_level: 'trace' });
 });
-after(() => h.close());
+after(() => h?.close());
 
 async function post(path: string, body: unknown, headers: Record<string, string> = { 'x-center-token': NODE_SECRET }) {
   const res = await h.post(path, body, headers);

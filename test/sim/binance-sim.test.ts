@@ -41,7 +41,7 @@ afterEach(() => {
   for (const [symbol, price] of Object.entries({ BTCUSDT: 60000, ETHUSDT: 3000, SOLUSDT: 150 })) sim.setMarkPrice(symbol, price);
 });
 after(async () => {
-  await sim.close();
+  await sim?.close();
 });
 
 function account(usdt?: number): Creds {
