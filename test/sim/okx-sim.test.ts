@@ -283,6 +283,9 @@ test('stop-loss and take-profit via stopLossPrice / takeProfitPrice: the algo en
   assert.equal(exit.info['source'], '7');
   assert.equal(exit.id, sl.id, "ccxt's parseOrder prefers algoId to ordId: the exit order reports the algo's id");
   assert.equal(exit.info['ordId'], fired.info['ordId']);
+  const late = await failure(ex.cancelOrder(idOf(sl), BTC, { trigger: true }));
+  assert.match(late.message, /"sCode":"51416"/, 'a triggered algo cannot be canceled');
+  assert.equal(late.constructor.name, 'ExchangeError');
   const closed = await ex.fetchPositions([BTC]);
   assert.deepEqual(closed.map((p) => p.contracts), [0], 'asked by instId, OKX still lists the closed position with pos 0');
   assert.deepEqual(await ex.fetchPositions(), []);
