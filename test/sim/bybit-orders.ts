@@ -13,7 +13,7 @@ import {
   TAKER_FEE,
 } from './bybit-book.js';
 import { errors } from './bybit-errors.js';
-import { decimalsOf, linearMarket, type LinearMarket } from './bybit-markets.js';
+import { linearMarket, type LinearMarket } from './bybit-markets.js';
 
 /** A JSON body or query as Bybit reads it: strings, numbers and booleans by name. */
 export type Params = Record<string, unknown>;
@@ -191,10 +191,10 @@ export function placeOrder(book: BybitBook, account: Account, params: Params, no
   // qty "0" with reduceOnly and closeOnTrigger closes the whole position (docs: "qty").
   const closeAll = qtyIn === 0 && reduceOnly && closeOnTrigger;
   if (!closeAll) {
-    if (!onStep(qtyIn, market.qtyStep) || decimalsOf(rawQty) > decimalsOf(market.qtyStep) + 8) throw errors.qtyStep();
     if (qtyIn < Number(market.minOrderQty) - EPS) throw errors.qtyTooSmall(qtyIn, Number(market.minOrderQty));
     const max = Number(orderType === 'Market' ? market.maxMktOrderQty : market.maxOrderQty);
     if (qtyIn > max + EPS) throw errors.qtyTooLarge(qtyIn, max);
+    if (!onStep(qtyIn, market.qtyStep)) throw errors.qtyStep();
   }
   const mark = book.mark(market.id);
   let price: number | null = null;
