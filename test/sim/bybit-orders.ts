@@ -7,7 +7,6 @@ import {
   EPS,
   isOpen,
   MAKER_FEE,
-  positionKey,
   type Side,
   type StopOrderType,
   TAKER_FEE,
@@ -361,7 +360,8 @@ function makeTpsl(
 
 function attachTpsl(book: BybitBook, account: Account, entry: BookOrder, now: number): void {
   const a = entry.attached as Attached;
-  const long = book.positionAmount(account, entry.symbol, entry.positionIdx) > 0 || entry.side === 'Buy';
+  // TP/SL attach to what the entry opened: a Buy opens (or adds to) a long.
+  const long = entry.side === 'Buy';
   const size = a.tpslMode === 'Partial' ? entry.cumExecQty : null;
   if (a.takeProfit !== null) makeTpsl(book, account, entry.symbol, entry.positionIdx, long, { kind: 'tp', trigger: a.takeProfit, triggerBy: a.tpTriggerBy, orderType: a.tpOrderType, limit: a.tpLimitPrice, size, parent: entry }, now);
   if (a.stopLoss !== null) makeTpsl(book, account, entry.symbol, entry.positionIdx, long, { kind: 'sl', trigger: a.stopLoss, triggerBy: a.slTriggerBy, orderType: a.slOrderType, limit: a.slLimitPrice, size, parent: entry }, now);
@@ -511,4 +511,3 @@ function fire(book: BybitBook, account: Account, order: BookOrder, price: number
   work(book, account, order, price, now);
 }
 
-export { positionKey };
