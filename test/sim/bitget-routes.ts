@@ -1,6 +1,6 @@
 import { authenticate } from './bitget-auth.js';
 import { type Account, type BitgetBook, isLive, type PlanOrder, TPSL_TYPES } from './bitget-book.js';
-import { BitgetError, errors } from './bitget-errors.js';
+import { errors } from './bitget-errors.js';
 import { contractsView, PRODUCT_TYPES, spotSymbolsView } from './bitget-markets.js';
 import { cancelOrder, cancelPlanOrders, checkProduct, findOrder, type Params, placeOrder, placePlanOrder, placeTpslOrder, str } from './bitget-orders.js';
 import { accountsView, accountView, orderView, planView, positionView, spotAssetsView } from './bitget-views.js';
@@ -201,4 +201,3 @@ export function route(book: BitgetBook, request: SimRequest): unknown {
   return privateRoute(book, account, key, paramsOf(request), request.now);
 }
 
-export { BitgetError };
