@@ -1,7 +1,7 @@
 import type { SimAccountSpec, SimOrderView, SimPositionView } from './exchange-sim.js';
 import type { SimBook } from './sim-server.js';
 import { spotErrors } from './binance-spot-errors.js';
-import { DEFAULT_SPOT_PRICES, SPOT_ASSETS, SPOT_MARKETS, SPOT_SYMBOLS, spotMarket, spotMarketOf, unifiedSymbol, type SpotMarket } from './binance-spot-markets.js';
+import { DEFAULT_SPOT_PRICES, SPOT_ASSETS, SPOT_SYMBOLS, spotMarket, spotMarketOf, unifiedSymbol, type SpotMarket } from './binance-spot-markets.js';
 
 export type Side = 'BUY' | 'SELL';
 
@@ -266,10 +266,6 @@ export class SpotBook implements SimBook {
   /** Spot has no leverage: 1x. */
   leverage(): number {
     return 1;
-  }
-
-  allMarkets(): readonly SpotMarket[] {
-    return SPOT_MARKETS;
   }
 }
 
