@@ -157,6 +157,15 @@ test("markets: ccxt's binance loads spot, USD-M and COIN-M lists (and margin pai
   const all = exchange(account(), { options: { fetchMarkets: { types: ['spot', 'linear', 'inverse'], loadAllOptions: true } } });
   await all.loadMarkets();
   assert.equal(count('/eapi/v1/exchangeInfo'), 1);
+
+  // ccxt's own default (fetchCurrencies: true) adds the wallet's coin list.
+  sim.resetCounts();
+  const plain = new ccxt.binance({ ...account(), enableRateLimit: false });
+  redirectInstance(plain, sim.url);
+  await plain.loadMarkets();
+  assert.equal(count('/sapi/v1/capital/config/getall'), 1);
+  assert.equal(count('/sapi/v1/margin/allPairs'), 2, 'fetchCurrencies asks for the margin pairs again');
+  assert.equal(sim.requestCount(), 7);
 });
 
 test('an entry market BUY credits the quantity minus 0.1% commission in BTC: the account holds the NET amount', async () => {
@@ -365,6 +374,15 @@ test('an OCO whose stop fires expires the take-profit; the deprecated order/oco 
   await ex.cancelOrder(idOf(qtp), BTC);
   assert.equal((await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'q-sl' })).status, 'canceled', 'the whole list is cancelled');
   assert.deepEqual(balanceOf(await ex.fetchBalance(), 'BTC'), { free: 0.00499, used: 0, total: 0.00499 });
+
+  // DELETE /api/v3/orderList by listClientOrderId cancels both legs and unlocks.
+  await ex.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.002', aboveType: 'TAKE_PROFIT', aboveStopPrice: '63000', belowType: 'STOP_LOSS', belowStopPrice: '57000', listClientOrderId: 'r-oco' });
+  assert.equal(balanceOf(await ex.fetchBalance(), 'BTC').used, 0.002);
+  const cancelled = await ex.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'r-oco' });
+  assert.equal(cancelled['listOrderStatus'], 'ALL_DONE');
+  assert.deepEqual((cancelled['orderReports'] as Array<Record<string, unknown>>).map((r) => [r['type'], r['status']]), [['STOP_LOSS', 'CANCELED'], ['TAKE_PROFIT', 'CANCELED']]);
+  assert.equal(balanceOf(await ex.fetchBalance(), 'BTC').used, 0);
+  assert.equal(await errorClass(ex.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'r-oco' })), 'OrderNotFound', '-2011');
 
   // Leg rules and the price relationship, back at 60000.
   sim.setMarkPrice(BTC, 60000);
@@ -694,6 +712,15 @@ test('the /__sim/ HTTP control surface drives the spot simulator too', async () 
   } finally {
     await other.close();
   }
+});
+
+test('latency is added with timers: concurrent requests overlap', async () => {
+  sim.setLatency(200);
+  const started = Date.now();
+  const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${sim.url}/api/v3/time`)));
+  const elapsed = Date.now() - started;
+  assert.ok(answers.every((r) => r.status === 200));
+  assert.ok(elapsed >= 190 && elapsed < 1000, `20 × 200 ms took ${elapsed} ms`);
 });
 
 test('close() returns promptly while a timed-out request holds its socket', async () => {
