@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import ccxt from 'ccxt';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBinanceSim, type BinanceSim } from './binance-sim.js';
+import { type Sent, errorClass, idOf, recordRequests } from './ccxt-calls.js';
 
 /**
  * Drives the simulator with REAL, unmodified ccxt (binanceusdm pointed at it
@@ -20,11 +21,6 @@ type Binance = InstanceType<typeof ccxt.binanceusdm>;
 interface Creds {
   apiKey: string;
   secret: string;
-}
-interface Sent {
-  method: string;
-  url: string;
-  body: string | undefined;
 }
 
 const BTC = 'BTC/USDT:USDT';
@@ -68,30 +64,8 @@ function exchange(creds: Creds, opts: { timeout?: number; asNode?: boolean; sent
   const ex = new ccxt.binanceusdm({ ...creds, enableRateLimit: false, timeout: opts.timeout ?? 10_000, options: { fetchCurrencies: false } });
   if (opts.asNode) redirectInstance(ex, base);
   else ex.urls.api = rewrite(ex.urls.api, base) as Binance['urls']['api'];
-  const sent = opts.sent;
-  if (sent) {
-    const fetch = ex.fetch.bind(ex);
-    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
-      sent.push({ method: method ?? 'GET', url, body });
-      return fetch(url, method, headers, body);
-    };
-  }
+  recordRequests(ex, opts.sent);
   return ex;
-}
-
-function idOf(order: { id?: string | undefined }): string {
-  assert.ok(order.id, 'order has an id');
-  return order.id;
-}
-
-/** The ccxt error class a call ends in ('resolved' if it does not throw). */
-async function errorClass(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'resolved';
-  } catch (error) {
-    return (error as Error).constructor.name;
-  }
 }
 
 /** A signed request written by hand from Binance's spec, to test the protocol without ccxt. */

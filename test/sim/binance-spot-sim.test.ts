@@ -9,6 +9,7 @@ import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import type { ExchangeSim } from './exchange-sim.js';
 import { startBinanceSpotSim } from './binance-spot-sim.js';
+import { type Sent, errorClass, failure, idOf, recordRequests } from './ccxt-calls.js';
 
 /**
  * Drives the spot simulator with REAL, unmodified ccxt (`binance`, built
@@ -23,11 +24,6 @@ type Binance = InstanceType<typeof ccxt.binance>;
 interface Creds {
   apiKey: string;
   secret: string;
-}
-interface Sent {
-  method: string;
-  url: string;
-  body: string | undefined;
 }
 
 const BTC = 'BTC/USDT';
@@ -60,39 +56,8 @@ function exchange(creds: Creds, opts: { timeout?: number; sent?: Sent[]; options
   const settings = instanceSettings('binance', opts.timeout ?? 10_000);
   const ex = new ccxt.binance({ ...creds, ...settings, options: { ...(settings['options'] as object), ...opts.options } });
   redirectInstance(ex, sim.url);
-  const sent = opts.sent;
-  if (sent) {
-    const fetch = ex.fetch.bind(ex);
-    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
-      sent.push({ method: method ?? 'GET', url, body });
-      return fetch(url, method, headers, body);
-    };
-  }
+  recordRequests(ex, opts.sent);
   return ex;
-}
-
-/** The ccxt error class a call ends in ('resolved' if it does not throw). */
-async function errorClass(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'resolved';
-  } catch (error) {
-    return (error as Error).constructor.name;
-  }
-}
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function idOf(order: { id?: string | undefined }): string {
-  assert.ok(order.id, 'order has an id');
-  return order.id;
 }
 
 /** A signed request written by hand from Binance's spec, to test the protocol without ccxt. */

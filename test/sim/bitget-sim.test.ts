@@ -5,6 +5,7 @@ import ccxt from 'ccxt';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBitgetSim } from './bitget-sim.js';
 import type { ExchangeSim, SimAccountSpec } from './exchange-sim.js';
+import { type Sent, recordRequests } from './ccxt-calls.js';
 
 /**
  * Drives the Bitget simulator with REAL, unmodified ccxt (`bitget`, built
@@ -18,11 +19,6 @@ interface Creds {
   apiKey: string;
   secret: string;
   passphrase: string;
-}
-interface Sent {
-  method: string;
-  url: string;
-  body: string | undefined;
 }
 
 const BTC = 'BTC/USDT:USDT';
@@ -53,14 +49,7 @@ function account(extra: Partial<SimAccountSpec> = {}): Creds {
 function exchange(creds: Creds, opts: { sent?: Sent[]; timeout?: number } = {}): Bitget {
   const ex = new ccxt.bitget({ apiKey: creds.apiKey, secret: creds.secret, password: creds.passphrase, ...instanceSettings('bitget', opts.timeout ?? 10_000) });
   redirectInstance(ex, sim.url);
-  const sent = opts.sent;
-  if (sent) {
-    const fetch = ex.fetch.bind(ex);
-    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
-      sent.push({ method: method ?? 'GET', url, body });
-      return fetch(url, method, headers, body);
-    };
-  }
+  recordRequests(ex, opts.sent);
   return ex;
 }
 

@@ -10,6 +10,7 @@ import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import type { ExchangeSim } from './exchange-sim.js';
 import { startBybitSim } from './bybit-sim.js';
+import { type Sent, recordRequests } from './ccxt-calls.js';
 
 /**
  * Drives the Bybit simulator with REAL, unmodified ccxt (`bybit`, built with
@@ -22,11 +23,6 @@ type Bybit = InstanceType<typeof ccxt.bybit>;
 interface Creds {
   apiKey: string;
   secret: string;
-}
-interface Sent {
-  method: string;
-  url: string;
-  body: string | undefined;
 }
 
 const BTC = 'BTC/USDT:USDT';
@@ -60,14 +56,7 @@ function exchange(creds: Partial<Creds>, opts: { sent?: Sent[]; timeout?: number
   const settings = instanceSettings('bybit', opts.timeout ?? 10_000);
   const ex = new ccxt.bybit({ ...creds, ...settings, ...(opts.options ? { options: { ...(settings['options'] as object), ...opts.options } } : {}) });
   redirectInstance(ex, opts.base ?? sim.url);
-  const sent = opts.sent;
-  if (sent) {
-    const fetch = ex.fetch.bind(ex);
-    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
-      sent.push({ method: method ?? 'GET', url, body });
-      return fetch(url, method, headers, body);
-    };
-  }
+  recordRequests(ex, opts.sent);
   return ex;
 }
 

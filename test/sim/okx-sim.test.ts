@@ -8,6 +8,7 @@ import { ccxtTrader } from '../../src/exchange/ccxt-trader.js';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import type { PositionMode } from './exchange-sim.js';
 import { type OkxSim, startOkxSim } from './okx-sim.js';
+import { type Sent, errorClass, failure, idOf, recordRequests } from './ccxt-calls.js';
 
 /**
  * Drives the OKX simulator with REAL, unmodified ccxt (okx, built with the
@@ -20,11 +21,6 @@ interface Creds {
   apiKey: string;
   secret: string;
   password: string;
-}
-interface Sent {
-  method: string;
-  url: string;
-  body: string | undefined;
 }
 
 const BTC = 'BTC/USDT:USDT';
@@ -57,39 +53,8 @@ function exchange(creds: Partial<Creds>, opts: { timeout?: number; sent?: Sent[]
   const settings = instanceSettings('okx', opts.timeout ?? 10_000);
   const ex = new ccxt.okx({ ...creds, ...settings, options: { ...(settings['options'] as object), ...opts.options } });
   redirectInstance(ex, sim.url);
-  const sent = opts.sent;
-  if (sent) {
-    const fetch = ex.fetch.bind(ex);
-    ex.fetch = (url: string, method?: string, headers?: unknown, body?: string) => {
-      sent.push({ method: method ?? 'GET', url, body });
-      return fetch(url, method, headers, body);
-    };
-  }
+  recordRequests(ex, opts.sent);
   return ex;
-}
-
-/** The ccxt error class a call ends in ('resolved' if it does not throw). */
-async function errorClass(call: Promise<unknown>): Promise<string> {
-  try {
-    await call;
-    return 'resolved';
-  } catch (error) {
-    return (error as Error).constructor.name;
-  }
-}
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  try {
-    await call;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function idOf(order: { id?: string | undefined }): string {
-  assert.ok(order.id, 'order has an id');
-  return order.id;
 }
 
 /** A private request signed by hand from OKX's spec, to test the protocol without ccxt. */
