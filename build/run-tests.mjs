@@ -1,6 +1,6 @@
 // Runs every test/**/*.test.ts with node:test through tsx. Node 20's --test
 // does not expand globs itself, so the files are listed here.
-// Usage: node --import tsx build/run-tests.mjs [substring …]   (filters by path)
+// Usage: node build/run-tests.mjs [substring …]   (filters by path)
 //
 // Tests that need MariaDB, Redis, promtool or openssl run when the program is
 // installed (MariaDB: a server of the run's own, in a throwaway directory, or
@@ -11,8 +11,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startMariaDb } from '../test/helpers/mariadb-server.ts';
-import { detectMissing, MISSING_ENV } from '../test/helpers/services.ts';
+import { register } from 'tsx/esm/api';
+
+// The service helpers are TypeScript, shared with the tests; tsx loads them whether or not the runner was started with --import tsx.
+register();
+const { startMariaDb } = await import('../test/helpers/mariadb-server.ts');
+const { detectMissing, MISSING_ENV } = await import('../test/helpers/services.ts');
 
 /** A backstop per test; each test's own `timeout` overrides it. */
 const TEST_TIMEOUT_MS = 300_000;

@@ -27,6 +27,7 @@ export const ACCOUNT_ERROR_CODES = {
   insufficient_funds: 'Not enough margin or balance. Nothing was placed.',
   invalid_order: 'The exchange refused the order parameters (size, price, precision, reduce-only, …). Nothing was placed.',
   market_not_found: 'The exchange has no such symbol. Nothing was placed.',
+  below_minimum: "The account's quantity, rounded down to the market's precision, is below the market's minimum amount or order value; the message gives the minimum in the base currency. Nothing was placed.",
   rate_limited: 'The exchange refused the request for rate limits. Nothing was placed; safe to retry later.',
   exchange_unavailable: 'The exchange could not be reached before anything was sent. Nothing was placed.',
   exchange_not_supported: 'This node does not support that exchange id. Nothing was placed.',

@@ -4,10 +4,12 @@ import { ExchangeFailure } from './exchange-failure.js';
 
 /**
  * Exchange answers that mean "this client order id is already taken". ccxt
- * maps some exchanges' codes to `DuplicateOrderId`; Binance USD-M answers
- * -4116, which ccxt raises as a plain `ExchangeError`.
+ * maps some exchanges' codes to `DuplicateOrderId`; others it raises as a
+ * plain `ExchangeError` or `InvalidOrder`: Binance USD-M -4116, Bybit 110072
+ * "OrderLinkedID is duplicate", Bitget 40786 "Duplicate clientOid".
  */
-const DUPLICATE_CLIENT_ID = /"code"\s*:\s*-4116\b|clientorderid is duplicated|duplicate(d)? (client ?order ?id|clordid|order sent)/i;
+const DUPLICATE_CLIENT_ID =
+  /"code"\s*:\s*-4116\b|clientorderid is duplicated|duplicate(d)? (client ?order ?id|clordid|clientoid|order sent)|"retCode"\s*:\s*110072\b|orderlinkedid is duplicate|"code"\s*:\s*"40786"/i;
 
 /** The connection was never made, so nothing can have reached the exchange. */
 const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|certificate|self[- ]signed/i;
@@ -23,7 +25,8 @@ const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREA
 export function normaliseError(error: unknown, credentials?: Credentials): ExchangeFailure {
   if (error instanceof ExchangeFailure) return error;
   const raw = error instanceof Error ? error.message : String(error);
-  const message = scrubSecrets(raw, credentials).slice(0, 1000);
+  // ccxt names the passphrase by its own option, `password`; the API and tradectl call it `passphrase`.
+  const message = scrubSecrets(raw, credentials).replace(/requires "password" credential/g, 'requires a passphrase (the account\'s "passphrase" field)').slice(0, 1000);
   const ccxt = loadedCcxt();
   // Before ccxt is loaded nothing can have reached an exchange.
   if (!ccxt) return new ExchangeFailure('internal_error', message);

@@ -1,9 +1,13 @@
-import type { Exchange, Order } from 'ccxt';
+import type { Exchange, MarketInterface as Market, Order } from 'ccxt';
 import { loadedCcxt } from './ccxt-module.js';
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { normaliseError } from './ccxt-errors.js';
+import { orderAmount, unitsToBase } from './order-units.js';
 import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
+
+/** Bybit refuses to set the leverage a symbol already has (110043); what was asked for is in place. */
+const LEVERAGE_ALREADY_SET = /"retCode"\s*:\s*110043\b|leverage not modified/i;
 
 const STATUSES: ReadonlySet<string> = new Set(['open', 'closed', 'canceled', 'expired', 'rejected']);
 
@@ -11,15 +15,17 @@ function finite(x: unknown): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;
 }
 
-export function toSnapshot(order: Order): OrderSnapshot {
+/** The exchange's order, with amounts in the base currency (`market` converts contracts). */
+export function toSnapshot(order: Order, market?: Market): OrderSnapshot {
   const status = typeof order.status === 'string' && STATUSES.has(order.status) ? (order.status as ExchangeOrderState) : 'unknown';
   const feeCost = finite(order.fee?.cost);
+  const base = (units: number | null) => (units === null || !market ? units : unitsToBase(market, units));
   return {
     id: String(order.id),
     clientOrderId: order.clientOrderId ?? null,
     status,
-    amount: finite(order.amount),
-    filled: finite(order.filled) ?? 0,
+    amount: base(finite(order.amount)),
+    filled: base(finite(order.filled)) ?? 0,
     average: finite(order.average) ?? (finite(order.filled) ? finite(order.price) : null),
     fee: feeCost === null ? null : { cost: feeCost, currency: order.fee?.currency ?? null },
   };
@@ -29,12 +35,15 @@ export function toSnapshot(order: Order): OrderSnapshot {
  * A `Trader` over one ccxt instance (one account on one exchange). Every
  * error leaves here normalised and scrubbed of the account's credentials.
  */
-export function ccxtTrader(
-  exchange: Exchange,
-  credentials: Credentials,
+/** What a trader asks of the exchange's shared state in this process. */
+export interface VenueLookups {
   /** Checks the symbol is listed: `undefined` when it is known, else a promise that settles it. */
-  requireSymbol: (symbol: string) => Promise<void> | undefined = () => undefined,
-): Trader {
+  requireSymbol?(symbol: string): Promise<void> | undefined;
+  /** A recent price (shared by the exchange's accounts), to check a market order's minimum order value; `undefined` when none. */
+  referencePrice?(symbol: string): Promise<number | undefined>;
+}
+
+export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: VenueLookups = {}): Trader {
   const fail = (error: unknown) => normaliseError(error, credentials);
 
   async function fetchByClientId(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null> {
@@ -44,7 +53,7 @@ export function ccxtTrader(
       // ccxt looks the order up by the clientOrderId param when one is given;
       // the positional id is then unused, so there is none to pass.
       const order = await exchange.fetchOrder(undefined as unknown as string, symbol, params);
-      return toSnapshot(order);
+      return toSnapshot(order, exchange.market(symbol));
     } catch (error) {
       const notFound = loadedCcxt()?.OrderNotFound;
       if (notFound && error instanceof notFound) return null;
@@ -52,11 +61,21 @@ export function ccxtTrader(
     }
   }
 
+  /**
+   * The price a minimum order value is checked at: the order's own, else a
+   * recent one for a market order. Reduce-only orders are not checked:
+   * exchanges let them close a position smaller than the minimum.
+   */
+  async function priceToCheck(request: OrderRequest, market: Market): Promise<number | undefined> {
+    if (request.reduceOnly || market.limits?.cost?.min === undefined) return undefined;
+    return request.trigger?.price ?? request.price ?? (await venue.referencePrice?.(request.symbol));
+  }
+
   return {
     exchange: exchange.id,
 
     async placeOrder(request: OrderRequest): Promise<OrderSnapshot> {
-      const check = requireSymbol(request.symbol);
+      const check = venue.requireSymbol?.(request.symbol);
       if (check) await check;
       const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
       if (request.reduceOnly) params['reduceOnly'] = true;
@@ -65,12 +84,15 @@ export function ccxtTrader(
       }
       const price = request.type === 'limit' ? request.price : undefined;
       let order: Order;
+      let market: Market;
       try {
-        order = await exchange.createOrder(request.symbol, request.type, request.side, request.amount, price, params);
+        market = exchange.market(request.symbol);
+        const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
+        order = await exchange.createOrder(request.symbol, request.type, request.side, amount, price, params);
       } catch (error) {
         throw fail(error);
       }
-      const snapshot = toSnapshot(order);
+      const snapshot = toSnapshot(order, market);
       // Some exchanges (OKX, Bybit) answer a new order with its id only; ask
       // once for the state so a market fill is reported as a fill.
       if (snapshot.status === 'unknown' && !request.trigger) {
@@ -85,6 +107,7 @@ export function ccxtTrader(
       try {
         await exchange.setLeverage(leverage, symbol);
       } catch (error) {
+        if (LEVERAGE_ALREADY_SET.test(error instanceof Error ? error.message : String(error))) return;
         throw fail(error);
       }
     },

@@ -4,6 +4,7 @@ import type { ExchangeCatalog, LoadedCatalog } from './ccxt-catalog.js';
 import { normaliseError } from './ccxt-errors.js';
 import { ccxtTrader } from './ccxt-trader.js';
 import { ExchangeFailure } from './exchange-failure.js';
+import { referencePrices, type ReferencePrices } from './reference-prices.js';
 import type { PaperExchange } from './paper-exchange.js';
 import type { Trader } from './trader.js';
 
@@ -45,6 +46,8 @@ interface Venue {
   template: Exchange | undefined;
   loadedAt: number;
   loading: Promise<Exchange> | undefined;
+  /** Read through the template, which holds no credentials: public calls only. */
+  prices: ReferencePrices;
 }
 
 /** A symbol missing from markets this old triggers one reload (a new listing). */
@@ -199,7 +202,16 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
     const venueKey = `${exchange}|${sandbox ? 'sandbox' : 'live'}`;
     let venue = venues.get(venueKey);
     if (!venue) {
-      venue = { template: undefined, loadedAt: 0, loading: undefined };
+      const self: Venue = {
+        template: undefined,
+        loadedAt: 0,
+        loading: undefined,
+        prices: referencePrices(async (symbol) => {
+          const ticker = await self.template?.fetchTicker(symbol);
+          return ticker?.last ?? ticker?.close ?? undefined;
+        }),
+      };
+      venue = self;
       venues.set(venueKey, venue);
     }
     if (!venue.template) return reload(venueKey, venue, exchange, sandbox);
@@ -246,7 +258,14 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
         instance.setMarketsFromExchange(template);
         // The key covers every credential value, so the trader's credentials
         // (used to scrub its errors) are the ones this instance was built with.
-        pooled = { instance, trader: ccxtTrader(instance, account.credentials, (symbol) => requireSymbol(account.exchange, account.sandbox, symbol)) };
+        const venue = venues.get(`${account.exchange}|${account.sandbox ? 'sandbox' : 'live'}`);
+        pooled = {
+          instance,
+          trader: ccxtTrader(instance, account.credentials, {
+            requireSymbol: (symbol) => requireSymbol(account.exchange, account.sandbox, symbol),
+            referencePrice: (symbol) => venue?.prices.of(symbol) ?? Promise.resolve(undefined),
+          }),
+        };
       }
       instances.set(key, pooled);
       while (instances.size > options.maxInstances) {

@@ -96,14 +96,29 @@ test('a sell signal opens a short whose stop-loss is a buy above the price', asy
   assert.equal(sl?.side, 'BUY');
 });
 
-test('the account quantity overrides the signal quantity; an exchange refusal of size is invalid_order', async () => {
-  const a = h.account(30);
-  const b = h.account(31);
-  const res = await h.post('/api/execute', { signal: marketSignal({ quantity: 0.01 }), accounts: [{ ...a, quantity: 0.02 }, { ...b, quantity: 0.0001 }] });
-  const [ra, rb] = res.body.results;
+test('the account quantity overrides the signal quantity; below the market minimum is below_minimum, and nothing is sent', async () => {
+  const [a, b, c, d] = [h.account(30), h.account(31), h.account(33), h.account(34)];
+  const res = await h.post('/api/execute', {
+    signal: marketSignal({ quantity: 0.01 }),
+    accounts: [
+      { ...a, quantity: 0.02 },
+      { ...b, quantity: 0.0001 },
+      { ...c, quantity: 0.0029 },
+      { ...d, quantity: 0.0015 },
+    ],
+  });
+  const [ra, rb, rc, rd] = res.body.results;
   assert.equal(ra.filled_quantity, 0.02);
-  assert.equal(rb.status, 'rejected');
-  assert.equal(rb.error.code, 'invalid_order');
+  // Below the amount minimum (0.001 BTC)…
+  assert.deepEqual([rb.status, rb.error.code], ['rejected', 'below_minimum']);
+  assert.match(rb.error.message, /0\.0001 BTC is below the smallest order BTC\/USDT:USDT takes on binanceusdm: 0\.001 BTC/);
+  // …rounded down to the lot size, never up (0.0029 is 0.002 on a 0.001 step)…
+  assert.equal(rc.filled_quantity, 0.002, JSON.stringify(rc));
+  assert.equal(h.sim.orders(c.api_key)[0]?.origQty, '0.002');
+  // …and below the order-value minimum (100 USDT) once rounded: 0.001 BTC at the last price of 60,000 is 60 USDT.
+  assert.deepEqual([rd.status, rd.error.code], ['rejected', 'below_minimum']);
+  assert.match(rd.error.message, /0\.001 BTC at 60000 is 60 USDT, below the smallest order value .*: 100 USDT/);
+  for (const account of [b, d]) assert.equal(h.sim.orders(account.api_key).length, 0);
 });
 
 test('an unknown symbol is market_not_found and places nothing', async () => {

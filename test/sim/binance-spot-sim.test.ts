@@ -624,6 +624,7 @@ test('normalised views: base-currency amounts, no positions, 1x leverage, assets
 test("the node's own trader against spot today: entry fills, its stop-loss is invalid_order (-1104), the take-profit alone is insufficient_funds, positions are rate_limited", async () => {
   const creds = account();
   const ex = exchange(creds);
+  await ex.loadMarkets(); // the node's instances always have their markets
   const trader = ccxtTrader(ex, new Credentials(creds.apiKey, creds.secret));
   const entry = await trader.placeOrder({ symbol: BTC, side: 'buy', type: 'market', amount: 0.01, price: undefined, clientOrderId: 'n-1', reduceOnly: false });
   assert.equal(entry.status, 'closed');

@@ -263,8 +263,8 @@ test('orderLinkId is unique forever: a filled, cancelled or conditional order\'s
   assert.ok(again instanceof ccxt.InvalidOrder);
   assert.ok(!(again instanceof ccxt.DuplicateOrderId), 'ccxt maps 110072 to InvalidOrder, not DuplicateOrderId');
   assert.match(again.message, /"retCode":110072,"retMsg":"OrderLinkedID is duplicate"/);
-  // The node's classifier does not recognise Bybit's text as a duplicate client id (yet).
-  assert.notEqual(normaliseError(again).duplicateClientId, true);
+  // The node's classifier recognises Bybit's answer as a taken client id, so a resend looks the order up.
+  assert.equal(normaliseError(again).duplicateClientId, true);
   assert.equal(normaliseError(again).code, 'invalid_order');
 
   const resting = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 55000, { clientOrderId: 'dup-2' });
@@ -622,6 +622,6 @@ test("the node's trader today: a filled market order comes back 'unknown', and f
   const again = await failure(trader.placeOrder({ symbol: BTC, side: 'buy', type: 'market', amount: 0.01, price: undefined, clientOrderId: 'node-1', reduceOnly: false }));
   assert.ok(again instanceof ExchangeFailure);
   assert.equal(again.code, 'invalid_order');
-  assert.notEqual(again.duplicateClientId, true, '110072 is not recognised as a duplicate client id');
+  assert.equal(again.duplicateClientId, true, '110072 is recognised as a duplicate client id');
   assert.equal(sim.orders(creds.apiKey).length, 2);
 });

@@ -4,6 +4,7 @@ import { after, afterEach, before, test } from 'node:test';
 import ccxt from 'ccxt';
 import { Credentials } from '../../src/core/credentials.js';
 import { loadCcxt } from '../../src/exchange/ccxt-module.js';
+import { normaliseError } from '../../src/exchange/ccxt-errors.js';
 import { ccxtTrader } from '../../src/exchange/ccxt-trader.js';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import type { PositionMode } from './exchange-sim.js';
@@ -121,6 +122,10 @@ test('authentication: signature, passphrase, key, timestamp; and the error ccxt 
   const noPassphrase = await failure(exchange({ apiKey: creds.apiKey, secret: creds.secret }).fetchBalance());
   assert.ok(noPassphrase instanceof ccxt.AuthenticationError);
   assert.match(noPassphrase.message, /requires "password" credential/, 'ccxt calls the passphrase "password"');
+  await loadCcxt();
+  const told = normaliseError(noPassphrase);
+  assert.equal(told.code, 'auth_failed');
+  assert.match(told.message, /requires a passphrase \(the account's "passphrase" field\)/, 'the node says it in the API\'s words');
   assert.equal(sim.requestCount({ path: '/api/v5/account/balance' }), 0, 'refused before any request');
 
   // The spec by hand: GET signs path + query, POST signs the raw body.
@@ -186,16 +191,18 @@ test('amounts are CONTRACTS: createOrder(BTC, 0.01) buys 0.01 contract = 0.0001 
   assert.equal(dogeLot.json.data[0]?.['sCode'], '51121', 'DOGE lots are 0.1 contract');
 });
 
-test("the node's ccxtTrader against OKX: an entry fills as contracts, and its stop is found by client id", async () => {
+test("the node's ccxtTrader against OKX: 0.5 BTC is 50 contracts on the wire and 0.5 BTC in the result, and its stop is found by client id", async () => {
   const creds = account();
   const ex = exchange(creds);
   await loadCcxt(); // the node classifies ccxt errors only once it has loaded ccxt
+  await ex.loadMarkets(); // the node's instances always have their markets
   const trader = ccxtTrader(ex, new Credentials(creds.apiKey, creds.secret, creds.password));
-  // The node means 0.5 BTC; OKX reads 0.5 contracts = 0.005 BTC.
+  // The node means 0.5 BTC: 50 contracts of 0.01 BTC on the wire, and 0.5 BTC reported back.
   const entry = await trader.placeOrder({ symbol: BTC, side: 'buy', type: 'market', amount: 0.5, price: undefined, clientOrderId: 'n1entry', reduceOnly: false });
   assert.equal(entry.status, 'closed', 'the unknown answer was followed by one lookup');
-  assert.equal(entry.filled, 0.5);
-  assert.equal(sim.positions(creds.apiKey)[0]?.amount, 0.005);
+  assert.deepEqual([entry.amount, entry.filled], [0.5, 0.5]);
+  assert.equal(sim.positions(creds.apiKey)[0]?.amount, 0.5);
+  assert.equal(sim.orders(creds.apiKey)[0]?.amount, 0.5);
   const stop = await trader.placeOrder({ symbol: BTC, side: 'sell', type: 'market', amount: 0.5, price: undefined, clientOrderId: 'n1sl', reduceOnly: true, trigger: { kind: 'stop_loss', price: 58000 } });
   assert.equal(stop.status, 'unknown', 'no follow-up lookup for triggers');
   assert.equal((await trader.findOrder(BTC, 'n1sl', true))?.status, 'open');
