@@ -3,6 +3,7 @@ import type { Credentials } from '../core/credentials.js';
 import type { ExchangeCatalog, LoadedCatalog } from './ccxt-catalog.js';
 import { normaliseError } from './ccxt-errors.js';
 import { ccxtTrader } from './ccxt-trader.js';
+import { marketOptions } from './market-types.js';
 import { ExchangeFailure } from './exchange-failure.js';
 import { referencePrices, type ReferencePrices } from './reference-prices.js';
 import type { PaperExchange } from './paper-exchange.js';
@@ -119,7 +120,7 @@ export function instanceSettings(exchange: string, timeoutMs: number): Record<st
     timeout: timeoutMs,
     enableLastHttpResponse: keepLast,
     enableLastResponseHeaders: keepLast,
-    options: { fetchCurrencies: false },
+    options: { fetchCurrencies: false, ...marketOptions(exchange) },
   };
 }
 

@@ -84,7 +84,8 @@ function balanceOf(balance: Awaited<ReturnType<Binance['fetchBalance']>>, code: 
 
 test("markets: ccxt's binance loads spot, USD-M and COIN-M lists (and margin pairs with credentials); the simulator counts each", async () => {
   sim.resetCounts();
-  const ex = exchange(account());
+  // ccxt's own defaults, which the node narrows (src/exchange/market-types.ts; checked at the end).
+  const ex = exchange(account(), { options: { fetchMarkets: { types: ['spot', 'linear', 'inverse'] }, fetchMargins: true } });
   await ex.loadMarkets();
   const count = (path: string) => sim.requestCount({ method: 'GET', path });
   assert.equal(count('/api/v3/exchangeInfo'), 1);

@@ -46,8 +46,9 @@ function account(extra: Partial<SimAccountSpec> = {}): Creds {
 }
 
 /** A bitget instance exactly as the node builds one (instanceSettings + redirectInstance), optionally recording what it sends. */
-function exchange(creds: Creds, opts: { sent?: Sent[]; timeout?: number } = {}): Bitget {
-  const ex = new ccxt.bitget({ apiKey: creds.apiKey, secret: creds.secret, password: creds.passphrase, ...instanceSettings('bitget', opts.timeout ?? 10_000) });
+function exchange(creds: Creds, opts: { sent?: Sent[]; timeout?: number; options?: Record<string, unknown> } = {}): Bitget {
+  const settings = instanceSettings('bitget', opts.timeout ?? 10_000);
+  const ex = new ccxt.bitget({ apiKey: creds.apiKey, secret: creds.secret, password: creds.passphrase, ...settings, options: { ...(settings['options'] as object), ...opts.options } });
   redirectInstance(ex, sim.url);
   recordRequests(ex, opts.sent);
   return ex;
@@ -83,8 +84,13 @@ const order = (symbol: string, extra: Record<string, string>) => ({ symbol, prod
 
 test('markets: ccxt asks for every default market type (UTA probe, spot, margin, six futures product types) and parses Bitget precision', async () => {
   sim.resetCounts();
+  const narrowed = exchange(account());
+  await narrowed.loadMarkets();
+  assert.equal(sim.requestCount({ operation: 'markets' }), 6, "the node's settings: the 6 contract product types, no spot");
+  sim.resetCounts();
   const sent: Sent[] = [];
-  const ex = exchange(account(), { sent });
+  // ccxt's own defaults, which the node narrows (src/exchange/market-types.ts).
+  const ex = exchange(account(), { sent, options: { fetchMarkets: { types: ['spot', 'swap'] } } });
   await ex.loadMarkets();
   assert.equal(sim.requestCount({ operation: 'markets' }), 8, 'spot symbols + margin currencies + 6 contract product types');
   assert.equal(sim.requestCount({ path: '/api/v2/mix/market/contracts' }), 6);
