@@ -1,7 +1,7 @@
 import type { Exchange, MarketInterface as Market, Order } from 'ccxt';
-import { loadedCcxt } from './ccxt-module.js';
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
+import { clientIdLookup } from './client-id-lookup.js';
 import { normaliseError } from './ccxt-errors.js';
 import { orderAmount, unitsToBase } from './order-units.js';
 import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
@@ -46,17 +46,13 @@ export interface VenueLookups {
 export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: VenueLookups = {}): Trader {
   const fail = (error: unknown) => normaliseError(error, credentials);
 
+  const lookup = clientIdLookup(exchange.id);
+
   async function fetchByClientId(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null> {
     try {
-      const params: Record<string, unknown> = { clientOrderId };
-      if (trigger) params['trigger'] = true;
-      // ccxt looks the order up by the clientOrderId param when one is given;
-      // the positional id is then unused, so there is none to pass.
-      const order = await exchange.fetchOrder(undefined as unknown as string, symbol, params);
-      return toSnapshot(order, exchange.market(symbol));
+      const order = await lookup(exchange, symbol, clientOrderId, trigger);
+      return order ? toSnapshot(order, exchange.market(symbol)) : null;
     } catch (error) {
-      const notFound = loadedCcxt()?.OrderNotFound;
-      if (notFound && error instanceof notFound) return null;
       throw fail(error);
     }
   }

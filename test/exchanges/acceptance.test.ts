@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { loadNodeConfig } from '../../src/node/commands.js';
+import { startNodeServer, type RunningNode } from '../../src/node/server.js';
+import { createLogger } from '../../src/process/logger.js';
+import { call, type CallResult } from '../helpers/node-harness.js';
+import { newAccount, VENUES, type Venue, type VenueAccount, type VenueSim } from './venues.js';
+
+/**
+ * The same scenarios on every exchange the node ships with, each through a
+ * real node, ccxt's real code path and that exchange's simulator, checked
+ * on the simulated exchange's own book (in base currency). A scenario an
+ * exchange does not pass yet is marked `todo` with the reason: it still
+ * runs, and the issue that tracks it stays open until it passes.
+ */
+
+/** Known gaps, by exchange and scenario; each names what is missing. */
+const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  bitget: {
+    place: "ccxt sends stopLossPrice / takeProfitPrice as Bitget's whole-position stops (pos_loss / pos_profit), which close the whole position, not this entry's size",
+    resend: "stops and take-profits are looked up on Bitget's regular-order endpoint (40109), not its plan-order book, so a resend reports them unknown",
+    query: 'the same lookup: existing stops and take-profits are reported not found',
+    sync: 'fetchBalance() reads the spot wallet on Bitget; the USDT-M futures account is never shown',
+  },
+  binance: {
+    place: 'spot takes no reduceOnly (-1104), and two separate sells of the gross entry cannot both lock the net amount held: spot protection needs one OCO for the net amount',
+    resend: 'follows from place: the protection was never placed',
+    query: 'follows from place: the protection was never placed',
+    leverage: 'a spot account refuses a signal that carries leverage instead of ignoring it',
+  },
+};
+
+const gap = (venue: Venue, scenario: string) => {
+  const reason = GAPS[venue.exchange]?.[scenario];
+  return reason ? { todo: reason } : {};
+};
+
+for (const venue of VENUES) {
+  describe(`${venue.exchange}: the node against its simulator`, () => {
+    let sim: VenueSim;
+    let node: RunningNode;
+    const logs: string[] = [];
+    const secrets: string[] = [];
+    let nextId = 1;
+    const signalId = () => `acc-${venue.exchange}-${randomBytes(4).toString('hex')}`;
+
+    before(async () => {
+      sim = await venue.start();
+      const config = loadNodeConfig(undefined, { port: 0, log_level: 'debug', exchange_urls: { [venue.exchange]: sim.url } }, {});
+      node = await startNodeServer(config, createLogger({ level: 'debug', format: 'json', stream: { write: (line: string) => logs.push(line) } }));
+    });
+    after(async () => {
+      await node?.close();
+      await sim?.close();
+    });
+
+    const account = (): VenueAccount => {
+      const a = newAccount(venue, sim, nextId++);
+      secrets.push(a.api_key, a.api_secret, ...(a.passphrase ? [a.passphrase] : []));
+      return a;
+    };
+    const post = (path: string, body: unknown): Promise<CallResult> =>
+      call(`${node.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const protectedSignal = (extra: Record<string, unknown> = {}) => ({
+      signal_id: signalId(),
+      symbol: venue.symbol,
+      side: 'buy',
+      quantity: venue.quantity,
+      stop_loss: venue.stopLoss,
+      take_profit: venue.takeProfit,
+      ...extra,
+    });
+    const book = (a: VenueAccount) => sim.orders(a.api_key);
+
+    /** One batch placed: the good accounts' entries, stops and take-profits, with one bad key among them. */
+    let placed: { signal: Record<string, unknown>; accounts: VenueAccount[]; first: CallResult } | undefined;
+    const placeOnce = async () => {
+      if (placed) return placed;
+      const accounts = [account(), account(), { ...account(), api_secret: 'not-the-secret-0123456789abcdef' }, account()];
+      const signal = protectedSignal();
+      const first = await post('/api/execute', { signal, accounts });
+      placed = { signal, accounts, first };
+      return placed;
+    };
+
+    test('entry, stop-loss and take-profit on several accounts, one with a bad key: each answered alone, each right on the book', gap(venue, 'place'), async () => {
+      const { accounts, first } = await placeOnce();
+      assert.equal(first.status, 200, first.text);
+      const results = first.body.results;
+      assert.equal(results.length, 4);
+      for (const [i, a] of accounts.entries()) {
+        const r = results[i];
+        if (i === 2) {
+          assert.deepEqual([r.status, r.error?.code], ['rejected', 'auth_failed'], JSON.stringify(r));
+          assert.equal(book(a).length, 0);
+          continue;
+        }
+        assert.equal(r.status, 'filled', JSON.stringify(r));
+        assert.equal(r.filled_quantity, venue.quantity, 'reported in the base currency');
+        assert.ok(r.stop_loss_order_id && r.take_profit_order_id, JSON.stringify(r));
+        assert.equal(r.stop_loss_error ?? null, null);
+        assert.equal(r.take_profit_error ?? null, null);
+        const orders = book(a);
+        const entry = orders.filter((o) => o.type === 'market');
+        assert.deepEqual(entry.map((o) => [o.side, o.status, o.filled]), [['buy', 'filled', venue.quantity]], 'one entry, in the base currency');
+        for (const [type, price] of [['stop_loss', venue.stopLoss], ['take_profit', venue.takeProfit]] as const) {
+          const legs = orders.filter((o) => o.type === type);
+          assert.equal(legs.length, 1, `one ${type}: ${JSON.stringify(orders)}`);
+          assert.deepEqual([legs[0]?.side, legs[0]?.triggerPrice, legs[0]?.amount], ['sell', price, venue.quantity], `${type} sized to this entry`);
+        }
+      }
+    });
+
+    test('a resend places nothing twice and reports every leg that exists', gap(venue, 'resend'), async () => {
+      const { signal, accounts, first } = await placeOnce();
+      const before = accounts.map((a) => book(a).length);
+      const again = await post('/api/execute', { signal, accounts, attempt: 2 });
+      assert.equal(again.status, 200, again.text);
+      for (const [i, a] of accounts.entries()) {
+        assert.equal(book(a).length, before[i], 'no new order');
+        if (i === 2) continue;
+        const [r, was] = [again.body.results[i], first.body.results[i]];
+        assert.deepEqual([r.status, r.order_id, r.stop_loss_order_id, r.take_profit_order_id], [was.status, was.order_id, was.stop_loss_order_id, was.take_profit_order_id], JSON.stringify(r));
+        assert.equal(r.stop_loss_error ?? null, null, JSON.stringify(r));
+      }
+    });
+
+    test('query-orders finds the entry, the stop-loss and the take-profit by client id', gap(venue, 'query'), async () => {
+      const { accounts, first } = await placeOnce();
+      const a = accounts[0] as VenueAccount;
+      const entryId = first.body.results[0].client_order_id as string;
+      const orders = [
+        { client_order_id: entryId, symbol: venue.symbol },
+        { client_order_id: `${entryId}SL`, symbol: venue.symbol, kind: 'stop_loss' },
+        { client_order_id: `${entryId}TP`, symbol: venue.symbol, kind: 'take_profit' },
+        { client_order_id: 'tcneverplaced0000000000000', symbol: venue.symbol },
+      ];
+      const res = await post('/api/query-orders', { accounts: [{ ...a, orders }] });
+      assert.equal(res.status, 200, res.text);
+      const found = res.body.results[0].orders.map((o: { found: boolean; state: string; amount: number | null }) => [o.found, o.state, o.amount]);
+      assert.deepEqual(found, [[true, 'filled', venue.quantity], [true, 'open', venue.quantity], [true, 'open', venue.quantity], [false, 'not_found', null]], res.text);
+    });
+
+    test('a leverage set twice is set, not an error', gap(venue, 'leverage'), async () => {
+      const a = account();
+      for (let i = 0; i < 2; i++) {
+        const res = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity, leverage: 5 }, accounts: [a] });
+        assert.equal(res.body.results[0].status, 'filled', res.text);
+      }
+    });
+
+    test('an account below the market minimum is below_minimum and sends nothing', gap(venue, 'minimum'), async () => {
+      const [small, normal] = [account(), account()];
+      const res = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity }, accounts: [{ ...small, quantity: venue.belowMinimum }, normal] });
+      const [r, ok] = res.body.results;
+      assert.deepEqual([r.status, r.error?.code], ['rejected', 'below_minimum'], res.text);
+      assert.match(r.error.message, /is below the smallest order/);
+      assert.equal(book(small).length, 0);
+      assert.equal(ok.status, 'filled');
+    });
+
+    test('sync-balance and sync-positions report the trading account', gap(venue, 'sync'), async () => {
+      const a = account();
+      const placedRes = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity }, accounts: [a] });
+      assert.equal(placedRes.body.results[0].status, 'filled', placedRes.text);
+      const balances = await post('/api/sync-balance', { accounts: [a] });
+      assert.equal(balances.status, 200, balances.text);
+      const usdt = balances.body.results[0].balances?.find((b: { currency: string }) => b.currency === 'USDT');
+      assert.ok(usdt && usdt.total > 90_000 && usdt.total <= 100_000, balances.text);
+      const positions = await post('/api/sync-positions', { accounts: [a] });
+      assert.equal(positions.status, 200, positions.text);
+      const held = positions.body.results[0].positions;
+      if (venue.spot) {
+        assert.deepEqual(held, [], positions.text);
+      } else {
+        assert.equal(held.length, 1, positions.text);
+        assert.equal(held[0].side, 'long');
+        assert.equal(held[0].contracts * (held[0].contract_size ?? 1), venue.quantity, 'contracts × contract size is the base amount');
+      }
+    });
+
+    test('no credential of any account reaches the log', () => {
+      const text = logs.join('');
+      for (const secret of secrets) assert.ok(!text.includes(secret), 'a credential reached the log');
+    });
+  });
+}
