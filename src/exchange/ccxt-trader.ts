@@ -3,6 +3,8 @@ import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { clientIdLookup } from './client-id-lookup.js';
 import { normaliseError } from './ccxt-errors.js';
+import { balanceParams, spotOnly } from './market-types.js';
+import { orderParams } from './order-params.js';
 import { orderAmount, unitsToBase } from './order-units.js';
 import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
 
@@ -73,16 +75,12 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
     async placeOrder(request: OrderRequest): Promise<OrderSnapshot> {
       const check = venue.requireSymbol?.(request.symbol);
       if (check) await check;
-      const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
-      if (request.reduceOnly) params['reduceOnly'] = true;
-      if (request.trigger) {
-        params[request.trigger.kind === 'stop_loss' ? 'stopLossPrice' : 'takeProfitPrice'] = request.trigger.price;
-      }
       const price = request.type === 'limit' ? request.price : undefined;
       let order: Order;
       let market: Market;
       try {
         market = exchange.market(request.symbol);
+        const params = orderParams(exchange.id, market, request);
         const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
         order = await exchange.createOrder(request.symbol, request.type, request.side, amount, price, params);
       } catch (error) {
@@ -101,6 +99,8 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
 
     async setLeverage(symbol: string, leverage: number): Promise<void> {
       try {
+        // Leverage is a derivatives setting; a spot order of the same signal trades the coins as they are.
+        if (exchange.market(symbol).spot) return;
         await exchange.setLeverage(leverage, symbol);
       } catch (error) {
         if (LEVERAGE_ALREADY_SET.test(error instanceof Error ? error.message : String(error))) return;
@@ -111,7 +111,7 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
     async fetchBalances(): Promise<Balance[]> {
       let raw: Awaited<ReturnType<Exchange['fetchBalance']>>;
       try {
-        raw = await exchange.fetchBalance();
+        raw = await exchange.fetchBalance(balanceParams(exchange.id));
       } catch (error) {
         throw fail(error);
       }
@@ -128,6 +128,8 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
     },
 
     async fetchPositions(symbols: string[] | undefined): Promise<Position[]> {
+      // A spot account holds coins, reported by fetchBalances; ccxt's binance would ask a futures endpoint.
+      if (spotOnly(exchange.id)) return [];
       let raw: Awaited<ReturnType<Exchange['fetchPositions']>>;
       try {
         raw = await exchange.fetchPositions(symbols);

@@ -51,7 +51,36 @@ const bybit: ClientIdLookup = async (exchange, symbol, clientOrderId) => {
   return null;
 };
 
-const LOOKUPS: Readonly<Record<string, ClientIdLookup>> = { bybit };
+/** The `entrustedList` of a Bitget v2 page (`{code, data: {entrustedList}}`); null on an empty page. */
+function bitgetList(answer: unknown): unknown[] {
+  const list = (answer as { data?: { entrustedList?: unknown } } | undefined)?.data?.entrustedList;
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Bitget keeps stop-losses and take-profits in a plan-order book of their
+ * own; ccxt's fetchOrder ignores `trigger` and asks the regular-order
+ * endpoint, which answers 40109 for them. Trigger orders are asked of the
+ * plan book (`profit_loss`: every TP/SL kind), pending then history; regular
+ * orders go through ccxt, whose lookup by clientOid works.
+ */
+const bitget: ClientIdLookup = async (exchange, symbol, clientOrderId, trigger) => {
+  if (!trigger) return byCcxt(exchange, symbol, clientOrderId, false);
+  const market = exchange.market(symbol);
+  // ccxt's own product-type rule (USDT-FUTURES, or its demo-trading name in sandbox mode); not in the base Exchange type.
+  const productOf = (exchange as unknown as { handleProductTypeAndParams(m: unknown, p: object): [string, object] }).handleProductTypeAndParams;
+  const [productType] = productOf.call(exchange, market, {});
+  const query = { planType: 'profit_loss', productType, symbol: String(market.id), clientOid: clientOrderId };
+  // Generated per exchange; absent from the base Exchange type.
+  const api = exchange as unknown as Record<'privateMixGetV2MixOrderOrdersPlanPending' | 'privateMixGetV2MixOrderOrdersPlanHistory', (params: Record<string, string>) => Promise<unknown>>;
+  for (const endpoint of ['privateMixGetV2MixOrderOrdersPlanPending', 'privateMixGetV2MixOrderOrdersPlanHistory'] as const) {
+    const found = bitgetList(await api[endpoint](query)).find((row) => (row as { clientOid?: unknown }).clientOid === clientOrderId);
+    if (found) return exchange.parseOrder(found as Record<string, unknown>, market);
+  }
+  return null;
+};
+
+const LOOKUPS: Readonly<Record<string, ClientIdLookup>> = { bybit, bitget };
 
 export function clientIdLookup(exchangeId: string): ClientIdLookup {
   return LOOKUPS[exchangeId] ?? byCcxt;

@@ -17,17 +17,10 @@ import { newAccount, VENUES, type Venue, type VenueAccount, type VenueSim } from
 
 /** Known gaps, by exchange and scenario; each names what is missing. */
 const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  bitget: {
-    place: "ccxt sends stopLossPrice / takeProfitPrice as Bitget's whole-position stops (pos_loss / pos_profit), which close the whole position, not this entry's size",
-    resend: "stops and take-profits are looked up on Bitget's regular-order endpoint (40109), not its plan-order book, so a resend reports them unknown",
-    query: 'the same lookup: existing stops and take-profits are reported not found',
-    sync: 'fetchBalance() reads the spot wallet on Bitget; the USDT-M futures account is never shown',
-  },
   binance: {
-    place: 'spot takes no reduceOnly (-1104), and two separate sells of the gross entry cannot both lock the net amount held: spot protection needs one OCO for the net amount',
-    resend: 'follows from place: the protection was never placed',
-    query: 'follows from place: the protection was never placed',
-    leverage: 'a spot account refuses a signal that carries leverage instead of ignoring it',
+    place: 'spot protection must be one OCO order for the net amount held (each sell locks what it offers); until the node places OCOs it refuses stop-loss and take-profit on spot with invalid_order',
+    resend: 'follows from place: spot protection is refused',
+    query: 'follows from place: spot protection is refused',
   },
 };
 

@@ -622,7 +622,7 @@ test('normalised views: base-currency amounts, no positions, 1x leverage, assets
   assert.equal(balanceOf(await ex.fetchBalance(), 'USDT').total, 15000 - 15, '0.25 × 60000 minus 0.1%');
 });
 
-test("the node's own trader against spot today: entry fills, its stop-loss is invalid_order (-1104), the take-profit alone is insufficient_funds, positions are rate_limited", async () => {
+test("the node's own trader against spot: entry fills; stop-loss and take-profit are refused before sending, positions are none, leverage is ignored", async () => {
   const creds = account();
   const ex = exchange(creds);
   await ex.loadMarkets(); // the node's instances always have their markets
@@ -636,19 +636,20 @@ test("the node's own trader against spot today: entry fills, its stop-loss is in
     assert.ok(e instanceof ExchangeFailure, e.constructor.name);
     return e;
   };
+  sim.resetCounts();
   const sl = await failed(trader.placeOrder({ symbol: BTC, side: 'sell', type: 'market', amount: 0.01, price: undefined, clientOrderId: 'n-1-sl', reduceOnly: true, trigger: { kind: 'stop_loss', price: 58000 } }));
   assert.equal(sl.code, 'invalid_order');
-  assert.match(sl.message, /-1104/);
+  assert.match(sl.message, /stop-loss on a spot market needs an OCO order for the amount held/);
   const tp = await failed(trader.placeOrder({ symbol: BTC, side: 'sell', type: 'market', amount: 0.01, price: undefined, clientOrderId: 'n-1-tp', reduceOnly: false, trigger: { kind: 'take_profit', price: 63000 } }));
-  assert.equal(tp.code, 'insufficient_funds', 'even without reduceOnly: the gross entry amount is more than the net holding');
-  const positions = await failed(trader.fetchPositions(undefined));
-  assert.equal(positions.code, 'rate_limited', 'sync-positions: -2015 from /fapi, which ccxt calls DDoSProtection');
+  assert.equal(tp.code, 'invalid_order');
+  assert.equal(sim.requestCount(), 0, 'refused before anything reached the exchange (it would answer -1104 for reduceOnly, then insufficient balance)');
+  assert.deepEqual(await trader.fetchPositions(undefined), [], 'a spot account holds coins, not positions: no futures endpoint is asked');
+  assert.equal(sim.requestCount(), 0);
   const balances = await trader.fetchBalances();
   assert.deepEqual(balances.map((b) => [b.currency, b.total]), [['BTC', 0.00999], ['USDT', 9400]]);
   assert.equal((await trader.findOrder(BTC, 'n-1', false))?.status, 'closed');
   assert.equal(await trader.findOrder(BTC, 'n-1-sl', true), null, 'never placed');
-  const lev = await failed(trader.setLeverage(BTC, 3));
-  assert.equal(lev.code, 'invalid_order', 'NotSupported');
+  await trader.setLeverage(BTC, 3); // ignored on spot: the same signal trades the coins as they are
   await ex.createOrder(BTC, 'limit', 'buy', 0.001, 50000, { clientOrderId: 'n-2' });
   const dup = await failed(trader.placeOrder({ symbol: BTC, side: 'buy', type: 'limit', amount: 0.001, price: 50000, clientOrderId: 'n-2', reduceOnly: false }));
   assert.equal(dup.duplicateClientId, true, '"Duplicate order sent." is recognised as a taken client id');
