@@ -28,12 +28,17 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
     direct: { type: 'boolean', default: false },
     logs: { type: 'string' },
+    /** The exchange whose simulator the accounts trade on: binanceusdm (default), okx, bybit or bitget. */
+    exchange: { type: 'string', default: 'binanceusdm' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const SIGNALS = Number(values.signals);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || !Number.isInteger(SIGNALS) || SIGNALS < 1) {
-  process.stderr.write('usage: npm run chaos -- [--rounds N] [--signals per round] [--latency ms] [--seed S] [--mysql mysql://…/db] [--verbose] [--logs dir]\n');
+const EXCHANGE = values.exchange;
+/** Perpetuals only: the rounds alternate buys and sells, which a spot account without the coins cannot follow. */
+const CHAOS_EXCHANGES = new Set(['binanceusdm', 'okx', 'bybit', 'bitget']);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1 || !Number.isInteger(SIGNALS) || SIGNALS < 1 || !CHAOS_EXCHANGES.has(EXCHANGE)) {
+  process.stderr.write('usage: npm run chaos -- [--rounds N] [--signals per round] [--latency ms] [--seed S] [--mysql mysql://…/db] [--exchange binanceusdm|okx|bybit|bitget] [--verbose] [--logs dir]\n');
   process.exit(2);
 }
 
@@ -118,7 +123,7 @@ const common: Record<string, string> = {
   TRADECTL_LOG_FORMAT: 'json',
   TRADECTL_LOG_LEVEL: 'info',
   TRADECTL_NODE_AUTH_SECRET: secret,
-  TRADECTL_EXCHANGE_URLS: `binanceusdm=${sim}`,
+  TRADECTL_EXCHANGE_URLS: `${EXCHANGE}=${sim}`,
   TRADECTL_ACCOUNT_TIMEOUT: '1.5',
   TRADECTL_EXCHANGE_TIMEOUT: '1',
 };
@@ -148,7 +153,7 @@ const nodeEnv = (code: string, port: number): Record<string, string> => ({
   TRADECTL_HOST: '127.0.0.1',
 });
 
-const simProc = managed('sim', process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--port', String(ports.sim), '--accounts', String(ACCOUNTS)], {}, /"url"/);
+const simProc = managed('sim', process.execPath, ['--import', 'tsx', 'test/sim/main.ts', '--exchange', EXCHANGE, '--port', String(ports.sim), '--accounts', String(ACCOUNTS)], {}, /"url"/);
 const redisProc = managed('redis', 'redis-server', ['--port', String(ports.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {}, /Ready to accept connections/);
 const centerProc = managed('center', process.execPath, [BIN, 'center', 'serve'], centerEnv, /center listening/);
 const nodes = [managed('node-1', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n1', ports.n1), /execution node listening/), managed('node-2', process.execPath, [BIN, 'node', 'serve'], nodeEnv('n2', ports.n2), /execution node listening/)];
@@ -187,7 +192,9 @@ try {
   const accountIds: number[] = [];
   for (let i = 1; i <= ACCOUNTS; i++) {
     const node = i <= 2 ? null : i <= 4 ? 'n1' : 'n2';
-    const account = (await api('POST', '/api/accounts', { user_id: user, exchange: 'binanceusdm', api_key: `key-${i}`, api_secret: `secret-${i}`, node_code: node })).json.account;
+    // test/sim/main.ts registers key-i / secret-i, and pass-i where the exchange signs with a passphrase.
+    const passphrase = EXCHANGE === 'okx' || EXCHANGE === 'bitget' ? { passphrase: `pass-${i}` } : {};
+    const account = (await api('POST', '/api/accounts', { user_id: user, exchange: EXCHANGE, api_key: `key-${i}`, api_secret: `secret-${i}`, ...passphrase, node_code: node })).json.account;
     accountIds.push(account.id);
     await api('POST', '/api/strategies/chaos/bindings', { account_id: account.id });
   }
@@ -197,7 +204,7 @@ try {
     const list = (await api('GET', '/api/nodes')).json.nodes as Array<{ online: boolean }>;
     if (!list.every((n) => n.online)) throw new Error('offline');
   });
-  log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), ${values.direct ? 'direct' : 'queue'} mode, ${values.mysql ? 'MySQL' : 'SQLite'}, exchange latency ${values.latency} ms`);
+  log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), ${values.direct ? 'direct' : 'queue'} mode, ${values.mysql ? 'MySQL' : 'SQLite'}, ${EXCHANGE}, exchange latency ${values.latency} ms`);
 
   const victims = [centerProc, ...nodes, ...workers];
   for (let round = 1; round <= ROUNDS; round++) {
@@ -232,9 +239,11 @@ try {
       if (!settled) await sleep(200);
     }
 
-    const book = (await (await fetch(`${sim}/__sim/orders`)).json()) as Array<{ clientOrderId: string; kind: string }>;
+    // Entries only: the Binance USD-M simulator marks them kind 'order', the exchange-neutral ones type 'market' / 'limit'.
+    const book = (await (await fetch(`${sim}/__sim/orders`)).json()) as Array<{ clientOrderId: string; kind?: string; type?: string }>;
+    const isEntry = (o: (typeof book)[number]) => o.kind === 'order' || o.type === 'market' || o.type === 'limit';
     const counts = new Map<string, number>();
-    for (const o of book) if (o.kind === 'order') counts.set(o.clientOrderId, (counts.get(o.clientOrderId) ?? 0) + 1);
+    for (const o of book) if (isEntry(o)) counts.set(o.clientOrderId, (counts.get(o.clientOrderId) ?? 0) + 1);
     let duplicated = 0;
     let lost = 0;
     let onExchange = 0;
