@@ -11,18 +11,12 @@ import { newAccount, VENUES, type Venue, type VenueAccount, type VenueSim } from
  * The same scenarios on every exchange the node ships with, each through a
  * real node, ccxt's real code path and that exchange's simulator, checked
  * on the simulated exchange's own book (in base currency). A scenario an
- * exchange does not pass yet is marked `todo` with the reason: it still
- * runs, and the issue that tracks it stays open until it passes.
+ * exchange does not pass yet goes in GAPS and is marked `todo` with the
+ * reason: it still runs, and the issue that tracks it stays open.
  */
 
 /** Known gaps, by exchange and scenario; each names what is missing. */
-const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  binance: {
-    place: 'spot protection must be one OCO order for the net amount held (each sell locks what it offers); until the node places OCOs it refuses stop-loss and take-profit on spot with invalid_order',
-    resend: 'follows from place: spot protection is refused',
-    query: 'follows from place: spot protection is refused',
-  },
-};
+const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 const gap = (venue: Venue, scenario: string) => {
   const reason = GAPS[venue.exchange]?.[scenario];
@@ -91,12 +85,19 @@ for (const venue of VENUES) {
         }
         assert.equal(r.status, 'filled', JSON.stringify(r));
         assert.equal(r.filled_quantity, venue.quantity, 'reported in the base currency');
-        assert.ok(r.stop_loss_order_id && r.take_profit_order_id, JSON.stringify(r));
-        assert.equal(r.stop_loss_error ?? null, null);
-        assert.equal(r.take_profit_error ?? null, null);
         const orders = book(a);
         const entry = orders.filter((o) => o.type === 'market');
         assert.deepEqual(entry.map((o) => [o.side, o.status, o.filled]), [['buy', 'filled', venue.quantity]], 'one entry, in the base currency');
+        if (venue.spot) {
+          // Refused clearly, before sending: spot protection must be one OCO for the net amount held (docs/exchanges.md).
+          for (const leg of [r.stop_loss_error, r.take_profit_error]) assert.equal(leg?.code, 'invalid_order', JSON.stringify(r));
+          assert.match(r.stop_loss_error.message, /spot market needs an OCO order/);
+          assert.deepEqual([r.stop_loss_order_id, r.take_profit_order_id, orders.length], [null, null, 1]);
+          continue;
+        }
+        assert.ok(r.stop_loss_order_id && r.take_profit_order_id, JSON.stringify(r));
+        assert.equal(r.stop_loss_error ?? null, null);
+        assert.equal(r.take_profit_error ?? null, null);
         for (const [type, price] of [['stop_loss', venue.stopLoss], ['take_profit', venue.takeProfit]] as const) {
           const legs = orders.filter((o) => o.type === type);
           assert.equal(legs.length, 1, `one ${type}: ${JSON.stringify(orders)}`);
@@ -115,8 +116,20 @@ for (const venue of VENUES) {
         if (i === 2) continue;
         const [r, was] = [again.body.results[i], first.body.results[i]];
         assert.deepEqual([r.status, r.order_id, r.stop_loss_order_id, r.take_profit_order_id], [was.status, was.order_id, was.stop_loss_order_id, was.take_profit_order_id], JSON.stringify(r));
-        assert.equal(r.stop_loss_error ?? null, null, JSON.stringify(r));
+        assert.equal(r.stop_loss_error?.code ?? null, venue.spot ? 'invalid_order' : null, JSON.stringify(r));
       }
+    });
+
+    test("an order sent again without the resend flag is refused by the exchange's duplicate-id rule and reported, not placed twice", gap(venue, 'duplicate'), async () => {
+      const a = account();
+      // A resting limit below the market: every exchange keeps its client id taken while it is open.
+      const body = { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity, order_type: 'limit', price: 59_000 }, accounts: [a] };
+      const first = await post('/api/execute', body);
+      assert.equal(first.body.results[0].status, 'open', first.text);
+      const again = await post('/api/execute', body);
+      const r = again.body.results[0];
+      assert.deepEqual([r.status, r.order_id, r.deduplicated], ['open', first.body.results[0].order_id, true], again.text);
+      assert.equal(book(a).length, 1);
     });
 
     test('query-orders finds the entry, the stop-loss and the take-profit by client id', gap(venue, 'query'), async () => {
@@ -132,7 +145,8 @@ for (const venue of VENUES) {
       const res = await post('/api/query-orders', { accounts: [{ ...a, orders }] });
       assert.equal(res.status, 200, res.text);
       const found = res.body.results[0].orders.map((o: { found: boolean; state: string; amount: number | null }) => [o.found, o.state, o.amount]);
-      assert.deepEqual(found, [[true, 'filled', venue.quantity], [true, 'open', venue.quantity], [true, 'open', venue.quantity], [false, 'not_found', null]], res.text);
+      const leg = venue.spot ? [false, 'not_found', null] : [true, 'open', venue.quantity];
+      assert.deepEqual(found, [[true, 'filled', venue.quantity], leg, leg, [false, 'not_found', null]], res.text);
     });
 
     test('a leverage set twice is set, not an error', gap(venue, 'leverage'), async () => {
