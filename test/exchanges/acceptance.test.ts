@@ -16,7 +16,9 @@ import { newAccount, VENUES, type Venue, type VenueAccount, type VenueSim } from
  */
 
 /** Known gaps, by exchange and scenario; each names what is missing. */
-const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
+const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  binanceusdm: { hedge: 'the Binance USD-M simulator has no hedge mode yet' },
+};
 
 const gap = (venue: Venue, scenario: string) => {
   const reason = GAPS[venue.exchange]?.[scenario];
@@ -165,6 +167,16 @@ for (const venue of VENUES) {
       assert.match(r.error.message, /is below the smallest order/);
       assert.equal(book(small).length, 0);
       assert.equal(ok.status, 'filled');
+    });
+
+    // Until the node sends position sides (docs/exchanges.md), a hedge-mode account must be refused, never traded one-way. Spot has no position mode.
+    if (!venue.spot) test('a hedge-mode account is refused by the exchange and nothing is placed', gap(venue, 'hedge'), async () => {
+      const a = newAccount(venue, sim, nextId++, 'hedge');
+      secrets.push(a.api_key, a.api_secret, ...(a.passphrase ? [a.passphrase] : []));
+      const res = await post('/api/execute', { signal: protectedSignal(), accounts: [a] });
+      const r = res.body.results[0];
+      assert.equal(r.status, 'rejected', res.text);
+      assert.equal(book(a).length, 0);
     });
 
     test('sync-balance and sync-positions report the trading account', gap(venue, 'sync'), async () => {

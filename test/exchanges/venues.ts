@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ExchangeSim, SimOrderView } from '../sim/exchange-sim.js';
+import type { ExchangeSim, PositionMode, SimOrderView } from '../sim/exchange-sim.js';
 import { startBinanceSim, type SimOrder } from '../sim/binance-sim.js';
 import { startBinanceSpotSim } from '../sim/binance-spot-sim.js';
 import { startBitgetSim } from '../sim/bitget-sim.js';
@@ -79,10 +79,10 @@ export interface VenueAccount {
 }
 
 /** A fresh funded account on `sim`, in the node's wire form. */
-export function newAccount(venue: Venue, sim: VenueSim, accountId: number): VenueAccount {
+export function newAccount(venue: Venue, sim: VenueSim, accountId: number, positionMode: PositionMode = 'one_way'): VenueAccount {
   const apiKey = `k${accountId}${randomBytes(10).toString('hex')}`;
   const secret = randomBytes(16).toString('hex');
   const passphrase = venue.passphrase ? `Pp${randomBytes(6).toString('hex')}` : undefined;
-  sim.addAccount({ apiKey, secret, ...(passphrase ? { passphrase } : {}), usdt: 100_000 });
+  sim.addAccount({ apiKey, secret, ...(passphrase ? { passphrase } : {}), usdt: 100_000, positionMode });
   return { account_id: accountId, exchange: venue.exchange, api_key: apiKey, api_secret: secret, ...(passphrase ? { passphrase } : {}) };
 }
