@@ -2,6 +2,7 @@ import type { Exchange, MarketInterface as Market, Order } from 'ccxt';
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { clientIdLookup } from './client-id-lookup.js';
+import { ExchangeFailure } from './exchange-failure.js';
 import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
 import { orderParams } from './order-params.js';
@@ -99,8 +100,13 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
 
     async setLeverage(symbol: string, leverage: number): Promise<void> {
       try {
+        const market = exchange.market(symbol);
         // Leverage is a derivatives setting; a spot order of the same signal trades the coins as they are.
-        if (exchange.market(symbol).spot) return;
+        if (market.spot) return;
+        const max = market.limits?.leverage?.max;
+        if (typeof max === 'number' && max > 0 && leverage > max) {
+          throw new ExchangeFailure('invalid_order', `leverage ${leverage} is above the most ${symbol} allows on ${exchange.id} (${max}); nothing was placed`);
+        }
         await exchange.setLeverage(leverage, symbol);
       } catch (error) {
         if (LEVERAGE_ALREADY_SET.test(error instanceof Error ? error.message : String(error))) return;

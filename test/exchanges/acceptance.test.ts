@@ -159,6 +159,20 @@ for (const venue of VENUES) {
       }
     });
 
+    test("a leverage above the market's maximum is refused before anything is sent (spot: ignored)", gap(venue, 'leverage_max'), async () => {
+      const a = account();
+      const res = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity, leverage: 200 }, accounts: [a] });
+      const r = res.body.results[0];
+      if (venue.spot) {
+        assert.equal(r.status, 'filled', res.text);
+        return;
+      }
+      assert.deepEqual([r.status, r.error?.code], ['rejected', 'invalid_order'], res.text);
+      // From the market's own limit, or (Binance, whose markets carry none) ccxt's check of its brackets.
+      assert.match(r.error.message, /leverage 200 is above the most BTC\/USDT:USDT allows|leverage should be between 1 and 125/);
+      assert.equal(book(a).length, 0);
+    });
+
     test('an account below the market minimum is below_minimum and sends nothing', gap(venue, 'minimum'), async () => {
       const [small, normal] = [account(), account()];
       const res = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity }, accounts: [{ ...small, quantity: venue.belowMinimum }, normal] });
