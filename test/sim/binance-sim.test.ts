@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -10,6 +10,7 @@ import ccxt from 'ccxt';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBinanceSim, type BinanceSim } from './binance-sim.js';
 import { type Sent, errorClass, idOf, recordRequests } from './ccxt-calls.js';
+import { signedBinance } from './binance-signed.js';
 
 /**
  * Drives the simulator with REAL, unmodified ccxt (binanceusdm pointed at it
@@ -69,21 +70,7 @@ function exchange(creds: Creds, opts: { timeout?: number; asNode?: boolean; sent
 }
 
 /** A signed request written by hand from Binance's spec, to test the protocol without ccxt. */
-async function signed(creds: Creds, method: string, path: string, params: Record<string, string>, split?: { query: string[] }) {
-  const all = new URLSearchParams({ ...params, timestamp: String(Date.now()) });
-  const query = new URLSearchParams();
-  const body = new URLSearchParams();
-  for (const [k, v] of all) (split ? split.query.includes(k) : method !== 'POST') ? query.append(k, v) : body.append(k, v);
-  // totalParams = query string + body, concatenated with no separator.
-  const signature = createHmac('sha256', creds.secret).update(query.toString() + body.toString()).digest('hex');
-  (body.toString() ? body : query).append('signature', signature);
-  const res = await fetch(`${sim.url}${path}${query.toString() ? `?${query}` : ''}`, {
-    method,
-    headers: { 'X-MBX-APIKEY': creds.apiKey, 'content-type': 'application/x-www-form-urlencoded' },
-    ...(body.toString() ? { body: body.toString() } : {}),
-  });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
-}
+const signed = (creds: Creds, method: string, path: string, params: Record<string, string>, split?: { query: string[] }) => signedBinance(sim.url, creds, method, path, params, split);
 
 test('markets load with exactly one exchangeInfo request and unified linear symbols', async () => {
   sim.resetCounts();

@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { BinanceBook, type SimAccountInit, type SimOrder } from './binance-book.js';
 import { BinanceError, errors } from './binance-errors.js';
 import { setMarkPrice } from './binance-orders.js';
 import { ORDER_ROUTES, requestWeight, route } from './binance-routes.js';
+import { listenTracked } from './loopback-server.js';
 
 export type { SimAccountInit, SimOrder } from './binance-book.js';
 
@@ -115,7 +115,6 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
   let latency = options.latencyMs ?? 0;
   let faults: QueuedFault[] = [];
   let counts = new Map<string, number>();
-  const sockets = new Set<Socket>();
   for (const account of options.accounts ?? []) book.addAccount(account);
 
   const takeFault = (method: string, path: string, apiKey: string | undefined): QueuedFault | undefined => {
@@ -158,12 +157,7 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       faults = [];
       counts = new Map();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      }),
+    close: () => listening.close(),
   };
 
   /** The `/__sim/` control surface: the same operations as the in-process API, as JSON over HTTP. */
@@ -275,18 +269,7 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       }
     });
   });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  Object.assign(sim, { port, url: `http://${host}:${port}` });
+  const listening = await listenTracked(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  Object.assign(sim, { port: listening.port, url: listening.url });
   return sim;
 }

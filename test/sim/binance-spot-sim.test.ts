@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { after, afterEach, before, test } from 'node:test';
 import ccxt from 'ccxt';
 import { Credentials } from '../../src/core/credentials.js';
@@ -10,6 +10,7 @@ import { instanceSettings, redirectInstance } from '../../src/exchange/trader-po
 import type { ExchangeSim } from './exchange-sim.js';
 import { startBinanceSpotSim } from './binance-spot-sim.js';
 import { type Sent, errorClass, failure, idOf, recordRequests } from './ccxt-calls.js';
+import { signedBinance } from './binance-signed.js';
 
 /**
  * Drives the spot simulator with REAL, unmodified ccxt (`binance`, built
@@ -61,21 +62,7 @@ function exchange(creds: Creds, opts: { timeout?: number; sent?: Sent[]; options
 }
 
 /** A signed request written by hand from Binance's spec, to test the protocol without ccxt. */
-async function signed(creds: Creds, method: string, path: string, params: Record<string, string>, split?: { query: string[] }) {
-  const all = new URLSearchParams({ ...params, timestamp: String(Date.now()) });
-  const query = new URLSearchParams();
-  const body = new URLSearchParams();
-  for (const [k, v] of all) (split ? split.query.includes(k) : method !== 'POST') ? query.append(k, v) : body.append(k, v);
-  // totalParams = query string + body, concatenated with no separator.
-  const signature = createHmac('sha256', creds.secret).update(query.toString() + body.toString()).digest('hex');
-  (body.toString() ? body : query).append('signature', signature);
-  const res = await fetch(`${sim.url}${path}${query.toString() ? `?${query}` : ''}`, {
-    method,
-    headers: { 'X-MBX-APIKEY': creds.apiKey, 'content-type': 'application/x-www-form-urlencoded' },
-    ...(body.toString() ? { body: body.toString() } : {}),
-  });
-  return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
-}
+const signed = (creds: Creds, method: string, path: string, params: Record<string, string>, split?: { query: string[] }) => signedBinance(sim.url, creds, method, path, params, split);
 
 function balanceOf(balance: Awaited<ReturnType<Binance['fetchBalance']>>, code: string) {
   const entry = balance[code] as { free?: number; used?: number; total?: number } | undefined;

@@ -1,5 +1,4 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type {
   ExchangeSim,
   ExchangeSimOptions,
@@ -10,6 +9,7 @@ import type {
   SimPositionView,
   SimSymbol,
 } from './exchange-sim.js';
+import { listenTracked } from './loopback-server.js';
 
 /** One exchange request as a dialect sees it. */
 export interface SimRequest {
@@ -104,7 +104,6 @@ export async function serveSim(dialect: ExchangeDialect, options: ExchangeSimOpt
   let latency = options.latencyMs ?? 0;
   let faults: QueuedFault[] = [];
   let counted: Counted[] = [];
-  const sockets = new Set<Socket>();
   for (const account of options.accounts ?? []) book.addAccount(account);
 
   const matches = (f: SimFault, c: Counted) =>
@@ -148,12 +147,7 @@ export async function serveSim(dialect: ExchangeDialect, options: ExchangeSimOpt
       faults = [];
       counted = [];
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-        for (const socket of sockets) socket.destroy();
-      }),
+    close: () => listening.close(),
   };
 
   function control(method: string, path: string, query: URLSearchParams, body: string): SimAnswer {
@@ -255,18 +249,7 @@ export async function serveSim(dialect: ExchangeDialect, options: ExchangeSimOpt
       }
     });
   });
-  server.keepAliveTimeout = 60_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
-
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  Object.assign(sim, { port, url: `http://${host}:${port}` });
+  const listening = await listenTracked(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  Object.assign(sim, { port: listening.port, url: listening.url });
   return sim;
 }
