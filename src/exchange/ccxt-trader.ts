@@ -5,7 +5,7 @@ import { clientIdLookup } from './client-id-lookup.js';
 import { ExchangeFailure } from './exchange-failure.js';
 import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
-import { orderParams } from './order-params.js';
+import { orderParams, positionModeRefused } from './order-params.js';
 import { orderAmount, unitsToBase } from './order-units.js';
 import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
 
@@ -50,6 +50,12 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
   const fail = (error: unknown) => normaliseError(error, credentials);
 
   const lookup = clientIdLookup(exchange.id);
+  /**
+   * The account's position mode, as its exchange last showed it: one-way
+   * until an order is refused for it. Learnt per account, at the cost of one
+   * refused request for a hedge-mode account's first order in this process.
+   */
+  let hedged = false;
 
   async function fetchByClientId(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null> {
     try {
@@ -81,9 +87,16 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
       let market: Market;
       try {
         market = exchange.market(request.symbol);
-        const params = orderParams(exchange.id, market, request);
         const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
-        order = await exchange.createOrder(request.symbol, request.type, request.side, amount, price, params);
+        const send = () => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, hedged));
+        try {
+          order = await send();
+        } catch (error) {
+          if (!market.contract || !positionModeRefused(error)) throw error;
+          // Refused for the position mode, so nothing was placed: the account is in the other mode. Learn it and send once more.
+          hedged = !hedged;
+          order = await send();
+        }
       } catch (error) {
         throw fail(error);
       }

@@ -183,14 +183,20 @@ for (const venue of VENUES) {
       assert.equal(ok.status, 'filled');
     });
 
-    // Until the node sends position sides (docs/exchanges.md), a hedge-mode account must be refused, never traded one-way. Spot has no position mode.
-    if (!venue.spot) test('a hedge-mode account is refused by the exchange and nothing is placed', gap(venue, 'hedge'), async () => {
+    // Spot has no position mode.
+    if (!venue.spot) test('a hedge-mode account: the entry opens the long side, its stop-loss and take-profit close that side', gap(venue, 'hedge'), async () => {
       const a = newAccount(venue, sim, nextId++, 'hedge');
       secrets.push(a.api_key, a.api_secret, ...(a.passphrase ? [a.passphrase] : []));
-      const res = await post('/api/execute', { signal: protectedSignal(), accounts: [a] });
-      const r = res.body.results[0];
-      assert.equal(r.status, 'rejected', res.text);
-      assert.equal(book(a).length, 0);
+      for (let i = 0; i < 2; i++) {
+        const res = await post('/api/execute', { signal: protectedSignal(), accounts: [a] });
+        const r = res.body.results[0];
+        assert.equal(r.status, 'filled', res.text);
+        assert.ok(r.stop_loss_order_id && r.take_profit_order_id, res.text);
+      }
+      const orders = book(a).filter((o) => o.status !== 'rejected');
+      const sides = (type: string) => orders.filter((o) => o.type === type).map((o) => [o.side, o.positionSide, o.amount]);
+      assert.deepEqual(sides('market'), [['buy', 'long', venue.quantity], ['buy', 'long', venue.quantity]], JSON.stringify(orders));
+      for (const type of ['stop_loss', 'take_profit']) assert.deepEqual(sides(type), [['sell', 'long', venue.quantity], ['sell', 'long', venue.quantity]], JSON.stringify(orders));
     });
 
     test('sync-balance and sync-positions report the trading account', gap(venue, 'sync'), async () => {
