@@ -34,10 +34,6 @@ export function toSnapshot(order: Order, market?: Market): OrderSnapshot {
   };
 }
 
-/**
- * A `Trader` over one ccxt instance (one account on one exchange). Every
- * error leaves here normalised and scrubbed of the account's credentials.
- */
 /** What a trader asks of the exchange's shared state in this process. */
 export interface VenueLookups {
   /** Checks the symbol is listed: `undefined` when it is known, else a promise that settles it. */
@@ -46,6 +42,10 @@ export interface VenueLookups {
   referencePrice?(symbol: string): Promise<number | undefined>;
 }
 
+/**
+ * A `Trader` over one ccxt instance (one account on one exchange). Every
+ * error leaves here normalised and scrubbed of the account's credentials.
+ */
 export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: VenueLookups = {}): Trader {
   const fail = (error: unknown) => normaliseError(error, credentials);
 
