@@ -6,11 +6,12 @@ import { ExchangeFailure } from './exchange-failure.js';
  * Exchange answers that mean "this client order id is already taken". ccxt
  * maps some exchanges' codes to `DuplicateOrderId`; others it raises as a
  * plain `ExchangeError` or `InvalidOrder`: Binance USD-M -4116, OKX 51016
- * (by its code: the wording has changed over time), Bybit 110072
+ * (by its code: the wording has changed over time) and 51065 / 51068 for
+ * algo and attached-algo ids, Bybit 110072
  * "OrderLinkedID is duplicate", Bitget 40786 "Duplicate clientOid".
  */
 const DUPLICATE_CLIENT_ID =
-  /"code"\s*:\s*-4116\b|clientorderid is duplicated|duplicate(d)? (client ?order ?id|clordid|clientoid|order sent)|client order id already exists|"sCode"\s*:\s*"51016"|"retCode"\s*:\s*110072\b|orderlinkedid is duplicate|"code"\s*:\s*"40786"/i;
+  /"code"\s*:\s*-4116\b|clientorderid is duplicated|duplicate(d)? (client ?order ?id|clordid|clientoid|order sent)|client order id already exists|"sCode"\s*:\s*"5(1016|1065|1068)"|"retCode"\s*:\s*110072\b|orderlinkedid is duplicate|"code"\s*:\s*"40786"/i;
 
 /** The connection was never made, so nothing can have reached the exchange. */
 const NEVER_CONNECTED = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|certificate|self[- ]signed/i;

@@ -6,11 +6,14 @@ import { ExchangeFailure } from './exchange-failure.js';
 import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
 import { orderParams, positionModeRefused } from './order-params.js';
-import { orderAmount, unitsToBase } from './order-units.js';
+import { orderAmount, requireBaseUnits, unitsToBase } from './order-units.js';
 import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
 
 /** Bybit refuses to set the leverage a symbol already has (110043); what was asked for is in place. */
 const LEVERAGE_ALREADY_SET = /"retCode"\s*:\s*110043\b|leverage not modified/i;
+
+/** Pauses before each look at a new market order's state: at once, then backing off (1.35 s in all). */
+const MARKET_STATE_WAITS_MS = [0, 50, 100, 200, 400, 600];
 
 const STATUSES: ReadonlySet<string> = new Set(['open', 'closed', 'canceled', 'expired', 'rejected']);
 
@@ -67,6 +70,23 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
   }
 
   /**
+   * OKX, Bybit and Bitget answer a new order with its ids only, and match it
+   * a moment later: ask for its state, and for a market order ask again
+   * while the exchange does not have it yet or still shows it unmatched, so
+   * a fill is reported as a fill (and protected) rather than as a resting
+   * order. What the last answer said is what is reported.
+   */
+  async function settledState(request: OrderRequest, acknowledged: OrderSnapshot): Promise<OrderSnapshot> {
+    let state: OrderSnapshot | null = null;
+    for (const wait of request.type === 'market' ? MARKET_STATE_WAITS_MS : [0]) {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      state = (await fetchByClientId(request.symbol, request.clientOrderId, false).catch(() => null)) ?? state;
+      if (state && (request.type !== 'market' || state.status !== 'open' || state.filled > 0)) break;
+    }
+    return state ?? acknowledged;
+  }
+
+  /**
    * The price a minimum order value is checked at: the order's own, else a
    * recent one for a market order. Reduce-only orders are not checked:
    * exchanges let them close a position smaller than the minimum.
@@ -88,24 +108,22 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
       try {
         market = exchange.market(request.symbol);
         const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
-        const send = () => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, hedged));
+        const send = (inHedgeMode: boolean) => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, inHedgeMode));
+        const mode = hedged;
         try {
-          order = await send();
+          order = await send(mode);
         } catch (error) {
           if (!market.contract || !positionModeRefused(error)) throw error;
           // Refused for the position mode, so nothing was placed: the account is in the other mode. Learn it and send once more.
-          hedged = !hedged;
-          order = await send();
+          // Set from the mode this order was sent in, not toggled: a stop-loss and a take-profit refused together both learn the same.
+          hedged = !mode;
+          order = await send(!mode);
         }
       } catch (error) {
         throw fail(error);
       }
       const snapshot = toSnapshot(order, market);
-      // Some exchanges (OKX, Bybit) answer a new order with its id only; ask
-      // once for the state so a market fill is reported as a fill.
-      if (snapshot.status === 'unknown' && !request.trigger) {
-        return (await fetchByClientId(request.symbol, request.clientOrderId, false).catch(() => null)) ?? snapshot;
-      }
+      if (snapshot.status === 'unknown' && !request.trigger) return settledState(request, snapshot);
       return snapshot;
     },
 
@@ -116,6 +134,7 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
         const market = exchange.market(symbol);
         // Leverage is a derivatives setting; a spot order of the same signal trades the coins as they are.
         if (market.spot) return;
+        requireBaseUnits(exchange, market);
         const max = market.limits?.leverage?.max;
         if (typeof max === 'number' && max > 0 && leverage > max) {
           throw new ExchangeFailure('invalid_order', `leverage ${leverage} is above the most ${symbol} allows on ${exchange.id} (${max}); nothing was placed`);

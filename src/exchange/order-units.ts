@@ -21,6 +21,18 @@ export function unitSize(market: Market): number {
   return (market.contract && positive(market.contractSize)) || 1;
 }
 
+/**
+ * Refuses a market whose contracts are not counted in its base currency:
+ * an inverse (coin-margined) contract is worth a fixed amount of the quote
+ * currency (OKX BTC-USD-SWAP: 100 USD), so a quantity in coins has no fixed
+ * number of contracts. The node trades spot and linear contracts only.
+ */
+export function requireBaseUnits(exchange: Exchange, market: Market): void {
+  if (market.inverse) {
+    throw new ExchangeFailure('invalid_order', `${market.symbol} is an inverse (coin-margined) market on ${exchange.id}, whose contracts are worth a fixed ${market.quote} amount; tradectl quantities are in the base currency, so only spot and linear markets are traded; nothing was placed`);
+  }
+}
+
 /** A base-currency quantity of `market` in order units. */
 export function baseToUnits(market: Market, base: number): number {
   return clean(base / unitSize(market));
@@ -41,6 +53,7 @@ export function unitsToBase(market: Market, units: number): number {
  */
 export function orderAmount(exchange: Exchange, symbol: string, base: number, price: number | undefined): number {
   const market = exchange.market(symbol);
+  requireBaseUnits(exchange, market);
   const units = baseToUnits(market, base);
   let rounded = units;
   if (market.precision?.amount !== undefined) {

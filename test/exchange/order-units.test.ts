@@ -39,6 +39,16 @@ test('a base-currency quantity becomes contracts, rounded down, never up, and wi
   assert.equal(unitsToBase(ex.market('BTC/USDT:USDT'), 3), 0.03);
 });
 
+test('an inverse contract, worth a fixed USD amount, is refused rather than sized as coins', () => {
+  const ex = new ccxt.okx({});
+  ex.setMarkets([{
+    id: 'BTC-USD-SWAP', symbol: 'BTC/USD:BTC', base: 'BTC', quote: 'USD', settle: 'BTC', baseId: 'BTC', quoteId: 'USD', settleId: 'BTC',
+    type: 'swap', spot: false, margin: false, swap: true, future: false, option: false, contract: true, linear: false, inverse: true, active: true,
+    contractSize: 100, precision: { amount: 1, price: 0.1 }, limits: { amount: { min: 1 }, cost: {}, price: {}, leverage: {} }, info: {},
+  }]);
+  assert.throws(() => orderAmount(ex, 'BTC/USD:BTC', 300, undefined), (error: unknown) => error instanceof ExchangeFailure && error.code === 'invalid_order' && /inverse \(coin-margined\)/.test(error.message));
+});
+
 test('below the minimum amount or order value is below_minimum, saying the minimum in the base currency', () => {
   const below = (run: () => unknown) => {
     try {

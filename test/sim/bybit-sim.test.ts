@@ -624,3 +624,32 @@ test("the node's trader: a filled market order is reported filled, and every ord
   assert.equal(again.duplicateClientId, true, '110072 is recognised as a duplicate client id');
   assert.equal(sim.orders(creds.apiKey).length, 2);
 });
+
+test("the node's trader learns a hedge-mode account once, even from a stop-loss and a take-profit refused together", async () => {
+  const creds = account({ hedge: true });
+  const ex = exchange(creds);
+  await ex.loadMarkets();
+  await loadCcxt();
+  // The position exists already (a resend after a restart: the entry is found by lookup, so nothing taught this trader the mode).
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'hedge1', hedged: true });
+  const trader = ccxtTrader(ex, new Credentials(creds.apiKey, creds.secret));
+  const leg = (kind: 'stop_loss' | 'take_profit', price: number) =>
+    trader.placeOrder({ symbol: BTC, side: 'sell', type: 'market', amount: 0.01, price: undefined, clientOrderId: `hedge1${kind === 'stop_loss' ? 'SL' : 'TP'}`, reduceOnly: true, trigger: { kind, price } });
+  const [sl, tp] = await Promise.allSettled([leg('stop_loss', 58000), leg('take_profit', 63000)]);
+  assert.deepEqual([sl.status, tp.status], ['fulfilled', 'fulfilled'], JSON.stringify([sl, tp]));
+  const legs = sim.orders(creds.apiKey).filter((o) => o.type === 'stop_loss' || o.type === 'take_profit');
+  assert.deepEqual(legs.map((o) => [o.type, o.positionSide, o.status]).sort(), [['stop_loss', 'long', 'open'], ['take_profit', 'long', 'open']]);
+});
+
+test("the node's trader asks again for a new market order's state until the exchange shows the fill", async () => {
+  const creds = account();
+  const ex = exchange(creds);
+  await ex.loadMarkets();
+  await loadCcxt();
+  const trader = ccxtTrader(ex, new Credentials(creds.apiKey, creds.secret));
+  // Bybit answers the create with ids only; its first two lookups fail here (as a lookup that is not matched yet would).
+  sim.fault({ kind: 'http_500', operation: 'query_order', apiKey: creds.apiKey, times: 2 });
+  const entry = await trader.placeOrder({ symbol: BTC, side: 'buy', type: 'market', amount: 0.01, price: undefined, clientOrderId: 'slow1', reduceOnly: false });
+  assert.deepEqual([entry.status, entry.filled], ['closed', 0.01], 'reported filled, so its stop-loss and take-profit are placed');
+  assert.equal(sim.requestCount({ operation: 'query_order', apiKey: creds.apiKey }), 3);
+});
