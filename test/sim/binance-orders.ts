@@ -211,7 +211,8 @@ export function placeAlgoOrder(book: BinanceBook, account: Account, params: URLS
   const closePosition = flag(params, 'closePosition');
   if (closePosition && params.get('quantity') !== null) throw errors.notRequired('quantity');
   if (closePosition && flag(params, 'reduceOnly')) throw errors.notRequired('reduceOnly');
-  // Binance: in hedge mode closePosition only goes with a close (SELL LONG, BUY SHORT).
+  // Binance's New Order doc: in hedge mode closePosition only goes with a close (SELL LONG, BUY SHORT).
+  // The doc names no code; -2022 is the simulator's choice (not -4061, which would say the mode is wrong).
   if (closePosition && account.dualSide && !closesSide(side, positionSide)) throw errors.reduceOnlyRejected();
   const qty = closePosition ? 0 : parseQuantity(market, params.get('quantity'), type.endsWith('_MARKET'));
   const trailing = type === 'TRAILING_STOP_MARKET';
