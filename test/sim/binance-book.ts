@@ -1,11 +1,18 @@
 import { DEFAULT_MARK_PRICES, marketOf, stepDecimals, type SimMarket } from './binance-markets.js';
 import { errors } from './binance-errors.js';
 
+/** Binance's `positionSide`: BOTH is the one-way position, LONG and SHORT the two sides of a hedge-mode account. */
+export type PositionSide = 'BOTH' | 'LONG' | 'SHORT';
+/** Binance's `dualSidePosition` false / true. */
+export type PositionMode = 'one_way' | 'hedge';
+
 export interface SimAccountInit {
   apiKey: string;
   secret: string;
   /** USDT wallet balance; default 10,000. */
   usdt?: number;
+  /** Default one_way, Binance's default for a new futures account. */
+  positionMode?: PositionMode;
 }
 
 /** One order as the simulator reports it: regular (`order`) or conditional (`algo`). */
@@ -21,7 +28,9 @@ export interface SimOrder {
   executedQty: string;
   avgPrice: string;
   price: string;
+  /** As sent: a hedge-mode close (SELL LONG / BUY SHORT) carries no reduceOnly flag, Binance refuses one there. */
   reduceOnly: boolean;
+  positionSide: PositionSide;
   kind: 'order' | 'algo';
   triggerPrice?: string;
   algoId?: number;
@@ -40,7 +49,13 @@ export interface BookOrder extends SimOrder {
 }
 
 export interface Position {
-  /** Signed: > 0 long, < 0 short (one-way mode). */
+  symbol: string;
+  side: PositionSide;
+  /**
+   * Signed, as Binance's positionAmt: > 0 long, < 0 short. A one-way (BOTH)
+   * position may flip sign; a hedge side never does: LONG ≥ 0, SHORT ≤ 0,
+   * because only a close may trade against it and a close never exceeds it.
+   */
   amount: number;
   entry: number;
   updateTime: number;
@@ -52,6 +67,9 @@ export interface Account {
   apiKey: string;
   secret: string;
   wallet: number;
+  /** Binance `dualSidePosition`: true is hedge mode. */
+  dualSide: boolean;
+  /** By positionKey(symbol, side). */
   positions: Map<string, Position>;
   leverage: Map<string, number>;
   marginType: Map<string, MarginType>;
@@ -77,8 +95,21 @@ export function isOpen(order: SimOrder): boolean {
   return order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
 }
 
+export const positionKey = (symbol: string, side: PositionSide) => (side === 'BOTH' ? symbol : `${symbol}:${side}`);
+
+/** Hedge mode has no reduceOnly: an order closes when it trades against its side (SELL LONG, BUY SHORT). */
+export function closesSide(side: 'BUY' | 'SELL', positionSide: PositionSide): boolean {
+  return (positionSide === 'LONG' && side === 'SELL') || (positionSide === 'SHORT' && side === 'BUY');
+}
+
+/** An order that may only shrink its position: reduce-only (one-way) or a close (hedge). */
+export function isClosing(order: Pick<SimOrder, 'side' | 'positionSide' | 'reduceOnly'>): boolean {
+  return order.reduceOnly || closesSide(order.side, order.positionSide);
+}
+
 /**
- * Accounts, orders, one-way cross-margin positions and mark prices of the
+ * Accounts, orders, cross-margin positions (one-way, or hedge mode's two
+ * sides per symbol) and mark prices of the
  * simulated exchange. Pure state and margin arithmetic; order rules live in
  * binance-orders.ts and HTTP in binance-sim.ts.
  */
@@ -93,15 +124,17 @@ export class BinanceBook {
   addAccount(init: SimAccountInit): void {
     const existing = this.accounts.get(init.apiKey);
     if (existing) {
-      // Re-registering a key updates its secret and balance but keeps its book.
+      // Re-registering a key updates its secret, balance and mode (a test's setup, not Binance's switch) but keeps its book.
       existing.secret = init.secret;
       if (init.usdt !== undefined) existing.wallet = init.usdt;
+      if (init.positionMode !== undefined) existing.dualSide = init.positionMode === 'hedge';
       return;
     }
     this.accounts.set(init.apiKey, {
       apiKey: init.apiKey,
       secret: init.secret,
       wallet: init.usdt ?? 10_000,
+      dualSide: init.positionMode === 'hedge',
       positions: new Map(),
       leverage: new Map(),
       marginType: new Map(),
@@ -163,29 +196,38 @@ export class BinanceBook {
     return account.leverage.get(symbol) ?? DEFAULT_LEVERAGE;
   }
 
-  positionAmount(account: Account, symbol: string): number {
-    return account.positions.get(symbol)?.amount ?? 0;
+  /** Signed amount of one position: BOTH in one-way mode, LONG (≥ 0) or SHORT (≤ 0) in hedge mode. */
+  positionAmount(account: Account, symbol: string, side: PositionSide = 'BOTH'): number {
+    return account.positions.get(positionKey(symbol, side))?.amount ?? 0;
+  }
+
+  /** Any position on the symbol (any side), or on any symbol. */
+  hasPosition(account: Account, symbol?: string): boolean {
+    for (const p of account.positions.values()) if (!symbol || p.symbol === symbol) return true;
+    return false;
   }
 
   unrealized(account: Account): number {
     let pnl = 0;
-    for (const [symbol, p] of account.positions) pnl += (this.mark(symbol) - p.entry) * p.amount;
+    for (const p of account.positions.values()) pnl += (this.mark(p.symbol) - p.entry) * p.amount;
     return pnl;
   }
 
-  /** Binance position initial margin: |amount| × mark / leverage. */
+  /** Binance position initial margin: |amount| × mark / leverage, summed over both sides in hedge mode. */
   positionMargin(account: Account, symbol?: string): number {
     let used = 0;
-    for (const [s, p] of account.positions) if (!symbol || s === symbol) used += (Math.abs(p.amount) * this.mark(s)) / this.leverageOf(account, s);
+    for (const p of account.positions.values()) if (!symbol || p.symbol === symbol) used += (Math.abs(p.amount) * this.mark(p.symbol)) / this.leverageOf(account, p.symbol);
     return used;
   }
 
   /**
    * Margin an order needs: only the part that opens or increases the
-   * position (an order against the position first closes it, which needs none).
+   * position (an order against the position first closes it, which needs
+   * none). In hedge mode that position is the order's side, so a close needs
+   * none and an opening order all of it, whatever the other side holds.
    */
-  orderMargin(account: Account, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number): number {
-    const amount = this.positionAmount(account, symbol);
+  orderMargin(account: Account, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number, positionSide: PositionSide = 'BOTH'): number {
+    const amount = this.positionAmount(account, symbol, positionSide);
     const against = (side === 'BUY' && amount < 0) || (side === 'SELL' && amount > 0);
     const opening = against ? Math.max(0, qty - Math.abs(amount)) : qty;
     return (opening * price) / this.leverageOf(account, symbol);
@@ -195,8 +237,8 @@ export class BinanceBook {
   openOrderMargin(account: Account, symbol?: string): number {
     let used = 0;
     for (const o of account.openOrders.values()) {
-      if (o.reduceOnly || (symbol && o.symbol !== symbol)) continue;
-      used += this.orderMargin(account, o.symbol, o.side, Number(o.origQty) - Number(o.executedQty), Number(o.price));
+      if (isClosing(o) || (symbol && o.symbol !== symbol)) continue;
+      used += this.orderMargin(account, o.symbol, o.side, Number(o.origQty) - Number(o.executedQty), Number(o.price), o.positionSide);
     }
     return used;
   }
@@ -207,13 +249,14 @@ export class BinanceBook {
   }
 
   /**
-   * Applies a fill to the one-way position and the wallet: a fill with the
-   * position adds at the weighted average entry, a fill against it realises
-   * PnL on the closed part (and opens the rest at the fill price); the fee
-   * is charged on the notional.
+   * Applies a fill to the order's position (its side in hedge mode) and the
+   * wallet: a fill with the position adds at the weighted average entry, a
+   * fill against it realises PnL on the closed part (and, one-way only,
+   * opens the rest at the fill price); the fee is charged on the notional.
    */
-  fill(account: Account, symbol: string, side: 'BUY' | 'SELL', qty: number, price: number, fee: number, now: number): void {
-    const p = account.positions.get(symbol) ?? { amount: 0, entry: 0, updateTime: now };
+  fill(account: Account, symbol: string, positionSide: PositionSide, side: 'BUY' | 'SELL', qty: number, price: number, fee: number, now: number): void {
+    const key = positionKey(symbol, positionSide);
+    const p = account.positions.get(key) ?? { symbol, side: positionSide, amount: 0, entry: 0, updateTime: now };
     const signed = side === 'BUY' ? qty : -qty;
     const next = p.amount + signed;
     if (Math.abs(p.amount) < EPS || Math.sign(p.amount) === Math.sign(signed)) {
@@ -226,17 +269,18 @@ export class BinanceBook {
     p.amount = Math.abs(next) < EPS ? 0 : next;
     p.updateTime = now;
     account.wallet -= qty * price * fee;
-    if (p.amount === 0) account.positions.delete(symbol);
-    else account.positions.set(symbol, p);
+    if (p.amount === 0) account.positions.delete(key);
+    else account.positions.set(key, p);
   }
 
   /**
    * Cross-margin liquidation price of a single position, as Binance derives
    * it with one position and no other open risk: the price at which margin
-   * balance equals maintenance margin. '0' when there is none.
+   * balance equals maintenance margin. '0' when there is none. (A hedged
+   * pair is priced side by side, the other side's PnL frozen at the mark.)
    */
-  liquidationPrice(account: Account, symbol: string): number {
-    const p = account.positions.get(symbol);
+  liquidationPrice(account: Account, symbol: string, side: PositionSide = 'BOTH'): number {
+    const p = account.positions.get(positionKey(symbol, side));
     if (!p) return 0;
     const others = this.unrealized(account) - (this.mark(symbol) - p.entry) * p.amount;
     const balance = account.wallet + others;

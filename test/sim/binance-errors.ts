@@ -36,6 +36,9 @@ export const errors = {
   badType: () => bad(-1116, 'Invalid orderType.'),
   badTimeInForce: () => bad(-1115, 'Invalid timeInForce.'),
   notRequired: (name: string) => bad(-1106, `Parameter '${name}' sent when not required.`),
+  // Binance names the parameter in lower case here ("Parameter 'reduceonly' sent when not required.", as
+  // users report it: go-binance #521, nautilus_trader #4231), unlike its closePosition refusal.
+  reduceOnlyInHedgeMode: () => bad(-1106, "Parameter 'reduceonly' sent when not required."),
   badData: (name: string) => bad(-1130, `Data sent for parameter '${name}' is not valid.`),
   precision: () => bad(-1111, 'Precision is over the maximum defined for this asset.'),
   rateLimit: () =>
@@ -66,6 +69,10 @@ export const errors = {
   leverage: (value: string) => bad(-4028, `Leverage ${value} is not valid`),
   marginTypeUnchanged: () => bad(-4046, 'No need to change margin type.'),
   marginTypeWithPosition: () => bad(-4048, 'Margin type cannot be changed if there exists position.'),
+  positionSideUnchanged: () => bad(-4059, 'No need to change position side.'),
+  badPositionSide: () => bad(-4060, 'Invalid position side.'),
+  positionSideWithOrders: () => bad(-4067, 'Position side cannot be changed if there exists open orders.'),
+  positionSideWithPosition: () => bad(-4068, 'Position side cannot be changed if there exists position.'),
   duplicateClientId: () => bad(-4116, 'ClientOrderId is duplicated.'),
   reduceOnlyMargin: () => bad(-4118, 'ReduceOnly Order Failed. Please check your existing position and open orders.'),
   useAlgoEndpoint: () => bad(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.'),

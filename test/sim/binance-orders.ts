@@ -1,4 +1,4 @@
-import { type Account, type BinanceBook, type BookOrder, EPS, fmtPrice, fmtQty, isOpen, MAKER_FEE, TAKER_FEE } from './binance-book.js';
+import { type Account, type BinanceBook, type BookOrder, closesSide, EPS, fmtPrice, fmtQty, isClosing, isOpen, MAKER_FEE, type PositionSide, TAKER_FEE } from './binance-book.js';
 import { errors } from './binance-errors.js';
 import { stepDecimals, type SimMarket } from './binance-markets.js';
 
@@ -71,27 +71,44 @@ function parseClientId(params: URLSearchParams, name: string): string | undefine
 /** Binance accepts "true"/"false" in any case for boolean strings. */
 const flag = (params: URLSearchParams, name: string) => params.get(name)?.toLowerCase() === 'true';
 
-/** One-way mode is the only mode the simulator has: positionSide must be BOTH if sent. */
-function checkPositionSide(params: URLSearchParams): void {
-  const ps = params.get('positionSide');
-  if (ps !== null && ps !== 'BOTH') throw errors.positionSideMismatch();
+/**
+ * Binance's positionSide rule (New Order, New Algo Order): a one-way
+ * account takes BOTH, the default, only; a hedge account must name LONG or
+ * SHORT (absent or BOTH → -4061, Binance's POSITION_SIDE_NOT_MATCH), and
+ * may not send reduceOnly at all, not even "false" (-1106): side and
+ * positionSide already say whether the order opens or closes.
+ */
+function parsePositionSide(account: Account, params: URLSearchParams): PositionSide {
+  const raw = params.get('positionSide');
+  if (raw !== null && raw !== '' && raw !== 'BOTH' && raw !== 'LONG' && raw !== 'SHORT') throw errors.badPositionSide();
+  const positionSide: PositionSide = raw === null || raw === '' ? 'BOTH' : raw;
+  if (account.dualSide !== (positionSide !== 'BOTH')) throw errors.positionSideMismatch();
+  if (account.dualSide && params.has('reduceOnly')) throw errors.reduceOnlyInHedgeMode();
+  return positionSide;
+}
+
+/** How much an order on `positionSide` may close: what that position holds against its side, else nothing. */
+function closable(book: BinanceBook, account: Account, symbol: string, side: Side, positionSide: PositionSide): number {
+  const amount = book.positionAmount(account, symbol, positionSide);
+  return (side === 'BUY' ? amount < 0 : amount > 0) ? Math.abs(amount) : 0;
 }
 
 /**
- * A reduce-only order must shrink the current position: no position, the
- * wrong side or more than the position → -2022; together with the other
- * open reduce-only orders on that side it may not exceed it either (-4118).
+ * A closing order (reduce-only, or a hedge-mode close) must shrink its
+ * position: none, the wrong side or more than the position → -2022 (what
+ * Binance answers a hedge close beyond the side too, ccxt #8304); together
+ * with the other open closing orders on that position it may not exceed it
+ * either (-4118).
  */
-function checkReduceOnly(book: BinanceBook, account: Account, symbol: string, side: Side, qty: number, countOpen: boolean): void {
-  const amount = book.positionAmount(account, symbol);
-  const reduces = side === 'BUY' ? amount < 0 : amount > 0;
-  if (!reduces || qty > Math.abs(amount) + EPS) throw errors.reduceOnlyRejected();
+function checkClosing(book: BinanceBook, account: Account, symbol: string, side: Side, positionSide: PositionSide, qty: number, countOpen: boolean): void {
+  const held = closable(book, account, symbol, side, positionSide);
+  if (held <= EPS || qty > held + EPS) throw errors.reduceOnlyRejected();
   if (!countOpen) return;
   let pending = 0;
   for (const o of account.openOrders.values()) {
-    if (o.reduceOnly && o.symbol === symbol && o.side === side) pending += Number(o.origQty) - Number(o.executedQty);
+    if (isClosing(o) && o.symbol === symbol && o.side === side && o.positionSide === positionSide) pending += Number(o.origQty) - Number(o.executedQty);
   }
-  if (pending + qty > Math.abs(amount) + EPS) throw errors.reduceOnlyMargin();
+  if (pending + qty > held + EPS) throw errors.reduceOnlyMargin();
 }
 
 function marketable(side: Side, limit: number, mark: number): boolean {
@@ -101,7 +118,7 @@ function marketable(side: Side, limit: number, mark: number): boolean {
 /** Fills an order completely at `price` and moves position and wallet. */
 function execute(book: BinanceBook, account: Account, order: BookOrder, qty: number, price: number, fee: number, now: number): void {
   const market = book.market(order.symbol);
-  book.fill(account, order.symbol, order.side, qty, price, fee, now);
+  book.fill(account, order.symbol, order.positionSide, order.side, qty, price, fee, now);
   order.status = 'FILLED';
   order.executedQty = fmtQty(market, qty);
   order.avgPrice = fmtPrice(market, price);
@@ -117,7 +134,7 @@ export function placeOrder(book: BinanceBook, account: Account, params: URLSearc
   if (type === null || type === '') throw errors.mandatory('type');
   if (ALGO_TYPES.has(type)) throw errors.useAlgoEndpoint();
   if (type !== 'MARKET' && type !== 'LIMIT') throw errors.badType();
-  checkPositionSide(params);
+  const positionSide = parsePositionSide(account, params);
   const clientOrderId = parseClientId(params, 'newClientOrderId');
   const qty = parseQuantity(market, params.get('quantity'), type === 'MARKET');
   const mark = book.mark(market.symbol);
@@ -132,17 +149,18 @@ export function placeOrder(book: BinanceBook, account: Account, params: URLSearc
     checkPercentPrice(market, side, limit, mark);
   }
   const reduceOnly = flag(params, 'reduceOnly');
+  const closing = reduceOnly || closesSide(side, positionSide);
   // Binance: newClientOrderId must be unique among the account's OPEN orders
   // only; the id of a filled, cancelled or expired order may be sent again.
   if (clientOrderId !== undefined && account.openOrders.has(clientOrderId)) throw errors.duplicateClientId();
 
   const takes = limit === undefined || marketable(side, limit, mark);
   if (timeInForce === 'GTX' && takes) throw errors.postOnlyRejected();
-  if (reduceOnly) checkReduceOnly(book, account, market.symbol, side, qty, true);
+  if (closing) checkClosing(book, account, market.symbol, side, positionSide, qty, true);
   else {
     const refPrice = takes ? mark : (limit as number);
     if (qty * refPrice < Number(market.minNotional) - EPS) throw errors.minNotional(market.minNotional);
-    if (book.orderMargin(account, market.symbol, side, qty, refPrice) > book.available(account) + EPS) throw errors.insufficientMargin();
+    if (book.orderMargin(account, market.symbol, side, qty, refPrice, positionSide) > book.available(account) + EPS) throw errors.insufficientMargin();
   }
 
   const orderId = book.newOrderId();
@@ -159,6 +177,7 @@ export function placeOrder(book: BinanceBook, account: Account, params: URLSearc
     avgPrice: '0.00',
     price: limit === undefined ? '0' : fmtPrice(market, limit),
     reduceOnly,
+    positionSide,
     kind: 'order',
     updateTime: now,
     time: now,
@@ -187,11 +206,14 @@ export function placeAlgoOrder(book: BinanceBook, account: Account, params: URLS
   const type = params.get('type');
   if (type === null || type === '') throw errors.mandatory('type');
   if (!ALGO_TYPES.has(type)) throw errors.badType();
-  checkPositionSide(params);
+  const positionSide = parsePositionSide(account, params);
   const clientAlgoId = parseClientId(params, 'clientAlgoId');
   const closePosition = flag(params, 'closePosition');
   if (closePosition && params.get('quantity') !== null) throw errors.notRequired('quantity');
   if (closePosition && flag(params, 'reduceOnly')) throw errors.notRequired('reduceOnly');
+  // Binance's New Order doc: in hedge mode closePosition only goes with a close (SELL LONG, BUY SHORT).
+  // The doc names no code; -2022 is the simulator's choice (not -4061, which would say the mode is wrong).
+  if (closePosition && account.dualSide && !closesSide(side, positionSide)) throw errors.reduceOnlyRejected();
   const qty = closePosition ? 0 : parseQuantity(market, params.get('quantity'), type.endsWith('_MARKET'));
   const trailing = type === 'TRAILING_STOP_MARKET';
   const trigger = trailing ? undefined : parsePrice(market, params.get('triggerPrice'), 'triggerPrice');
@@ -199,7 +221,7 @@ export function placeAlgoOrder(book: BinanceBook, account: Account, params: URLS
   const limit = type === 'STOP' || type === 'TAKE_PROFIT' ? parsePrice(market, params.get('price'), 'price') : undefined;
   const reduceOnly = flag(params, 'reduceOnly') || closePosition;
   if (clientAlgoId !== undefined && account.openAlgos.has(clientAlgoId)) throw errors.duplicateClientId();
-  if (reduceOnly && !closePosition) checkReduceOnly(book, account, market.symbol, side, qty, false);
+  if ((reduceOnly || closesSide(side, positionSide)) && !closePosition) checkClosing(book, account, market.symbol, side, positionSide, qty, false);
   if (trigger !== undefined && crossed(type, side, trigger, book.mark(market.symbol))) throw errors.immediateTrigger();
 
   const algoId = book.newAlgoId();
@@ -217,6 +239,7 @@ export function placeAlgoOrder(book: BinanceBook, account: Account, params: URLS
     avgPrice: '0.00',
     price: limit === undefined ? '0' : fmtPrice(market, limit),
     reduceOnly,
+    positionSide,
     kind: 'algo',
     ...(trigger === undefined ? {} : { triggerPrice: fmtPrice(market, trigger) }),
     updateTime: now,
@@ -277,8 +300,8 @@ export function cancelOrder(book: BinanceBook, account: Account, order: BookOrde
  * resting limits the price crosses fill (maker), then conditional orders it
  * crosses fire — their algo status becomes FINISHED with `actualOrderId`
  * pointing at the regular order they created (MARKET for *_MARKET types,
- * LIMIT for STOP / TAKE_PROFIT). A reduce-only order that finds nothing to
- * reduce expires.
+ * LIMIT for STOP / TAKE_PROFIT). A closing order (reduce-only, or in hedge
+ * mode a close of its side) that finds nothing to close expires.
  */
 export function setMarkPrice(book: BinanceBook, symbol: string, price: number, now: number): void {
   book.market(symbol);
@@ -297,10 +320,8 @@ export function setMarkPrice(book: BinanceBook, symbol: string, price: number, n
 
 function fillResting(book: BinanceBook, account: Account, order: BookOrder, price: number, fee: number, now: number): void {
   let qty = Number(order.origQty) - Number(order.executedQty);
-  if (order.reduceOnly) {
-    const amount = book.positionAmount(account, order.symbol);
-    const closable = (order.side === 'BUY' ? amount < 0 : amount > 0) ? Math.abs(amount) : 0;
-    qty = Math.min(qty, closable);
+  if (isClosing(order)) {
+    qty = Math.min(qty, closable(book, account, order.symbol, order.side, order.positionSide));
     if (qty <= EPS) {
       order.status = 'EXPIRED';
       order.updateTime = now;
@@ -313,8 +334,8 @@ function fillResting(book: BinanceBook, account: Account, order: BookOrder, pric
 
 function trigger(book: BinanceBook, account: Account, algo: BookOrder, price: number, now: number): void {
   const market = book.market(algo.symbol);
-  const amount = book.positionAmount(account, algo.symbol);
-  const qty = algo.closePosition ? Math.abs(amount) : Number(algo.origQty);
+  // A hedge-mode trigger closes the side its positionSide names, never the other.
+  const qty = algo.closePosition ? Math.abs(book.positionAmount(account, algo.symbol, algo.positionSide)) : Number(algo.origQty);
   const isMarket = algo.type.endsWith('_MARKET');
   const order: BookOrder = {
     account: account.apiKey,
@@ -329,6 +350,7 @@ function trigger(book: BinanceBook, account: Account, algo: BookOrder, price: nu
     avgPrice: '0.00',
     price: isMarket ? '0' : algo.price,
     reduceOnly: algo.reduceOnly,
+    positionSide: algo.positionSide,
     kind: 'order',
     updateTime: now,
     time: now,

@@ -1,5 +1,5 @@
 import { authenticate } from './binance-auth.js';
-import type { BinanceBook } from './binance-book.js';
+import type { Account, BinanceBook } from './binance-book.js';
 import { errors } from './binance-errors.js';
 import { exchangeInfo, marketOf, SIM_MARKETS } from './binance-markets.js';
 import { cancelOrder, findOrder, placeAlgoOrder, placeOrder } from './binance-orders.js';
@@ -36,6 +36,7 @@ const WEIGHTS: Record<string, readonly [number, number]> = {
   'GET /fapi/v2/positionRisk': [5, 5],
   'GET /fapi/v3/positionRisk': [5, 5],
   'GET /fapi/v1/positionSide/dual': [30, 30],
+  'POST /fapi/v1/positionSide/dual': [1, 1],
 };
 
 export function requestWeight(route: string, query: URLSearchParams): number {
@@ -72,6 +73,7 @@ const PRIVATE = new Set([
   'POST /fapi/v1/leverage',
   'POST /fapi/v1/marginType',
   'GET /fapi/v1/positionSide/dual',
+  'POST /fapi/v1/positionSide/dual',
   'GET /fapi/v2/account',
   'GET /fapi/v3/account',
   'GET /fapi/v2/balance',
@@ -86,6 +88,24 @@ function pick<T extends { symbol: string }>(rows: T[], symbol: string | null): T
   const row = rows.find((r) => r.symbol === symbol);
   if (!row) throw errors.badSymbol();
   return row;
+}
+
+/**
+ * `POST /fapi/v1/positionSide/dual` (Change Position Mode): account-wide,
+ * refused when it would change nothing (-4059) and while anything is open —
+ * an order or conditional order (-4067) or a position (-4068), on any symbol.
+ */
+function changePositionMode(book: BinanceBook, account: Account, params: URLSearchParams): { code: number; msg: string } {
+  const raw = params.get('dualSidePosition');
+  if (raw === null || raw === '') throw errors.mandatory('dualSidePosition');
+  const wanted = raw.toLowerCase();
+  if (wanted !== 'true' && wanted !== 'false') throw errors.badData('dualSidePosition');
+  if ((wanted === 'true') === account.dualSide) throw errors.positionSideUnchanged();
+  // The open indexes hold exactly the open orders (binance-book track()).
+  if (account.openOrders.size > 0 || account.openAlgos.size > 0) throw errors.positionSideWithOrders();
+  if (book.hasPosition(account)) throw errors.positionSideWithPosition();
+  account.dualSide = wanted === 'true';
+  return { code: 200, msg: 'success' };
 }
 
 function publicRoute(book: BinanceBook, route: string, params: URLSearchParams, now: number): unknown {
@@ -174,12 +194,14 @@ export function route(book: BinanceBook, method: string, path: string, query: st
       if (wanted === null || wanted === '') throw errors.mandatory('marginType');
       if (wanted !== 'ISOLATED' && wanted !== 'CROSSED') throw errors.badData('marginType');
       if ((account.marginType.get(market.symbol) ?? 'CROSSED') === wanted) throw errors.marginTypeUnchanged();
-      if (account.positions.has(market.symbol)) throw errors.marginTypeWithPosition();
+      if (book.hasPosition(account, market.symbol)) throw errors.marginTypeWithPosition();
       account.marginType.set(market.symbol, wanted);
       return { code: 200, msg: 'success' };
     }
     case 'GET /fapi/v1/positionSide/dual':
-      return { dualSidePosition: false };
+      return { dualSidePosition: account.dualSide };
+    case 'POST /fapi/v1/positionSide/dual':
+      return changePositionMode(book, account, params);
     case 'GET /fapi/v2/account':
     case 'GET /fapi/v3/account':
       return accountView(book, account, now, path === '/fapi/v2/account');

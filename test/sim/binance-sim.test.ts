@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import ccxt from 'ccxt';
 import { instanceSettings, redirectInstance } from '../../src/exchange/trader-pool.js';
 import { startBinanceSim, type BinanceSim } from './binance-sim.js';
-import { type Sent, errorClass, idOf, recordRequests } from './ccxt-calls.js';
+import { type Sent, errorClass, failure, idOf, recordRequests } from './ccxt-calls.js';
 import { signedBinance } from './binance-signed.js';
 
 /**
@@ -41,11 +41,13 @@ after(async () => {
   await sim?.close();
 });
 
-function account(usdt?: number): Creds {
+function account(usdt?: number, positionMode?: 'one_way' | 'hedge'): Creds {
   const creds = { apiKey: `key-${randomUUID()}`, secret: `secret-${randomUUID()}` };
-  sim.addAccount({ ...creds, ...(usdt === undefined ? {} : { usdt }) });
+  sim.addAccount({ ...creds, ...(usdt === undefined ? {} : { usdt }), ...(positionMode === undefined ? {} : { positionMode }) });
   return creds;
 }
+
+const hedgeAccount = () => account(undefined, 'hedge');
 
 function rewrite(urls: unknown, origin: string): unknown {
   if (typeof urls === 'string') return urls.replace(/^https?:\/\/[^/]+/, origin);
@@ -397,6 +399,165 @@ test('the error table: each Binance code and the ccxt class it becomes', async (
   }
 });
 
+test('position mode: fetchPositionMode / setPositionMode, and the switches Binance refuses', async () => {
+  const sent: Sent[] = [];
+  const creds = account();
+  const ex = exchange(creds, { sent });
+  const table = exchange(creds, { asNode: true });
+  assert.deepEqual(await ex.fetchPositionMode(), { info: { dualSidePosition: false }, hedged: false });
+  assert.match(sent.at(-1)?.url ?? '', /\/fapi\/v1\/positionSide\/dual\?timestamp=\d+&recvWindow=10000&signature=[0-9a-f]{64}$/);
+
+  // ccxt's recording (static/request/binance.json, setPositionMode): timestamp=…&dualSidePosition=true&recvWindow=10000&signature=…
+  assert.deepEqual(await ex.setPositionMode(true), { code: 200, msg: 'success' });
+  assert.match(sent.at(-1)?.body ?? '', /^timestamp=\d+&dualSidePosition=true&recvWindow=10000&signature=[0-9a-f]{64}$/);
+  assert.equal((await ex.fetchPositionMode()).hedged, true);
+  assert.equal((await signed(creds, 'GET', '/fapi/v1/positionSide/dual', {})).json['dualSidePosition'], true);
+
+  assert.deepEqual([await errorClass(ex.setPositionMode(true)), await errorClass(table.setPositionMode(true))], ['OperationRejected', 'OperationRejected'], '-4059 No need to change position side.');
+  assert.match((await failure(ex.setPositionMode(true))).message, /"code":-4059,"msg":"No need to change position side\."/);
+
+  const resting = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000, { hedged: true, clientOrderId: 'pm-rest' });
+  assert.equal((await failure(ex.setPositionMode(false))).constructor.name, 'OperationRejected');
+  assert.match((await failure(table.setPositionMode(false))).message, /"code":-4067,"msg":"Position side cannot be changed if there exists open orders\."/);
+  await ex.cancelOrder(idOf(resting), BTC);
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true });
+  assert.match((await failure(table.setPositionMode(false))).message, /"code":-4068,"msg":"Position side cannot be changed if there exists position\."/);
+  await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { hedged: true, reduceOnly: true });
+  const stop = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true, triggerPrice: 61000, clientOrderId: 'pm-stop' });
+  assert.match((await failure(ex.setPositionMode(false))).message, /-4067/, 'an open conditional order counts as an open order');
+  await ex.cancelOrder(idOf(stop), BTC, { trigger: true });
+  assert.deepEqual(await ex.setPositionMode(false), { code: 200, msg: 'success' });
+  assert.equal((await ex.fetchPositionMode()).hedged, false);
+
+  const raw = await signed(creds, 'POST', '/fapi/v1/positionSide/dual', { dualSidePosition: 'maybe' });
+  assert.equal(raw.json['code'], -1130);
+  assert.equal((await signed(creds, 'POST', '/fapi/v1/positionSide/dual', {})).json['code'], -1102);
+  // An account can also start in hedge mode.
+  assert.equal((await exchange(hedgeAccount()).fetchPositionMode()).hedged, true);
+});
+
+test('hedge mode: hedged: true opens the LONG side; a one-way order is refused (-4061) and so is reduceOnly (-1106)', async () => {
+  const sent: Sent[] = [];
+  const creds = hedgeAccount();
+  const ex = exchange(creds, { sent });
+  const table = exchange(creds, { asNode: true });
+  const entry = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true, clientOrderId: 'h-entry' });
+  assert.equal(entry.status, 'closed');
+  assert.equal(entry.info['positionSide'], 'LONG');
+  assert.match(sent.at(-1)?.body ?? '', /^timestamp=\d+&symbol=BTCUSDT&side=BUY&newClientOrderId=h-entry&newOrderRespType=RESULT&type=MARKET&quantity=0\.01&positionSide=LONG&recvWindow=10000&signature=/);
+  assert.equal(sim.orders(creds.apiKey)[0]?.positionSide, 'LONG');
+
+  // Without hedged ccxt sends no positionSide, which a hedge account refuses: nothing is placed.
+  for (const client of [ex, table]) {
+    const refused = await failure(client.createOrder(BTC, 'market', 'buy', 0.01));
+    assert.equal(refused.constructor.name, 'OperationRejected', 'ccxt: -4061 is OperationRejected (common table; the USD-M table has no entry)');
+    assert.match(refused.message, /"code":-4061,"msg":"Order's position side does not match user's setting\."/);
+  }
+  assert.match((await failure(ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { triggerPrice: 61000 }))).message, /-4061/, 'the algo endpoint too');
+  assert.equal(sim.orders(creds.apiKey).length, 1);
+
+  // ccxt only sends reduceOnly in hedge mode when told positionSide by hand instead of hedged: true.
+  for (const client of [ex, table]) {
+    const refused = await failure(client.createOrder(BTC, 'market', 'sell', 0.01, undefined, { positionSide: 'LONG', reduceOnly: true }));
+    assert.equal(refused.constructor.name, 'BadRequest');
+    assert.match(refused.message, /"code":-1106,"msg":"Parameter 'reduceonly' sent when not required\."/);
+  }
+  const expect = async (params: Record<string, string>, code: number) => {
+    const r = await signed(creds, 'POST', '/fapi/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.010', ...params });
+    assert.equal(r.json['code'], code, JSON.stringify(r.json));
+  };
+  await expect({ positionSide: 'BOTH' }, -4061);
+  await expect({ positionSide: 'SHORT', reduceOnly: 'false' }, -1106);
+  await expect({ positionSide: 'UP' }, -4060);
+  assert.equal(sim.orders(creds.apiKey).length, 1);
+
+  // And the other way round: a one-way account refuses a position side.
+  const oneWay = account();
+  const plain = exchange(oneWay);
+  assert.match((await failure(plain.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true }))).message, /-4061/);
+  const order = await plain.createOrder(BTC, 'market', 'buy', 0.01);
+  assert.equal(order.info['positionSide'], 'BOTH');
+  assert.equal(sim.orders(oneWay.apiKey)[0]?.positionSide, 'BOTH');
+});
+
+test('hedge mode: both sides at once; fetchPositions answers a row per side, a close may not exceed its side', async () => {
+  const sent: Sent[] = [];
+  const creds = hedgeAccount();
+  const ex = exchange(creds, { sent });
+  const table = exchange(creds, { asNode: true });
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true });
+  await ex.createOrder(BTC, 'market', 'sell', 0.02, undefined, { hedged: true });
+  assert.match(sent.at(-1)?.body ?? '', /&side=SELL&.*&positionSide=SHORT&/);
+  sim.setMarkPrice('BTCUSDT', 61000);
+  const positions = await ex.fetchPositions([BTC]);
+  assert.match(sent.at(-1)?.url ?? '', /\/fapi\/v3\/positionRisk\?/);
+  assert.deepEqual(
+    positions.map((p) => [p.side, p.contracts, p.hedged, p.entryPrice, p.unrealizedPnl, p.info['positionSide'], p.info['positionAmt']]),
+    [
+      ['long', 0.01, true, 60000, 10, 'LONG', '0.010'],
+      ['short', 0.02, true, 60000, -20, 'SHORT', '-0.020'],
+    ],
+  );
+  const balance = await ex.fetchBalance();
+  assert.equal(balance['USDT']?.used, 91.5, 'both sides hold margin: (610 + 1220) / 20x');
+
+  // ccxt's hedged reduceOnly close (recording "swap hedged reduceOnly market sell order"): SELL with positionSide=LONG, no reduceOnly.
+  assert.equal(await errorClass(ex.createOrder(BTC, 'market', 'sell', 0.02, undefined, { hedged: true, reduceOnly: true })), 'ExchangeError', '-2022: more than the LONG side holds');
+  assert.match((await failure(ex.createOrder(BTC, 'market', 'sell', 0.02, undefined, { hedged: true, reduceOnly: true }))).message, /"code":-2022,"msg":"ReduceOnly Order is rejected\."/);
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'buy', 0.03, undefined, { hedged: true, reduceOnly: true })), 'InvalidOrder');
+  await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { hedged: true, reduceOnly: true, clientOrderId: 'close-long' });
+  assert.match(sent.at(-1)?.body ?? '', /&side=SELL&newClientOrderId=close-long&newOrderRespType=RESULT&type=MARKET&quantity=0\.01&positionSide=LONG&recvWindow=/);
+  assert.doesNotMatch(sent.at(-1)?.body ?? '', /reduceOnly/);
+  assert.deepEqual((await ex.fetchPositions([BTC])).map((p) => [p.side, p.contracts]), [['short', 0.02]], 'the SHORT side is untouched');
+  assert.equal(await errorClass(table.createOrder(BTC, 'market', 'sell', 0.01, undefined, { hedged: true, reduceOnly: true })), 'InvalidOrder', 'nothing left on LONG');
+
+  // v2 answers every symbol with a LONG and a SHORT row; v3 and the account only the open side.
+  const v2 = (await signed(creds, 'GET', '/fapi/v2/positionRisk', { symbol: 'BTCUSDT' })).json as unknown as Array<Record<string, string>>;
+  assert.deepEqual(v2.map((r) => [r['positionSide'], r['positionAmt']]), [['LONG', '0.000'], ['SHORT', '-0.020']]);
+  const v3 = (await signed(creds, 'GET', '/fapi/v3/positionRisk', {})).json as unknown as Array<Record<string, string>>;
+  assert.deepEqual(v3.map((r) => [r['symbol'], r['positionSide'], r['positionAmt'], r['notional']]), [['BTCUSDT', 'SHORT', '-0.020', '-1220.00000000']]);
+  const acct = (await signed(creds, 'GET', '/fapi/v3/account', {})).json['positions'] as Array<Record<string, string>>;
+  assert.deepEqual(acct.map((r) => [r['positionSide'], r['positionAmt']]), [['SHORT', '-0.020']]);
+});
+
+test('hedge mode: a stop-loss and take-profit with hedged + reduceOnly close the LONG side only, the stop firing on the mark', async () => {
+  const sent: Sent[] = [];
+  const creds = hedgeAccount();
+  const ex = exchange(creds, { sent });
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { hedged: true, clientOrderId: 'hl' });
+  await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { hedged: true, clientOrderId: 'hs' });
+  const sl = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { stopLossPrice: 58000, hedged: true, reduceOnly: true, clientOrderId: 'hl-sl' });
+  const tp = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { takeProfitPrice: 63000, hedged: true, reduceOnly: true, clientOrderId: 'hl-tp' });
+  const algoPosts = sent.filter((s) => s.method === 'POST' && s.url.endsWith('/fapi/v1/algoOrder'));
+  assert.match(algoPosts[0]?.body ?? '', /^timestamp=\d+&symbol=BTCUSDT&side=SELL&clientAlgoId=hl-sl&newOrderRespType=RESULT&type=STOP_MARKET&quantity=0\.01&triggerPrice=58000&positionSide=LONG&algoType=CONDITIONAL&recvWindow=10000&signature=/);
+  assert.match(algoPosts[1]?.body ?? '', /&clientAlgoId=hl-tp&.*&type=TAKE_PROFIT_MARKET&.*&triggerPrice=63000&positionSide=LONG&/);
+  assert.ok(algoPosts.every((s) => !/reduceOnly/.test(s.body ?? '')), 'ccxt drops reduceOnly with hedged');
+  assert.deepEqual([sl.info['positionSide'], sl.info['reduceOnly'], sl.status], ['LONG', false, 'open']);
+  assert.deepEqual((await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true })).map((o) => [o.clientOrderId, o.info['positionSide']]).sort(), [['hl-sl', 'LONG'], ['hl-tp', 'LONG']]);
+  // A stop that would close more than the LONG side holds is refused when placed.
+  assert.match((await failure(ex.createOrder(BTC, 'market', 'sell', 0.02, undefined, { stopLossPrice: 57000, hedged: true, reduceOnly: true }))).message, /-2022/);
+
+  sim.setMarkPrice('BTCUSDT', 57900);
+  const fired = await ex.fetchOrder(NO_ID, BTC, { clientOrderId: 'hl-sl', trigger: true });
+  assert.equal(fired.status, 'closed');
+  const exit = sim.orders(creds.apiKey).find((o) => o.kind === 'order' && String(o.orderId) === fired.info['actualOrderId']);
+  assert.deepEqual([exit?.status, exit?.side, exit?.positionSide, exit?.avgPrice], ['FILLED', 'SELL', 'LONG', '57900.0']);
+  assert.deepEqual((await ex.fetchPositions([BTC])).map((p) => [p.side, p.contracts, p.entryPrice]), [['short', 0.01, 60000]], 'the SHORT side is left as it was');
+
+  // The take-profit stays open (Binance does not cancel the sibling); firing with LONG empty it closes nothing and opens nothing.
+  sim.setMarkPrice('BTCUSDT', 63000);
+  const late = await ex.fetchOrder(idOf(tp), BTC, { trigger: true });
+  const lateExit = sim.orders(creds.apiKey).find((o) => o.kind === 'order' && String(o.orderId) === late.info['actualOrderId']);
+  assert.equal(lateExit?.status, 'EXPIRED');
+  assert.deepEqual((await ex.fetchPositions([BTC])).map((p) => [p.side, p.contracts]), [['short', 0.01]]);
+
+  // The SHORT side's own stop is a BUY with positionSide=SHORT.
+  await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { stopLossPrice: 64000, hedged: true, reduceOnly: true, clientOrderId: 'hs-sl' });
+  assert.match(sent.filter((s) => s.url.endsWith('/fapi/v1/algoOrder')).at(-1)?.body ?? '', /&side=BUY&clientAlgoId=hs-sl&.*&positionSide=SHORT&/);
+  sim.setMarkPrice('BTCUSDT', 64100);
+  assert.deepEqual(await ex.fetchPositions([BTC]), []);
+});
+
 test('latency is added with timers: concurrent requests overlap', async () => {
   sim.setLatency(200);
   const started = Date.now();
@@ -411,7 +572,9 @@ test('the /__sim/ HTTP control surface', async () => {
   const ctl = (method: string, path: string, body?: unknown) =>
     fetch(`${other.url}/__sim/${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }).then(async (r) => ({ status: r.status, json: (await r.json()) as unknown }));
   try {
-    assert.equal((await ctl('POST', 'accounts', [{ apiKey: 'h1', secret: 's1' }, { apiKey: 'h2', secret: 's2', usdt: 50 }])).status, 200);
+    assert.equal((await ctl('POST', 'accounts', [{ apiKey: 'h1', secret: 's1' }, { apiKey: 'h2', secret: 's2', usdt: 50 }, { apiKey: 'h3', secret: 's3', positionMode: 'hedge' }])).status, 200);
+    assert.equal((await ctl('POST', 'accounts', { apiKey: 'h4', secret: 's4', positionMode: 'dual' })).status, 400);
+    assert.equal((await exchange({ apiKey: 'h3', secret: 's3' }, { base: other.url }).fetchPositionMode()).hedged, true);
     assert.equal((await ctl('POST', 'mark-price', { symbol: 'ETHUSDT', price: 3100 })).status, 200);
     const eth = (await (await fetch(`${other.url}/fapi/v1/premiumIndex?symbol=ETHUSDT`)).json()) as Record<string, string>;
     assert.equal(Number(eth['markPrice']), 3100);

@@ -5,7 +5,7 @@ import { setMarkPrice } from './binance-orders.js';
 import { ORDER_ROUTES, requestWeight, route } from './binance-routes.js';
 import { listenTracked } from './loopback-server.js';
 
-export type { SimAccountInit, SimOrder } from './binance-book.js';
+export type { PositionMode, PositionSide, SimAccountInit, SimOrder } from './binance-book.js';
 
 export type SimFaultKind =
   | 'http_500' // answer 500 before doing anything (nothing placed)
@@ -104,8 +104,8 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 /**
  * An exchange simulator on 127.0.0.1 that speaks enough Binance USD-M
  * futures REST for ccxt's real `binanceusdm` code path: markets, orders,
- * conditional (algo) orders, lookups by client id, balance, positions,
- * leverage, with signature checks, Binance's duplicate-client-id rule, and
+ * conditional (algo) orders, lookups by client id, balance, positions in
+ * one-way or hedge mode (and the switch between them), leverage, with signature checks, Binance's duplicate-client-id rule, and
  * injectable latency, timeouts, 5xx and rate limits. Control it in-process
  * or over HTTP under `/__sim/`.
  */
@@ -169,7 +169,13 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
         for (const a of Array.isArray(input) ? input : [input]) {
           const init = a as Partial<SimAccountInit>;
           if (typeof init.apiKey !== 'string' || typeof init.secret !== 'string') throw new Error('apiKey and secret are required');
-          sim.addAccount({ apiKey: init.apiKey, secret: init.secret, ...(typeof init.usdt === 'number' ? { usdt: init.usdt } : {}) });
+          if (init.positionMode !== undefined && init.positionMode !== 'one_way' && init.positionMode !== 'hedge') throw new Error("positionMode is 'one_way' or 'hedge'");
+          sim.addAccount({
+            apiKey: init.apiKey,
+            secret: init.secret,
+            ...(typeof init.usdt === 'number' ? { usdt: init.usdt } : {}),
+            ...(init.positionMode === undefined ? {} : { positionMode: init.positionMode }),
+          });
         }
         return [200, { ok: true }];
       case 'POST /__sim/latency':

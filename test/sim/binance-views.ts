@@ -1,4 +1,4 @@
-import { type Account, type BinanceBook, type BookOrder, fmt, fmtPrice, fmtQty, MAINT_RATE, TAKER_FEE } from './binance-book.js';
+import { type Account, type BinanceBook, type BookOrder, fmt, fmtPrice, fmtQty, MAINT_RATE, positionKey, type PositionSide, TAKER_FEE } from './binance-book.js';
 import { marketOf, SIM_MARKETS, stepDecimals } from './binance-markets.js';
 
 /**
@@ -29,7 +29,7 @@ function orderFields(o: BookOrder): Record<string, unknown> {
     reduceOnly: o.reduceOnly,
     closePosition: o.closePosition,
     side: o.side,
-    positionSide: 'BOTH',
+    positionSide: o.positionSide,
     stopPrice: '0',
     workingType: o.workingType,
     priceProtect: o.priceProtect,
@@ -72,7 +72,7 @@ export function algoView(o: BookOrder, book: BinanceBook, withActual: boolean): 
     orderType: o.type,
     symbol: o.symbol,
     side: o.side,
-    positionSide: 'BOTH',
+    positionSide: o.positionSide,
     timeInForce: o.timeInForce,
     quantity: o.origQty,
     algoStatus: o.status,
@@ -100,17 +100,25 @@ export function algoView(o: BookOrder, book: BinanceBook, withActual: boolean): 
   });
 }
 
+/**
+ * One row per open position: per symbol in one-way mode (BOTH), per side in
+ * hedge mode, where a SHORT side's positionAmt and notional are negative as
+ * Binance sends them (Position Information V3) — ccxt reads the side from
+ * that sign.
+ */
 function positionRows(book: BinanceBook, account: Account) {
-  return [...account.positions.entries()].map(([symbol, p]) => {
+  return [...account.positions.values()].map((p) => {
+    const symbol = p.symbol;
     const market = SIM_MARKETS.find((m) => m.symbol === symbol);
     const mark = book.mark(symbol);
     const notional = p.amount * mark;
     const initial = Math.abs(notional) / book.leverageOf(account, symbol);
+    // Open-order margin is the symbol's, shown on each of its rows.
     const openInitial = book.openOrderMargin(account, symbol);
-    const liquidation = book.liquidationPrice(account, symbol);
+    const liquidation = book.liquidationPrice(account, symbol, p.side);
     return {
       symbol,
-      positionSide: 'BOTH',
+      positionSide: p.side,
       positionAmt: market ? fmtQty(market, p.amount) : String(p.amount),
       entryPrice: fmt(p.entry, 8),
       // Break-even covers the taker fee paid to open and the one to close.
@@ -134,16 +142,17 @@ function positionRows(book: BinanceBook, account: Account) {
   });
 }
 
-/** `GET /fapi/v3/positionRisk`: one-way mode, only symbols with a position. */
+/** `GET /fapi/v3/positionRisk`: only positions that are open (in hedge mode, only the sides that are). */
 export function positionRiskView(book: BinanceBook, account: Account, symbol: string | null): unknown[] {
   return positionRows(book, account).filter((p) => !symbol || p.symbol === symbol);
 }
 
-/** `GET /fapi/v2/positionRisk`: every symbol, with leverage and margin type. */
+/** `GET /fapi/v2/positionRisk`: every symbol, with leverage and margin type; in hedge mode a LONG and a SHORT row each. */
 export function positionRiskV2View(book: BinanceBook, account: Account, symbol: string | null): unknown[] {
-  const rows = new Map(positionRows(book, account).map((r) => [r.symbol, r]));
-  return SIM_MARKETS.filter((m) => !symbol || m.symbol === symbol).map((m) => {
-    const r = rows.get(m.symbol);
+  const rows = new Map(positionRows(book, account).map((r) => [positionKey(r.symbol, r.positionSide), r]));
+  const sides: PositionSide[] = account.dualSide ? ['LONG', 'SHORT'] : ['BOTH'];
+  return SIM_MARKETS.filter((m) => !symbol || m.symbol === symbol).flatMap((m) => sides.map((side) => {
+    const r = rows.get(positionKey(m.symbol, side));
     return {
       symbol: m.symbol,
       positionAmt: r?.positionAmt ?? fmtQty(m, 0),
@@ -157,12 +166,12 @@ export function positionRiskV2View(book: BinanceBook, account: Account, symbol: 
       marginType: account.marginType.get(m.symbol) === 'ISOLATED' ? 'isolated' : 'cross',
       isolatedMargin: '0.00000000',
       isAutoAddMargin: 'false',
-      positionSide: 'BOTH',
+      positionSide: side,
       notional: r?.notional ?? '0',
       isolatedWallet: '0',
       updateTime: r?.updateTime ?? 0,
     };
-  });
+  }));
 }
 
 function usdtAsset(book: BinanceBook, account: Account, now: number) {
@@ -171,7 +180,7 @@ function usdtAsset(book: BinanceBook, account: Account, now: number) {
   const positionInitial = book.positionMargin(account);
   const openInitial = book.openOrderMargin(account);
   let maint = 0;
-  for (const [symbol, p] of account.positions) maint += Math.abs(p.amount * book.mark(symbol)) * MAINT_RATE;
+  for (const p of account.positions.values()) maint += Math.abs(p.amount * book.mark(p.symbol)) * MAINT_RATE;
   return {
     asset: 'USDT',
     walletBalance: fmt(account.wallet, 8),
@@ -208,7 +217,7 @@ export function accountView(book: BinanceBook, account: Account, now: number, v2
     assets: [v2 ? { ...usdt, marginAvailable: true } : usdt],
     positions: positionRows(book, account).map((p) => ({
       symbol: p.symbol,
-      positionSide: 'BOTH',
+      positionSide: p.positionSide,
       positionAmt: p.positionAmt,
       unrealizedProfit: p.unRealizedProfit,
       isolatedMargin: '0',
