@@ -16,9 +16,7 @@ import { newAccount, VENUES, type Venue, type VenueAccount, type VenueSim } from
  */
 
 /** Known gaps, by exchange and scenario; each names what is missing. */
-const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  binanceusdm: { hedge: 'the Binance USD-M simulator has no hedge mode yet' },
-};
+const GAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {};
 
 const gap = (venue: Venue, scenario: string) => {
   const reason = GAPS[venue.exchange]?.[scenario];

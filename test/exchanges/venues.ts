@@ -42,7 +42,7 @@ function binanceView(order: SimOrder): SimOrderView {
     price: Number(order.price) || null,
     triggerPrice: order.triggerPrice === undefined ? null : Number(order.triggerPrice),
     reduceOnly: order.reduceOnly,
-    positionSide: null,
+    positionSide: order.positionSide === 'LONG' ? 'long' : order.positionSide === 'SHORT' ? 'short' : null,
     parentId: null,
     createdAt: order.time,
   };
@@ -53,7 +53,8 @@ async function startBinanceUsdm(): Promise<VenueSim> {
   const sim = await startBinanceSim();
   return {
     url: sim.url,
-    addAccount: (spec) => sim.addAccount({ apiKey: spec.apiKey, secret: spec.secret, ...(spec.usdt === undefined ? {} : { usdt: spec.usdt }) }),
+    addAccount: (spec) =>
+      sim.addAccount({ apiKey: spec.apiKey, secret: spec.secret, ...(spec.usdt === undefined ? {} : { usdt: spec.usdt }), ...(spec.positionMode ? { positionMode: spec.positionMode } : {}) }),
     orders: (apiKey) => sim.orders(apiKey).map(binanceView),
     close: () => sim.close(),
   };
