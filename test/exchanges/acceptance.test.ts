@@ -132,6 +132,20 @@ for (const venue of VENUES) {
       assert.equal(book(a).length, 1);
     });
 
+    test('an entry whose answer is lost is found by its client id, protected, and never placed twice', gap(venue, 'lost_answer'), async () => {
+      const a = account();
+      // The exchange places the order, then answers with its own "outcome unknown" (a 5xx or its timeout code).
+      sim.fault({ kind: 'http_503_after', operation: 'place_order', apiKey: a.api_key });
+      const body = { signal: protectedSignal(), accounts: [a] };
+      const first = await post('/api/execute', body);
+      const r = first.body.results[0];
+      assert.equal(r.status, 'filled', first.text);
+      assert.equal(r.filled_quantity, venue.quantity);
+      const again = await post('/api/execute', { ...body, attempt: 2 });
+      assert.equal(again.body.results[0].order_id, r.order_id, again.text);
+      assert.equal(book(a).filter((o) => o.type === 'market').length, 1, 'one entry on the book');
+    });
+
     test('query-orders finds the entry, the stop-loss and the take-profit by client id', gap(venue, 'query'), async () => {
       const { accounts, first } = await placeOnce();
       const a = accounts[0] as VenueAccount;

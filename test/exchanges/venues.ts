@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ExchangeSim, PositionMode, SimOrderView } from '../sim/exchange-sim.js';
+import type { ExchangeSim, PositionMode, SimOperation, SimOrderView } from '../sim/exchange-sim.js';
 import { startBinanceSim, type SimOrder } from '../sim/binance-sim.js';
 import { startBinanceSpotSim } from '../sim/binance-spot-sim.js';
 import { startBitgetSim } from '../sim/bitget-sim.js';
@@ -7,7 +7,13 @@ import { startBybitSim } from '../sim/bybit-sim.js';
 import { startOkxSim } from '../sim/okx-sim.js';
 
 /** What the acceptance suite needs of a simulator: accounts, its book in base currency, a URL. */
-export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'close'>;
+export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'fault' | 'clearFaults' | 'close'>;
+
+/** The Binance USD-M simulator's routes for the exchange-neutral operations the suite faults. */
+const BINANCE_USDM_ROUTES: Partial<Record<SimOperation, { method: string; path: string }>> = {
+  place_order: { method: 'POST', path: '/fapi/v1/order' },
+  place_trigger: { method: 'POST', path: '/fapi/v1/algoOrder' },
+};
 
 export interface Venue {
   /** The ccxt id the node is asked for. */
@@ -56,6 +62,12 @@ async function startBinanceUsdm(): Promise<VenueSim> {
     addAccount: (spec) =>
       sim.addAccount({ apiKey: spec.apiKey, secret: spec.secret, ...(spec.usdt === undefined ? {} : { usdt: spec.usdt }), ...(spec.positionMode ? { positionMode: spec.positionMode } : {}) }),
     orders: (apiKey) => sim.orders(apiKey).map(binanceView),
+    fault: (f) => {
+      const route = f.operation ? BINANCE_USDM_ROUTES[f.operation] : undefined;
+      if (f.operation && !route) throw new Error(`the Binance USD-M adapter has no route for ${f.operation}`);
+      sim.fault({ kind: f.kind, ...route, ...(f.apiKey ? { apiKey: f.apiKey } : {}), ...(f.times === undefined ? {} : { times: f.times }), ...(typeof f.code === 'number' ? { code: f.code } : {}), ...(f.msg ? { msg: f.msg } : {}) });
+    },
+    clearFaults: () => sim.clearFaults(),
     close: () => sim.close(),
   };
 }
