@@ -48,6 +48,11 @@ export const SignalEntries = {
     v.transform((x) => x ?? undefined),
   ),
   reduce_only: nullableFlag,
+  /** Set on the symbol (or, where the exchange takes it per order, on the order) before the entry; absent: the account's own. */
+  margin_mode: v.pipe(
+    v.nullish(v.pipe(v.string('expected "cross" or "isolated"'), v.toLowerCase(), v.picklist(['cross', 'isolated'], 'expected "cross" or "isolated"'))),
+    v.transform((x) => x ?? undefined),
+  ),
 };
 
 export const SignalSchema = v.pipe(

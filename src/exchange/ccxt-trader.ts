@@ -7,10 +7,13 @@ import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
 import { orderParams, positionModeRefused } from './order-params.js';
 import { orderAmount, requireBaseUnits, unitsToBase } from './order-units.js';
-import type { OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
+import type { MarginMode, OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
 
 /** Bybit refuses to set the leverage a symbol already has (110043); what was asked for is in place. */
 const LEVERAGE_ALREADY_SET = /"retCode"\s*:\s*110043\b|leverage not modified/i;
+
+/** The margin mode asked for is the one set: Binance -4046 "No need to change margin type.", Bybit 110026 "… margin mode is not modified". */
+const MARGIN_MODE_ALREADY_SET = /"code"\s*:\s*-4046\b|no need to change margin type|"retCode"\s*:\s*110026\b|margin mode is not modified/i;
 
 /** Pauses before each look at a new market order's state: at once, then backing off (1.35 s in all). */
 const MARKET_STATE_WAITS_MS = [0, 50, 100, 200, 400, 600];
@@ -59,6 +62,8 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
    * refused request for a hedge-mode account's first order in this process.
    */
   let hedged = false;
+  /** Margin modes the signals asked for, by symbol: where the exchange takes the mode per order (OKX, Bitget), each order names it. */
+  const marginModes = new Map<string, MarginMode>();
 
   async function fetchByClientId(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null> {
     try {
@@ -108,7 +113,8 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
       try {
         market = exchange.market(request.symbol);
         const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
-        const send = (inHedgeMode: boolean) => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, inHedgeMode));
+        const marginMode = marginModes.get(request.symbol);
+        const send = (inHedgeMode: boolean) => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, { hedged: inHedgeMode, marginMode }));
         const mode = hedged;
         try {
           order = await send(mode);
@@ -139,9 +145,27 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
         if (typeof max === 'number' && max > 0 && leverage > max) {
           throw new ExchangeFailure('invalid_order', `leverage ${leverage} is above the most ${symbol} allows on ${exchange.id} (${max}); nothing was placed`);
         }
-        await exchange.setLeverage(leverage, symbol);
+        // OKX keeps a leverage per margin mode; ccxt's default is cross.
+        const marginMode = marginModes.get(symbol);
+        await exchange.setLeverage(leverage, symbol, marginMode ? { marginMode } : {});
       } catch (error) {
         if (LEVERAGE_ALREADY_SET.test(error instanceof Error ? error.message : String(error))) return;
+        throw fail(error);
+      }
+    },
+
+    async setMarginMode(symbol: string, mode: MarginMode): Promise<void> {
+      try {
+        const market = exchange.market(symbol);
+        // Spot has no margin here: the signal trades the coins as they are.
+        if (market.spot) return;
+        requireBaseUnits(exchange, market);
+        marginModes.set(symbol, mode);
+        // OKX takes the mode on every order (tdMode) and has nothing to set.
+        if (exchange.id === 'okx') return;
+        await exchange.setMarginMode(mode, symbol);
+      } catch (error) {
+        if (MARGIN_MODE_ALREADY_SET.test(error instanceof Error ? error.message : String(error))) return;
         throw fail(error);
       }
     },

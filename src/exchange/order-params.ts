@@ -1,14 +1,17 @@
 import type { MarketInterface as Market } from 'ccxt';
 import { ExchangeFailure } from './exchange-failure.js';
-import type { OrderRequest } from './trader.js';
+import type { MarginMode, OrderRequest } from './trader.js';
 
 /**
  * The ccxt params of one order: the unified ones, and where an exchange
  * needs them said differently, that exchange's. Every per-exchange rule
  * about how an order is asked for lives here.
  */
-export function orderParams(exchangeId: string, market: Market, request: OrderRequest, hedged = false): Record<string, unknown> {
+export function orderParams(exchangeId: string, market: Market, request: OrderRequest, account: { hedged: boolean; marginMode: MarginMode | undefined } = { hedged: false, marginMode: undefined }): Record<string, unknown> {
+  const { hedged, marginMode } = account;
   const params: Record<string, unknown> = { clientOrderId: request.clientOrderId };
+  // OKX (tdMode) and Bitget take the margin mode on every order; ccxt's default for both is cross.
+  if (marginMode && market.contract && (exchangeId === 'okx' || exchangeId === 'bitget')) params['marginMode'] = marginMode;
   // ccxt's unified flag: it sends the position side (Binance positionSide, OKX posSide, Bybit positionIdx,
   // Bitget tradeSide / holdSide) for the side an order opens, or for a reduce-only order the side it closes.
   if (hedged && market.contract) params['hedged'] = true;

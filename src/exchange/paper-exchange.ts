@@ -150,6 +150,8 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
         async setLeverage(symbol, leverage) {
           account.leverage.set(symbol, leverage);
         },
+        // The paper exchange keeps one cross wallet; a margin mode changes nothing it simulates.
+        async setMarginMode() {},
         async fetchBalances(): Promise<Balance[]> {
           return [{ currency: 'USDT', total: account.usdt, free: account.usdt, used: 0 }];
         },

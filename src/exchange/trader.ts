@@ -11,9 +11,13 @@ export interface Trader {
   /** The order with this client id, or `null` when the exchange has none. */
   findOrder(symbol: string, clientOrderId: string, trigger: boolean): Promise<OrderSnapshot | null>;
   setLeverage(symbol: string, leverage: number): Promise<void>;
+  /** Cross or isolated margin for the symbol's next orders; a mode already set is not an error. */
+  setMarginMode(symbol: string, mode: MarginMode): Promise<void>;
   fetchBalances(): Promise<Balance[]>;
   fetchPositions(symbols: string[] | undefined): Promise<Position[]>;
 }
+
+export type MarginMode = 'cross' | 'isolated';
 
 export interface OrderRequest {
   symbol: string;

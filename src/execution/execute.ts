@@ -90,6 +90,8 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
   let trader: Trader;
   try {
     trader = await deps.traders.trader(account);
+    // The margin mode first: on OKX the leverage is set per margin mode.
+    if (signal.margin_mode !== undefined && !progress.abandoned) await setMarginMode(trader, signal, account);
     if (signal.leverage !== undefined && !progress.abandoned) await setLeverage(trader, signal, account);
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
@@ -117,6 +119,17 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
   }
   const lookupLegs = lookupFirst || progress.deduplicated;
   await Promise.all(legs.map(([leg, price]) => placeLeg(trader, signal, account, entry, leg, price, lookupLegs, progress)));
+}
+
+async function setMarginMode(trader: Trader, signal: Signal, account: AccountOrder): Promise<void> {
+  try {
+    await trader.setMarginMode(signal.symbol, signal.margin_mode as 'cross' | 'isolated');
+  } catch (error) {
+    const failure = normaliseError(error, account.credentials);
+    // Like a leverage change, a lost answer places no order.
+    const code = failure.ambiguous ? 'exchange_unavailable' : failure.code;
+    throw new ExchangeFailure(code, `could not set ${signal.margin_mode} margin: ${failure.message}`);
+  }
 }
 
 async function setLeverage(trader: Trader, signal: Signal, account: AccountOrder): Promise<void> {

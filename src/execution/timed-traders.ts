@@ -31,6 +31,7 @@ export function timedTraders(pool: TraderPool, metrics: ExecutionMetrics): Trade
       placeOrder: (request) => timed(metrics, ex, request.trigger ? 'place_trigger_order' : 'place_order', () => inner.placeOrder(request)),
       findOrder: (symbol, clientOrderId, trigger) => timed(metrics, ex, 'find_order', () => inner.findOrder(symbol, clientOrderId, trigger)),
       setLeverage: (symbol, leverage) => timed(metrics, ex, 'set_leverage', () => inner.setLeverage(symbol, leverage)),
+      setMarginMode: (symbol, mode) => timed(metrics, ex, 'set_margin_mode', () => inner.setMarginMode(symbol, mode)),
       fetchBalances: () => timed(metrics, ex, 'fetch_balances', () => inner.fetchBalances()),
       fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
     };

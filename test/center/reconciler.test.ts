@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
     const ctx = () => h.center.ctx;
     const later = (ms = 0) => Date.now() + ctx().config.reconcile_after + 1000 + ms;
     const entries = (label: string) => sim.orders(keys[label]).filter((o) => o.kind === 'order');
-    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false });
+    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false, margin_mode: undefined });
 
     test('a crash between writing and sending: the reconciler sends the pending orders once', async () => {
       const before = { local: entries('local').length, remote: entries('remote').length };
@@ -173,6 +173,7 @@ for (const dialect of DIALECTS) {
         return { id: `x-${clientOrderId}`, clientOrderId, status: 'closed', amount: good ? 0.01 : 1e12, filled: good ? 0.01 : 1e12, average: 60000, fee: null };
       },
       setLeverage: async () => undefined,
+      setMarginMode: async () => undefined,
       fetchBalances: async () => [],
       fetchPositions: async () => [],
     };

@@ -19,8 +19,8 @@ const SECRET = 'signal-fields-node-secret-012345';
  * stop-loss, so one signal cannot hold them all).
  */
 export const FULL_SIGNALS: Array<Record<string, unknown>> = [
-  { signal_id: 'full-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, order_type: 'limit', price: 3100.5, stop_loss: 3300, take_profit: 2800.25, leverage: 7, reduce_only: false },
-  { signal_id: 'full-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: '0.125', order_type: 'limit', price: '2999.75', leverage: 3, reduce_only: true },
+  { signal_id: 'full-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, order_type: 'limit', price: 3100.5, stop_loss: 3300, take_profit: 2800.25, leverage: 7, reduce_only: false, margin_mode: 'isolated' },
+  { signal_id: 'full-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: '0.125', order_type: 'limit', price: '2999.75', leverage: 3, reduce_only: true, margin_mode: 'cross' },
 ];
 
 test('the round-trip signals set every field of the signal schema to a non-default value', () => {
@@ -35,7 +35,7 @@ test('the round-trip signals set every field of the signal schema to a non-defau
 const parsedSignal = (raw: Record<string, unknown>): Signal => v.parse(SignalSchema, raw);
 
 /** A trader pool that records what reaches the exchange, for the center's in-process path. */
-function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: number; symbol: string }>): TraderPool {
+function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: number; symbol: string } | { marginMode: string; symbol: string }>): TraderPool {
   return {
     stats: () => pool.stats(),
     async trader(account) {
@@ -50,6 +50,10 @@ function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: 
         setLeverage: (symbol, leverage) => {
           seen.push({ symbol, leverage });
           return inner.setLeverage(symbol, leverage);
+        },
+        setMarginMode: (symbol, marginMode) => {
+          seen.push({ symbol, marginMode });
+          return inner.setMarginMode(symbol, marginMode);
         },
         findOrder: (...args) => inner.findOrder(...args),
         fetchBalances: () => inner.fetchBalances(),
@@ -163,27 +167,27 @@ for (const dialect of DIALECTS) {
     });
 
     test("the center's in-process path places what the signal says", async () => {
-      const seen: Array<OrderRequest | { leverage: number; symbol: string }> = [];
+      const seen: Array<OrderRequest | { leverage: number; symbol: string } | { marginMode: string; symbol: string }> = [];
       const ctx = h.center.ctx;
       const original = ctx.local.traders;
       ctx.local.traders = recordingPool(original, seen);
       try {
         // The paper exchange holds no position yet: open one to close.
-        const open = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'local', signal_id: 'local-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, stop_loss: 3300, take_profit: 2800.25, leverage: 7 });
+        const open = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'local', signal_id: 'local-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, stop_loss: 3300, take_profit: 2800.25, leverage: 7, margin_mode: 'isolated' });
         assert.equal(open.body.signal.orders[0].status, 'filled', open.text);
         const close = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'local', signal_id: 'local-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: 0.25, order_type: 'limit', price: 2999.75, reduce_only: true });
         assert.equal(close.status, 201, close.text);
       } finally {
         ctx.local.traders = original;
       }
-      assert.deepEqual(seen[0], { symbol: 'ETH/USDT:USDT', leverage: 7 });
-      const [entry, ...legs] = seen.slice(1, 4) as OrderRequest[];
+      assert.deepEqual(seen.slice(0, 2), [{ symbol: 'ETH/USDT:USDT', marginMode: 'isolated' }, { symbol: 'ETH/USDT:USDT', leverage: 7 }], 'the margin mode first, then the leverage');
+      const [entry, ...legs] = seen.slice(2, 5) as OrderRequest[];
       assert.deepEqual(
         { symbol: entry?.symbol, side: entry?.side, type: entry?.type, amount: entry?.amount, reduceOnly: entry?.reduceOnly },
         { symbol: 'ETH/USDT:USDT', side: 'sell', type: 'market', amount: 0.25, reduceOnly: false },
       );
       assert.deepEqual(legs.map((l) => [l.trigger?.kind, l.trigger?.price, l.reduceOnly, l.side]).sort(), [['stop_loss', 3300, true, 'buy'], ['take_profit', 2800.25, true, 'buy']]);
-      const closing = seen[4] as OrderRequest;
+      const closing = seen[5] as OrderRequest;
       assert.deepEqual(
         { side: closing.side, type: closing.type, price: closing.price, amount: closing.amount, reduceOnly: closing.reduceOnly },
         { side: 'buy', type: 'limit', price: 2999.75, amount: 0.25, reduceOnly: true },

@@ -116,6 +116,8 @@ function positionRows(book: BinanceBook, account: Account) {
     // Open-order margin is the symbol's, shown on each of its rows.
     const openInitial = book.openOrderMargin(account, symbol);
     const liquidation = book.liquidationPrice(account, symbol, p.side);
+    // An isolated position holds its own margin (what v3 readers, ccxt included, tell isolated from cross by); a cross one holds none.
+    const isolated = account.marginType.get(symbol) === 'ISOLATED' ? fmt(initial + (mark - p.entry) * p.amount, 8) : '0';
     return {
       symbol,
       positionSide: p.side,
@@ -126,10 +128,10 @@ function positionRows(book: BinanceBook, account: Account) {
       markPrice: fmt(mark, 8),
       unRealizedProfit: fmt((mark - p.entry) * p.amount, 8),
       liquidationPrice: liquidation > 0 && market ? fmtPrice(market, liquidation) : '0',
-      isolatedMargin: '0',
+      isolatedMargin: isolated,
       notional: fmt(notional, 8),
       marginAsset: 'USDT',
-      isolatedWallet: '0',
+      isolatedWallet: isolated === '0' ? '0' : fmt(initial, 8),
       initialMargin: fmt(initial + openInitial, 8),
       maintMargin: fmt(Math.abs(notional) * MAINT_RATE, 8),
       positionInitialMargin: fmt(initial, 8),

@@ -244,6 +244,16 @@ const signalReduceOnly: Migration = {
   },
 };
 
+/** A signal may name the margin mode its orders are placed in (issue #18); older signals named none. */
+const signalMarginMode: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('fact_signal').addColumn('margin_mode', 'varchar(16)').execute();
+  },
+  async down(db: AnyDb) {
+    await db.schema.alterTable('fact_signal').dropColumn('margin_mode').execute();
+  },
+};
+
 /** Every table the migrations create; a new one joins this list. */
 export const TABLES = [
   'dim_execution_node',
@@ -333,6 +343,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0004_binary_text': binaryText(dialect),
     '0005_request_id_length': requestIdLength(dialect),
     '0006_order_reconciled_at': orderReconciledAt,
+    '0007_signal_margin_mode': signalMarginMode,
   };
 }
 

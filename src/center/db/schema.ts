@@ -106,6 +106,8 @@ export interface SignalTable {
   leverage: number | null;
   /** 1 = the signal only reduces or closes a position (migration 0003). */
   reduce_only: number;
+  /** 'cross' | 'isolated', or null for the account's own (migration 0007). */
+  margin_mode: string | null;
   request_id: string;
   status: string;
   accepted_at: number;

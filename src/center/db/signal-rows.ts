@@ -37,6 +37,7 @@ const COLUMNS: { [K in keyof Signal]-?: Column<K> } = {
   take_profit: optionalDecimal,
   leverage: { write: (x) => x ?? null, read: (x) => x ?? undefined },
   reduce_only: { write: (x) => (x ? 1 : 0), read: (x) => x === 1 },
+  margin_mode: { write: (x) => x ?? null, read: (x) => (x ?? undefined) as Signal['margin_mode'] },
 };
 
 const FIELDS = Object.keys(COLUMNS) as Array<keyof Signal>;
