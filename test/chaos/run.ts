@@ -247,13 +247,22 @@ try {
     let duplicated = 0;
     let lost = 0;
     let onExchange = 0;
+    const missing: string[] = [];
     for (const id of ids) {
       for (const accountId of accountIds) {
         const n = counts.get(clientOrderIdFor(id, accountId)) ?? 0;
         onExchange += n;
         if (n > 1) duplicated += n - 1;
-        if (n === 0) lost++;
+        if (n === 0) {
+          lost++;
+          missing.push(id);
+        }
       }
+    }
+    // What the center recorded for each lost order: the first thing to read when one is lost.
+    for (const id of new Set(missing)) {
+      const orders = (await api('GET', `/api/signals/${id}`)).json.signal.orders as Array<{ account_id: number; status: string; attempts?: number; error: unknown; executed_on?: unknown }>;
+      for (const o of orders) if (!counts.get(clientOrderIdFor(id, o.account_id))) log(`  lost: ${id} account ${o.account_id}: ${JSON.stringify(o)}`);
     }
     totals.rounds++;
     totals.signals += ids.length;

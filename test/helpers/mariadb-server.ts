@@ -55,6 +55,8 @@ export async function startMariaDb(): Promise<TestMariaDb> {
     [...common, `--port=${port}`, '--bind-address=127.0.0.1', `--socket=${socket}`, `--pid-file=${join(dir, 'mariadb.pid')}`, `--log-error=${log}`, '--innodb-buffer-pool-size=64M', '--skip-log-bin', '--max-connections=500'],
     { stdio: 'ignore' },
   );
+  // The server must not keep a test process alive: the process's exit handler (or stop()) ends it.
+  child.unref();
   const stop = () =>
     new Promise<void>((resolve) => {
       const done = () => {

@@ -47,13 +47,14 @@ export async function sendGroup(
   try {
     const started = performance.now();
     const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
-    const applyAnswer = async (results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
-      const items = itemsOf(group, results, answer);
+    const applyAnswer = async (answered: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
+      const { results, targets } = await holdUnsent(ctx, group, answered);
+      const items = itemsOf(targets, results, answer);
       const applied = await applyBatch(ctx, items, log, expected);
       // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
-      const changed = new Set(group.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
+      const changed = new Set(targets.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
       observeStages(ctx, signal, results.filter((r) => changed.has(String(r.account_id))), answer, Date.now());
-      log.info({ ...job, statuses: countStatuses(results), ms: Math.round(answer.roundTripMs) }, 'job answered');
+      log.info({ ...job, statuses: countStatuses(answered), ms: Math.round(answer.roundTripMs) }, 'job answered');
     };
     const call = await transportOf(ctx, node).execute({ ...base, accounts: group.map((t) => t.account) }, { requestId, logger: log });
     if (call.ok) return applyAnswer(call.value, answered());
@@ -77,6 +78,27 @@ export async function sendGroup(
   } finally {
     expected.done();
   }
+}
+
+/**
+ * Accounts the executor answered `timeout` for ran out of account_timeout
+ * before anything was sent (a process just started and still loading ccxt
+ * and markets, or a backed-up queue): nothing is on the exchange, so the
+ * order is not final. It stays pending for the reconciler, which resends it
+ * (looking it up first) while the signal is younger than signal_max_age,
+ * as for a node that was restarting. The rest of the answer is applied.
+ */
+async function holdUnsent(ctx: CenterContext, group: DispatchTarget[], results: AccountResult[]): Promise<{ results: AccountResult[]; targets: DispatchTarget[] }> {
+  const unsent = new Set(results.filter((r) => r.status === 'failed' && r.error?.code === 'timeout').map((r) => String(r.account_id)));
+  if (unsent.size === 0) return { results, targets: group };
+  const held = group.filter((t) => unsent.has(String(t.account.account_id)));
+  await ctx.db.kysely
+    .updateTable('fact_order')
+    .set({ error_code: 'timeout', error_message: 'nothing was sent: account_timeout was reached first; it is sent again', updated_at: Date.now() })
+    .where('id', 'in', held.map((t) => t.order.id))
+    .where('status', 'in', ['pending', 'unknown'])
+    .execute();
+  return { results: results.filter((r) => !unsent.has(String(r.account_id))), targets: group.filter((t) => !unsent.has(String(t.account.account_id))) };
 }
 
 function countStatuses(results: AccountResult[]): Record<string, number> {
