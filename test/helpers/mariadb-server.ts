@@ -65,6 +65,8 @@ export async function startMariaDb(): Promise<TestMariaDb> {
       };
       if (child.exitCode !== null || child.signalCode !== null) return done();
       child.once('exit', done);
+      // Waited for now: ref it again, or a process with nothing else to do would exit before the server has gone.
+      child.ref();
       child.kill('SIGKILL');
     });
   const stopNow = () => {
