@@ -64,12 +64,7 @@ export async function sendGroup(
       // signatures older than itself: nothing was executed, and it is expected
       // back. The orders stay pending for the reconciler, which looks them up
       // and resends them while the signal is younger than signal_max_age.
-      await ctx.db.kysely
-        .updateTable('fact_order')
-        .set({ error_code: 'node_unavailable', error_message: call.message.slice(0, 1000), updated_at: Date.now() })
-        .where('id', 'in', group.map((t) => t.order.id))
-        .where('status', 'in', ['pending', 'unknown'])
-        .execute();
+      await keepForReconciler(ctx, group, 'node_unavailable', call.message);
       return;
     }
     // No answer about these orders: "unknown" unless the node provably did nothing.
@@ -92,13 +87,21 @@ async function holdUnsent(ctx: CenterContext, group: DispatchTarget[], results: 
   const unsent = new Set(results.filter((r) => r.status === 'failed' && r.error?.code === 'timeout').map((r) => String(r.account_id)));
   if (unsent.size === 0) return { results, targets: group };
   const held = group.filter((t) => unsent.has(String(t.account.account_id)));
+  await keepForReconciler(ctx, held, 'timeout', 'account_timeout was reached before this attempt sent anything; the order is tried again');
+  return { results: results.filter((r) => !unsent.has(String(r.account_id))), targets: group.filter((t) => !unsent.has(String(t.account.account_id))) };
+}
+
+/**
+ * Leaves orders as they are (pending, or unknown and still to be looked
+ * up) with the reason, for the reconciler to take up after reconcile_after.
+ */
+async function keepForReconciler(ctx: CenterContext, targets: DispatchTarget[], code: string, message: string): Promise<void> {
   await ctx.db.kysely
     .updateTable('fact_order')
-    .set({ error_code: 'timeout', error_message: 'nothing was sent: account_timeout was reached first; it is sent again', updated_at: Date.now() })
-    .where('id', 'in', held.map((t) => t.order.id))
+    .set({ error_code: code, error_message: message.slice(0, 1000), updated_at: Date.now() })
+    .where('id', 'in', targets.map((t) => t.order.id))
     .where('status', 'in', ['pending', 'unknown'])
     .execute();
-  return { results: results.filter((r) => !unsent.has(String(r.account_id))), targets: group.filter((t) => !unsent.has(String(t.account.account_id))) };
 }
 
 function countStatuses(results: AccountResult[]): Record<string, number> {
