@@ -1,5 +1,6 @@
 import type { Exchange, MarketInterface as Market, Order } from 'ccxt';
 import type { Credentials } from '../core/credentials.js';
+import type { AccountFacts } from './account-facts.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { clientIdLookup } from './client-id-lookup.js';
 import { ExchangeFailure } from './exchange-failure.js';
@@ -52,16 +53,19 @@ export interface VenueLookups {
  * A `Trader` over one ccxt instance (one account on one exchange). Every
  * error leaves here normalised and scrubbed of the account's credentials.
  */
-export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: VenueLookups = {}): Trader {
+export function ccxtTrader(
+  exchange: Exchange,
+  credentials: Credentials,
+  venue: VenueLookups = {},
+  facts: AccountFacts = { hedged: false, ccxtOptions: undefined },
+): Trader {
   const fail = (error: unknown) => normaliseError(error, credentials);
 
   const lookup = clientIdLookup(exchange.id);
-  /**
-   * The account's position mode, as its exchange last showed it: one-way
-   * until an order is refused for it. Learnt per account, at the cost of one
-   * refused request for a hedge-mode account's first order in this process.
-   */
-  let hedged = false;
+  // The account's position mode (`facts.hedged`), as its exchange last showed
+  // it: one-way until an order is refused for it. Learnt per account, at the
+  // cost of one refused request for a hedge-mode account's first order in
+  // this process; `facts` outlives this instance.
   /** Margin modes the signals asked for, by symbol: where the exchange takes the mode per order (OKX, Bitget), each order names it. */
   const marginModes = new Map<string, MarginMode>();
 
@@ -115,14 +119,14 @@ export function ccxtTrader(exchange: Exchange, credentials: Credentials, venue: 
         const amount = orderAmount(exchange, request.symbol, request.amount, await priceToCheck(request, market));
         const marginMode = marginModes.get(request.symbol);
         const send = (inHedgeMode: boolean) => exchange.createOrder(request.symbol, request.type, request.side, amount, price, orderParams(exchange.id, market, request, { hedged: inHedgeMode, marginMode }));
-        const mode = hedged;
+        const mode = facts.hedged;
         try {
           order = await send(mode);
         } catch (error) {
           if (!market.contract || !positionModeRefused(error)) throw error;
           // Refused for the position mode, so nothing was placed: the account is in the other mode. Learn it and send once more.
           // Set from the mode this order was sent in, not toggled: a stop-loss and a take-profit refused together both learn the same.
-          hedged = !mode;
+          facts.hedged = !mode;
           order = await send(!mode);
         }
       } catch (error) {

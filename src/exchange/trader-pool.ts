@@ -1,5 +1,6 @@
 import type { Exchange } from 'ccxt';
 import type { Credentials } from '../core/credentials.js';
+import { accountFactsMemory, rememberingDetected, restoreDetected, type AccountFacts } from './account-facts.js';
 import type { ExchangeCatalog, LoadedCatalog } from './ccxt-catalog.js';
 import { normaliseError } from './ccxt-errors.js';
 import { ccxtTrader } from './ccxt-trader.js';
@@ -50,6 +51,10 @@ interface Venue {
   /** Read through the template, which holds no credentials: public calls only. */
   prices: ReferencePrices;
 }
+
+/** Accounts whose learnt facts are kept, at least, and per cached instance. */
+const FACTS_KEPT_MIN = 10_000;
+const FACTS_PER_INSTANCE = 10;
 
 /** A symbol missing from markets this old triggers one reload (a new listing). */
 const MISSING_SYMBOL_RELOAD_AFTER_MS = 60_000;
@@ -137,8 +142,10 @@ export function instanceSettings(exchange: string, timeoutMs: number): Record<st
  */
 export function createTraderPool(options: TraderPoolOptions): TraderPool {
   const venues = new Map<string, Venue>();
-  const instances = new Map<string, { instance: Exchange; trader: Trader }>();
+  const instances = new Map<string, { instance: Exchange; facts: AccountFacts; trader: Trader }>();
   const loads: Record<string, number> = {};
+  // What each account's instances learnt, kept past their eviction; entries are tiny next to an instance.
+  const facts = accountFactsMemory(Math.max(FACTS_KEPT_MIN, options.maxInstances * FACTS_PER_INSTANCE));
 
   function newInstance(catalog: LoadedCatalog, exchange: string, sandbox: boolean, credentials?: Credentials): Exchange {
     const secrets = credentials?.reveal();
@@ -254,19 +261,25 @@ export function createTraderPool(options: TraderPoolOptions): TraderPool {
       let pooled = instances.get(key);
       if (pooled) {
         instances.delete(key);
+        facts.of(key, pooled.facts);
       } else {
         const instance = newInstance(catalog, account.exchange, account.sandbox, account.credentials);
         instance.setMarketsFromExchange(template);
+        const learnt = facts.of(key);
+        restoreDetected(instance, learnt);
         // The key covers every credential value, so the trader's credentials
         // (used to scrub its errors) are the ones this instance was built with.
         const venue = venues.get(`${account.exchange}|${account.sandbox ? 'sandbox' : 'live'}`);
-        pooled = {
+        const trader = ccxtTrader(
           instance,
-          trader: ccxtTrader(instance, account.credentials, {
+          account.credentials,
+          {
             requireSymbol: (symbol) => requireSymbol(account.exchange, account.sandbox, symbol),
             referencePrice: (symbol) => venue?.prices.of(symbol) ?? Promise.resolve(undefined),
-          }),
-        };
+          },
+          learnt,
+        );
+        pooled = { instance, facts: learnt, trader: rememberingDetected(trader, instance, learnt) };
       }
       instances.set(key, pooled);
       while (instances.size > options.maxInstances) {
