@@ -15,6 +15,36 @@ export interface Trader {
   setMarginMode(symbol: string, mode: MarginMode): Promise<void>;
   fetchBalances(): Promise<Balance[]>;
   fetchPositions(symbols: string[] | undefined): Promise<Position[]>;
+  /**
+   * Every order resting on the symbol for this account: unfilled (or partly
+   * filled) regular orders and untriggered trigger orders (stop-loss,
+   * take-profit), whoever placed them. Amounts in the base currency.
+   */
+  openOrders(symbol: string): Promise<RestingOrder[]>;
+  /**
+   * Cancels one order `openOrders` returned. `false` when the exchange no
+   * longer has it open (filled, triggered or cancelled meanwhile): what was
+   * asked for holds, so that is not an error.
+   */
+  cancelOrder(order: RestingOrder): Promise<boolean>;
+}
+
+/** An order resting on the exchange, as `Trader.openOrders` reports it. */
+export interface RestingOrder {
+  id: string;
+  clientOrderId: string | null;
+  symbol: string;
+  side: 'buy' | 'sell';
+  /** Base currency; for a trigger order, what it closes when it fires. */
+  amount: number;
+  filled: number;
+  /** Limit price of a regular order. */
+  price: number | null;
+  /** Set for a trigger order: which kind (as the exchange reports it, else `null`) and at what price. */
+  trigger: { kind: 'stop_loss' | 'take_profit' | null; price: number } | null;
+  reduceOnly: boolean;
+  /** Hedge-mode accounts: the position side it belongs to; `null` in one-way mode. */
+  positionSide: 'long' | 'short' | null;
 }
 
 export type MarginMode = 'cross' | 'isolated';
