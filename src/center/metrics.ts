@@ -9,7 +9,7 @@ import { nodeAvailability } from './nodes.js';
 import type { QueueMode } from './queue/queue-mode.js';
 
 /** Statuses an order does not leave (but for a late fill): counted, not gauged. */
-const FINAL_STATUSES = ['filled', 'rejected', 'failed', 'skipped'] as const;
+const FINAL_STATUSES = ['filled', 'done', 'rejected', 'failed', 'skipped'] as const;
 const OPEN_STATUSES = ['pending', 'unknown', 'open', 'partially_filled'] as const;
 const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
 const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting', 'unapplied'] as const;

@@ -18,6 +18,10 @@ import {
  * `POST /api/execute`: one signal plus the accounts a node must place it on
  * (docs/design.md R5.1). Field names are the original deployment's, snake_case.
  */
+/** What a signal does to each account's position on its symbol. */
+export const SIGNAL_ACTIONS = ['open', 'close', 'reduce', 'reverse', 'update_protection', 'cancel'] as const;
+export type SignalAction = (typeof SIGNAL_ACTIONS)[number];
+
 const nullableFlag = v.pipe(
   v.nullish(v.boolean('expected true or false')),
   v.transform((x) => x ?? false),
@@ -33,9 +37,16 @@ export const SignalEntries = {
     [v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(128)), v.pipe(v.number(), v.safeInteger())],
     'expected a signal id: a non-empty string or an integer',
   ),
+  /** What the signal does to each account's position on the symbol (docs/protocol.md, "Actions"); absent: `open`. */
+  action: v.optional(
+    v.pipe(v.string(`expected one of ${SIGNAL_ACTIONS.join(', ')}`), v.toLowerCase(), v.picklist(SIGNAL_ACTIONS, `expected one of ${SIGNAL_ACTIONS.join(', ')}`)),
+    'open',
+  ),
   symbol: SymbolSchema,
-  side: v.pipe(v.string('expected "buy" or "sell"'), v.toLowerCase(), v.picklist(['buy', 'sell'], 'expected "buy" or "sell"')),
-  quantity: positiveDecimal('a quantity'),
+  /** open / reverse: the direction of the new position. close / reduce: the closing order's side (sell closes a long). */
+  side: v.optional(v.pipe(v.string('expected "buy" or "sell"'), v.toLowerCase(), v.picklist(['buy', 'sell'], 'expected "buy" or "sell"'))),
+  /** open / reverse: the new position's size; reduce: how much of each position to close (or `close_fraction`). */
+  quantity: optionalPositiveDecimal('a quantity'),
   order_type: v.optional(
     v.pipe(v.string(), v.toLowerCase(), v.picklist(['market', 'limit'], 'expected "market" or "limit"')),
     'market',
@@ -53,28 +64,111 @@ export const SignalEntries = {
     v.nullish(v.pipe(v.string('expected "cross" or "isolated"'), v.toLowerCase(), v.picklist(['cross', 'isolated'], 'expected "cross" or "isolated"'))),
     v.transform((x) => x ?? undefined),
   ),
+  /** close / reduce / update_protection / cancel: which position (hedge-mode accounts hold both); absent: every position on the symbol. */
+  position_side: v.pipe(
+    v.nullish(v.pipe(v.string('expected "long" or "short"'), v.toLowerCase(), v.picklist(['long', 'short'], 'expected "long" or "short"'))),
+    v.transform((x) => x ?? undefined),
+  ),
+  /** reduce: the share of each account's position to close, the same for every follower. */
+  close_fraction: v.pipe(
+    v.nullish(v.pipe(v.number('expected a fraction greater than 0 and at most 1'), v.gtValue(0, 'expected a fraction greater than 0 and at most 1'), v.maxValue(1, 'expected a fraction greater than 0 and at most 1'))),
+    v.transform((x) => x ?? undefined),
+  ),
+  /** cancel: which resting orders of the symbol go; absent: `entries`. */
+  cancel: v.pipe(
+    v.nullish(v.pipe(v.string('expected "entries", "protection" or "all"'), v.toLowerCase(), v.picklist(['entries', 'protection', 'all'], 'expected "entries", "protection" or "all"'))),
+    v.transform((x) => x ?? undefined),
+  ),
 };
+
+type SignalFields = v.InferOutput<v.ObjectSchema<typeof SignalEntries, undefined>>;
+
+/** The optional fields each action takes; any other set field is refused, naming it. */
+const ACTION_TAKES: Readonly<Record<SignalAction, ReadonlySet<keyof SignalFields>>> = {
+  open: new Set(['side', 'quantity', 'order_type', 'price', 'stop_loss', 'take_profit', 'leverage', 'reduce_only', 'margin_mode']),
+  reverse: new Set(['side', 'quantity', 'order_type', 'price', 'stop_loss', 'take_profit', 'leverage', 'margin_mode']),
+  close: new Set(['side', 'position_side']),
+  reduce: new Set(['side', 'position_side', 'quantity', 'close_fraction']),
+  update_protection: new Set(['position_side', 'stop_loss', 'take_profit']),
+  cancel: new Set(['position_side', 'cancel']),
+};
+
+/** Fields whose "not set" value is not `undefined` (defaults applied by the schema). */
+const UNSET: Partial<Record<keyof SignalFields, unknown>> = { order_type: 'market', reduce_only: false };
+
+const OPTIONAL_FIELDS: ReadonlyArray<keyof SignalFields> = ['side', 'quantity', 'order_type', 'price', 'stop_loss', 'take_profit', 'leverage', 'reduce_only', 'margin_mode', 'position_side', 'close_fraction', 'cancel'];
+
+const isSet = (s: SignalFields, field: keyof SignalFields) => s[field] !== undefined && s[field] !== UNSET[field];
+
+/** The position a close or reduce order's side closes: selling closes a long. */
+const closedBy = (side: 'buy' | 'sell') => (side === 'sell' ? 'long' : 'short');
+
+interface SignalRule {
+  field: keyof SignalFields;
+  holds(s: SignalFields): boolean;
+  message: string;
+}
+
+const opens = (s: SignalFields) => s.action === 'open' || s.action === 'reverse';
+
+/** Rules across fields, each naming the field it is about; the first broken one per field is reported. */
+const SIGNAL_RULES: readonly SignalRule[] = [
+  ...OPTIONAL_FIELDS.map((field): SignalRule => ({
+    field,
+    holds: (s) => !isSet(s, field) || ACTION_TAKES[s.action].has(field),
+    message: 'is not used by this action (see docs/protocol.md, "Actions")',
+  })),
+  { field: 'side', holds: (s) => !opens(s) || s.side !== undefined, message: 'is required' },
+  { field: 'quantity', holds: (s) => !opens(s) || s.quantity !== undefined, message: 'is required' },
+  {
+    field: 'quantity',
+    holds: (s) => s.action !== 'reduce' || (s.quantity === undefined) !== (s.close_fraction === undefined),
+    message: 'a reduce takes either quantity or close_fraction, not both and not neither',
+  },
+  {
+    field: 'stop_loss',
+    holds: (s) => s.action !== 'update_protection' || s.stop_loss !== undefined || s.take_profit !== undefined,
+    message: 'an update_protection needs stop_loss, take_profit or both',
+  },
+  {
+    field: 'position_side',
+    holds: (s) => s.side === undefined || s.position_side === undefined || closedBy(s.side) === s.position_side,
+    message: 'disagrees with side: a sell closes the long position, a buy the short',
+  },
+  { field: 'price', holds: (s) => s.order_type !== 'limit' || s.price !== undefined, message: 'is required for a limit order' },
+  {
+    field: 'stop_loss',
+    holds: (s) => !s.reduce_only || (s.stop_loss === undefined && s.take_profit === undefined),
+    message: 'cannot be set on a reduce-only signal (it closes a position; there is nothing to protect)',
+  },
+  {
+    field: 'stop_loss',
+    holds: (s) => {
+      if (s.stop_loss === undefined || s.take_profit === undefined) return true;
+      // An update_protection for every position on the symbol has no one side to check against.
+      const long = s.action === 'update_protection' ? (s.position_side === undefined ? undefined : s.position_side === 'long') : s.side === 'buy';
+      if (long === undefined) return true;
+      return long ? s.stop_loss < s.take_profit : s.stop_loss > s.take_profit;
+    },
+    message: 'must be below take_profit for a long position and above it for a short',
+  },
+];
 
 export const SignalSchema = v.pipe(
   v.object(SignalEntries),
-  v.forward(
-    v.check((s) => s.order_type !== 'limit' || s.price !== undefined, 'is required for a limit order'),
-    ['price'],
-  ),
-  v.forward(
-    v.check(
-      (s) => !s.reduce_only || (s.stop_loss === undefined && s.take_profit === undefined),
-      'cannot be set on a reduce-only signal (it closes a position; there is nothing to protect)',
-    ),
-    ['stop_loss'],
-  ),
-  v.forward(
-    v.check((s) => {
-      if (s.stop_loss === undefined || s.take_profit === undefined) return true;
-      return s.side === 'buy' ? s.stop_loss < s.take_profit : s.stop_loss > s.take_profit;
-    }, 'must be below take_profit for a buy and above it for a sell'),
-    ['stop_loss'],
-  ),
+  v.rawCheck<SignalFields>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const signal = dataset.value;
+    const reported = new Set<string>();
+    for (const rule of SIGNAL_RULES) {
+      if (reported.has(rule.field) || rule.holds(signal)) continue;
+      reported.add(rule.field);
+      addIssue({
+        message: rule.message,
+        path: [{ type: 'object', origin: 'value', input: signal as unknown as Record<string, unknown>, key: rule.field, value: signal[rule.field] }],
+      });
+    }
+  }),
   v.transform((s) => ({ ...s, reduce_only: s.reduce_only ?? false })),
 );
 
@@ -92,8 +186,12 @@ export interface AccountOrder {
   exchange: string;
   credentials: Credentials;
   sandbox: boolean;
-  /** The account's own quantity, or the signal's. */
-  quantity: number;
+  /**
+   * The account's own quantity, or the signal's: the new position's size for
+   * an open or a reverse, how much to close for a reduce by quantity;
+   * `undefined` for actions sized from the account's live position.
+   */
+  quantity: number | undefined;
   client_order_id: string;
 }
 
@@ -117,6 +215,22 @@ export const ExecuteRequestSchema = v.pipe(
       v.minLength(1, 'expected at least one account'),
       v.check(uniqueAccounts, 'lists the same account_id twice'),
     ),
+  }),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const { signal, accounts } = dataset.value;
+    if (signal.action === 'open' || signal.action === 'reverse' || (signal.action === 'reduce' && signal.close_fraction === undefined)) return;
+    accounts.forEach((account, index) => {
+      if (account.quantity === undefined) return;
+      addIssue({
+        message: `is not used by a ${signal.action} signal: it is sized from each account's position`,
+        path: [
+          { type: 'object', origin: 'value', input: dataset.value as unknown as Record<string, unknown>, key: 'accounts', value: accounts },
+          { type: 'array', origin: 'value', input: accounts, key: index, value: account },
+          { type: 'object', origin: 'value', input: account as unknown as Record<string, unknown>, key: 'quantity', value: account.quantity },
+        ],
+      });
+    });
   }),
   v.transform((req): ExecuteBatch => {
     const signal = req.signal;
@@ -154,11 +268,59 @@ export function executeRequestOf(batch: ExecuteBatch): Record<string, unknown> {
   };
 }
 
-/** Final state of one account's entry order, as the center records it. */
-export const RESULT_STATUSES = ['filled', 'partially_filled', 'open', 'rejected', 'failed', 'unknown'] as const;
+/**
+ * Final state of one account's entry order, as the center records it (for a
+ * close or a reduce, of its closing orders). `done`: an action that places
+ * no order of its own (update_protection, cancel, a close with no position)
+ * did what it was asked.
+ */
+export const RESULT_STATUSES = ['filled', 'partially_filled', 'open', 'done', 'rejected', 'failed', 'unknown'] as const;
 export type ResultStatus = (typeof RESULT_STATUSES)[number];
 
 export const ErrorBodySchema = v.object({ code: v.string(), message: v.string() });
+
+const PositionSideSchema = v.picklist(['long', 'short']);
+const FeeSchema = v.nullable(v.object({ cost: v.number(), currency: v.nullable(v.string()) }));
+
+/** One reduce-only order of a close, a reduce or a reverse, closing (part of) one position side. */
+export const ClosedLegSchema = v.object({
+  position_side: PositionSideSchema,
+  client_order_id: v.string(),
+  order_id: v.nullable(v.string()),
+  status: v.picklist(RESULT_STATUSES),
+  filled_quantity: v.number(),
+  filled_price: v.nullable(v.number()),
+  fee: v.optional(FeeSchema),
+  /** That side's size before this order, and what is left after it (base currency). */
+  position_before: v.number(),
+  position_after: v.nullable(v.number()),
+  deduplicated: v.optional(v.boolean()),
+  error: v.optional(ErrorBodySchema),
+});
+
+/** A protective order an action placed (new, or resized from the ones it replaces). */
+export const ProtectionChangeSchema = v.object({
+  position_side: PositionSideSchema,
+  leg: v.picklist(['stop_loss', 'take_profit']),
+  client_order_id: v.string(),
+  order_id: v.nullable(v.string()),
+  amount: v.number(),
+  trigger_price: v.number(),
+  /** Exchange ids of the orders it replaced (cancelled after it was placed). */
+  replaces: v.array(v.string()),
+  error: v.optional(ErrorBodySchema),
+});
+
+/** A resting order an action cancelled (or found already gone). */
+export const CanceledOrderSchema = v.object({
+  order_id: v.string(),
+  client_order_id: v.nullable(v.string()),
+  kind: v.picklist(['entry', 'close', 'stop_loss', 'take_profit']),
+  position_side: v.nullable(PositionSideSchema),
+  /** The exchange no longer had it open (filled, triggered or cancelled before). */
+  gone: v.optional(v.boolean()),
+  error: v.optional(ErrorBodySchema),
+});
 
 export const AccountResultSchema = v.object({
   account_id: AccountIdSchema,
@@ -185,6 +347,10 @@ export const AccountResultSchema = v.object({
    * Optional: nodes of the original deployment do not send it.
    */
   timings_ms: v.optional(v.object({ queued: v.nullable(v.number()), exchange: v.nullable(v.number()) })),
+  /** Actions other than open (optional: nodes of the original deployment send none). */
+  closed: v.optional(v.array(ClosedLegSchema)),
+  protection: v.optional(v.array(ProtectionChangeSchema)),
+  canceled: v.optional(v.array(CanceledOrderSchema)),
 });
 
 export type AccountResult = v.InferOutput<typeof AccountResultSchema>;

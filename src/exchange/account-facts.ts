@@ -50,6 +50,8 @@ export function rememberingDetected(trader: Trader, instance: Exchange, facts: A
     setMarginMode: (symbol, mode) => after(trader.setMarginMode(symbol, mode)),
     fetchBalances: () => after(trader.fetchBalances()),
     fetchPositions: (symbols) => after(trader.fetchPositions(symbols)),
+    openOrders: (symbol) => after(trader.openOrders(symbol)),
+    cancelOrder: (order) => after(trader.cancelOrder(order)),
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Credentials } from '../core/credentials.js';
 import type { Balance, Position } from '../core/wire-sync.js';
 import { ExchangeFailure } from './exchange-failure.js';
-import type { OrderRequest, OrderSnapshot, Trader } from './trader.js';
+import type { OrderRequest, OrderSnapshot, RestingOrder, Trader } from './trader.js';
 
 /**
  * `paper`: an in-process exchange for demos and dry runs. Orders fill at
@@ -32,7 +32,9 @@ export const PAPER_PRICES: Readonly<Record<string, number>> = {
 
 interface PaperOrder extends OrderSnapshot {
   symbol: string;
-  trigger: boolean;
+  side: 'buy' | 'sell';
+  reduceOnly: boolean;
+  trigger: OrderRequest['trigger'];
 }
 
 interface PaperAccount {
@@ -94,7 +96,9 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
       average: null,
       fee: null,
       symbol: request.symbol,
-      trigger: request.trigger !== undefined,
+      side: request.side,
+      reduceOnly: request.reduceOnly,
+      trigger: request.trigger,
     };
     if (!request.trigger) {
       const price = priceOf(request);
@@ -128,7 +132,7 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
   }
 
   function snapshotOf(order: PaperOrder): OrderSnapshot {
-    const { symbol: _symbol, trigger: _trigger, ...snapshot } = order;
+    const { symbol: _symbol, side: _side, reduceOnly: _reduceOnly, trigger: _trigger, ...snapshot } = order;
     return { ...snapshot, fee: snapshot.fee ? { ...snapshot.fee } : null };
   }
 
@@ -143,7 +147,7 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
         async findOrder(symbol, clientOrderId, trigger) {
           for (let i = account.orders.length - 1; i >= 0; i--) {
             const o = account.orders[i];
-            if (o && o.clientOrderId === clientOrderId && o.symbol === symbol && o.trigger === trigger) return snapshotOf(o);
+            if (o && o.clientOrderId === clientOrderId && o.symbol === symbol && (o.trigger !== undefined) === trigger) return snapshotOf(o);
           }
           return null;
         },
@@ -175,6 +179,29 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
             });
           }
           return out;
+        },
+        // Paper trigger orders rest until cancelled: they never fire.
+        async openOrders(symbol): Promise<RestingOrder[]> {
+          return account.orders
+            .filter((o) => o.symbol === symbol && o.status === 'open')
+            .map((o) => ({
+              id: o.id,
+              clientOrderId: o.clientOrderId,
+              symbol: o.symbol,
+              side: o.side,
+              amount: o.amount ?? 0,
+              filled: o.filled,
+              price: null,
+              trigger: o.trigger ? { kind: o.trigger.kind, price: o.trigger.price } : null,
+              reduceOnly: o.reduceOnly,
+              positionSide: null,
+            }));
+        },
+        async cancelOrder(resting) {
+          const order = account.orders.find((o) => o.id === resting.id && o.status === 'open');
+          if (!order) return false;
+          order.status = 'canceled';
+          return true;
         },
       };
     },

@@ -43,7 +43,7 @@ export function newProgress(): AccountProgress {
 /** Failures that happened before anything reached the exchange's order book. */
 const NOT_SENT_CODES = new Set(['exchange_not_supported', 'exchange_unavailable', 'timeout', 'internal_error']);
 
-function entryStatus(entry: OrderSnapshot): ResultStatus {
+export function entryStatus(entry: OrderSnapshot): ResultStatus {
   if (entry.filled > 0) {
     return entry.amount !== null && entry.filled < entry.amount * (1 - 1e-9) ? 'partially_filled' : 'filled';
   }

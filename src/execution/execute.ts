@@ -5,8 +5,12 @@ import { normaliseError } from '../exchange/ccxt-errors.js';
 import { ExchangeFailure } from '../exchange/exchange-failure.js';
 import type { TraderPool } from '../exchange/trader-pool.js';
 import type { OrderSnapshot, Trader } from '../exchange/trader.js';
-import { newProgress, resultOf, type AccountProgress, type LegProgress } from './execute-progress.js';
+import { actionResultOf } from './action-result.js';
+import { newActionProgress, type ActionProgress } from './action-progress.js';
+import { entryStatus, newProgress, resultOf, type AccountProgress, type LegProgress } from './execute-progress.js';
+import { cancelResting, closePositions, updateProtection } from './position-actions.js';
 import { withDeadline, type Limiter } from './limiter.js';
+import { lookup, resolveAmbiguous } from './order-calls.js';
 
 export interface ExecuteDeps {
   traders: TraderPool;
@@ -33,34 +37,107 @@ export async function execute(batch: ExecuteBatch, deps: ExecuteDeps): Promise<A
   return Promise.all(batch.accounts.map((account) => executeAccount(batch.signal, account, batch.retry, deps)));
 }
 
+/**
+ * One account's work for a signal, whatever its action: run once its turn
+ * comes, told to stop sending at the deadline, and answered from what it
+ * had done by then.
+ */
+interface AccountJob {
+  /** Waiting for an earlier request for the same orders on this node (true), or no longer (false). */
+  afterEarlier(waiting: boolean): void;
+  run(lookupFirst: boolean): Promise<void>;
+  /** A bug escaped `run`: record it so the answer says so (ambiguous if an order may have been sent). */
+  failed(error: ExchangeFailure): void;
+  abandon(): void;
+  readonly abandoned: boolean;
+  phase(): string;
+  timings(): { turnAt: number | undefined; entryDoneAt: number | undefined };
+  markTurn(): void;
+  result(latencyMs: number): AccountResult;
+}
+
+function openJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): AccountJob {
+  const progress = newProgress();
+  return {
+    afterEarlier: (waiting) => {
+      progress.entryPhase = waiting ? 'after_earlier' : 'waiting';
+    },
+    run: (lookupFirst) => placeAll(signal, account, lookupFirst, progress, deps),
+    failed: (error) => {
+      if (progress.entryPhase === 'done') return;
+      progress.failure = new ExchangeFailure(error.code, error.message, { ambiguous: progress.entryPhase === 'sending' });
+      progress.entryPhase = 'done';
+    },
+    abandon: () => {
+      progress.abandoned = true;
+    },
+    get abandoned() {
+      return progress.abandoned;
+    },
+    phase: () => progress.entryPhase,
+    timings: () => ({ turnAt: progress.turnAt, entryDoneAt: progress.entryDoneAt }),
+    markTurn: () => {
+      progress.turnAt = performance.now();
+    },
+    result: (latencyMs) => resultOf(account, progress, latencyMs),
+  };
+}
+
+function actionJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): AccountJob {
+  const progress = newActionProgress();
+  return {
+    afterEarlier: (waiting) => {
+      progress.phase = waiting ? 'after_earlier' : 'waiting';
+    },
+    run: async (lookupFirst) => {
+      await runAction(signal, account, lookupFirst, progress, deps);
+      progress.phase = 'done';
+    },
+    failed: (error) => {
+      // Steps record their own outcomes; what was not reached stays unreported.
+      progress.failure ??= error;
+      if (progress.phase !== 'working') progress.phase = 'done';
+    },
+    abandon: () => {
+      progress.abandoned = true;
+      if (progress.open) progress.open.abandoned = true;
+    },
+    get abandoned() {
+      return progress.abandoned;
+    },
+    phase: () => progress.phase,
+    timings: () => ({ turnAt: progress.turnAt, entryDoneAt: progress.open?.entryDoneAt ?? progress.entryDoneAt }),
+    markTurn: () => {
+      progress.turnAt = performance.now();
+    },
+    result: (latencyMs) => actionResultOf(signal, account, progress, latencyMs),
+  };
+}
+
 async function executeAccount(signal: Signal, account: AccountOrder, retry: boolean, deps: ExecuteDeps): Promise<AccountResult> {
   const started = performance.now();
-  const progress = newProgress();
+  const job = signal.action === 'open' ? openJob(signal, account, deps) : actionJob(signal, account, deps);
+  // Every order of an action derives from this id, so one key covers them all.
   const key = `${account.exchange}|${account.credentials.fingerprint()}|${account.client_order_id}`;
   const earlier = deps.inFlight.get(key);
 
   const work = (async () => {
     let lookupFirst = retry;
     if (earlier) {
-      progress.entryPhase = 'after_earlier';
+      job.afterEarlier(true);
       await earlier;
-      progress.entryPhase = 'waiting';
+      job.afterEarlier(false);
       lookupFirst = true;
     }
     await deps.limiter.run(() => {
-      if (progress.abandoned) return Promise.resolve();
-      progress.turnAt = performance.now();
-      return placeAll(signal, account, lookupFirst, progress, deps);
+      if (job.abandoned) return Promise.resolve();
+      job.markTurn();
+      return job.run(lookupFirst);
     });
   })().catch((error: unknown) => {
-    // placeAll records every exchange failure itself; reaching here is a bug.
+    // The work records every exchange failure itself; reaching here is a bug.
     deps.logger.error({ err: normaliseError(error, account.credentials), account_id: account.account_id }, 'execute failed unexpectedly');
-    if (progress.entryPhase !== 'done') {
-      progress.failure = new ExchangeFailure('internal_error', 'internal error while executing this account', {
-        ambiguous: progress.entryPhase === 'sending',
-      });
-      progress.entryPhase = 'done';
-    }
+    job.failed(new ExchangeFailure('internal_error', 'internal error while executing this account'));
   });
 
   const tracked = work.finally(() => {
@@ -70,20 +147,51 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
 
   const outcome = await withDeadline(work, deps.accountTimeoutMs);
   if (!outcome.done) {
-    progress.abandoned = true;
+    job.abandon();
     deps.logger.warn(
-      { account_id: account.account_id, client_order_id: account.client_order_id, phase: progress.entryPhase },
+      { account_id: account.account_id, client_order_id: account.client_order_id, phase: job.phase() },
       'account_timeout reached; answering with what is known',
     );
   }
   const answeredAt = performance.now();
-  const result = resultOf(account, progress, Math.round(answeredAt - started));
-  const { turnAt, entryDoneAt } = progress;
+  const result = job.result(Math.round(answeredAt - started));
+  const { turnAt, entryDoneAt } = job.timings();
   result.timings_ms = {
     queued: Math.round((turnAt ?? answeredAt) - started),
     exchange: turnAt !== undefined && entryDoneAt !== undefined ? Math.round(entryDoneAt - turnAt) : null,
   };
   return result;
+}
+
+/**
+ * The actions other than open. A reverse closes the side opposite its new
+ * one and opens the new side only once that close is complete: opening
+ * against a position still there would net into it on a one-way account.
+ */
+async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps): Promise<void> {
+  let trader: Trader;
+  try {
+    trader = await deps.traders.trader(account);
+    if (signal.action === 'close' || signal.action === 'reduce') await closePositions(trader, signal, account, lookupFirst, progress);
+    else if (signal.action === 'update_protection') await updateProtection(trader, signal, account, lookupFirst, progress);
+    else if (signal.action === 'cancel') await cancelResting(trader, signal, account, progress);
+    else if (signal.action === 'reverse') {
+      const old: 'long' | 'short' = signal.side === 'buy' ? 'short' : 'long';
+      await closePositions(trader, signal, account, lookupFirst, progress, [old]);
+      const incomplete = progress.closes.find((c) => !c.order || c.order.status === 'unknown' || entryStatus(c.order) !== 'filled');
+      if (incomplete) {
+        const why = incomplete.error?.message ?? `its close order is ${incomplete.order ? entryStatus(incomplete.order) : 'unanswered'}`;
+        progress.notOpened = { code: incomplete.error?.code ?? 'exchange_error', message: `the ${old} position was not fully closed, so no ${old === 'long' ? 'short' : 'long'} was opened: ${why}` };
+        return;
+      }
+      if (progress.abandoned) return;
+      progress.open = newProgress();
+      progress.open.turnAt = progress.turnAt;
+      await placeAll(signal, account, lookupFirst, progress.open, deps);
+    }
+  } catch (error) {
+    progress.failure = normaliseError(error, account.credentials);
+  }
 }
 
 async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: ExecuteDeps): Promise<void> {
@@ -144,38 +252,6 @@ async function setLeverage(trader: Trader, signal: Signal, account: AccountOrder
   }
 }
 
-/** Looks the order up; a failed lookup means we cannot know, so it is ambiguous. */
-async function lookup(trader: Trader, symbol: string, clientOrderId: string, trigger: boolean, account: AccountOrder): Promise<OrderSnapshot | null> {
-  try {
-    return await trader.findOrder(symbol, clientOrderId, trigger);
-  } catch (error) {
-    const failure = normaliseError(error, account.credentials);
-    throw new ExchangeFailure(failure.code, `could not check whether order ${clientOrderId} already exists: ${failure.message}`, {
-      ambiguous: true,
-    });
-  }
-}
-
-/**
- * After an ambiguous answer, one lookup often settles it (the order did
- * land). "Not found" right away proves nothing, as the exchange may still be
- * processing it, so the original ambiguity stands.
- */
-async function resolveAmbiguous(trader: Trader, symbol: string, clientOrderId: string, trigger: boolean, account: AccountOrder, failure: ExchangeFailure): Promise<OrderSnapshot> {
-  if (failure.duplicateClientId) {
-    const existing = await lookup(trader, symbol, clientOrderId, trigger, account);
-    if (existing) return existing;
-    throw new ExchangeFailure('unknown_outcome', `the exchange says client order id ${clientOrderId} is taken but does not return it: ${failure.message}`, {
-      ambiguous: true,
-    });
-  }
-  if (failure.ambiguous) {
-    const existing = await lookup(trader, symbol, clientOrderId, trigger, account).catch(() => null);
-    if (existing) return existing;
-  }
-  throw failure;
-}
-
 async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress): Promise<OrderSnapshot | null> {
   try {
     if (lookupFirst) {
@@ -188,14 +264,18 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
       }
     }
     if (progress.abandoned) return null;
+    const { side } = signal;
+    const amount = account.quantity;
+    // The schema requires both for an open and a reverse; this is the type's proof.
+    if (side === undefined || amount === undefined) throw new ExchangeFailure('internal_error', 'an open needs a side and a quantity');
     progress.entryPhase = 'sending';
     let entry: OrderSnapshot;
     try {
       entry = await trader.placeOrder({
         symbol: signal.symbol,
-        side: signal.side,
+        side,
         type: signal.order_type,
-        amount: account.quantity,
+        amount,
         price: signal.price,
         clientOrderId: account.client_order_id,
         reduceOnly: signal.reduce_only,

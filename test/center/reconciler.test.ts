@@ -60,7 +60,7 @@ for (const dialect of DIALECTS) {
     const ctx = () => h.center.ctx;
     const later = (ms = 0) => Date.now() + ctx().config.reconcile_after + 1000 + ms;
     const entries = (label: string) => sim.orders(keys[label]).filter((o) => o.kind === 'order');
-    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false, margin_mode: undefined });
+    const signal = (id: string) => ({ signal_id: id, action: 'open' as const, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false, margin_mode: undefined });
 
     test('a crash between writing and sending: the reconciler sends the pending orders once', async () => {
       const before = { local: entries('local').length, remote: entries('remote').length };
@@ -163,7 +163,7 @@ for (const dialect of DIALECTS) {
     const BAD = 504;
     const ACCOUNTS = 6;
     /** What the exchange reports: every `bad-` order filled beyond what the books can hold (6e16 USDT), the good one normally. */
-    const signal = (id: string) => ({ signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false });
+    const signal = (id: string) => ({ signal_id: id, action: 'open' as const, symbol: 'BTC/USDT:USDT', side: 'buy' as const, quantity: 0.01, order_type: 'market' as const, price: undefined, stop_loss: undefined, take_profit: undefined, leverage: undefined, reduce_only: false });
     const trader: Trader = {
       exchange: 'paper',
       // An entry placed now fills like the bad ones.
@@ -176,6 +176,8 @@ for (const dialect of DIALECTS) {
       setMarginMode: async () => undefined,
       fetchBalances: async () => [],
       fetchPositions: async () => [],
+      openOrders: async () => [],
+      cancelOrder: async () => false,
     };
     let ctx: CenterContext;
     let good: number;

@@ -14,13 +14,16 @@ import { DIALECTS, onDialect } from '../helpers/databases.js';
 const SECRET = 'signal-fields-node-secret-012345';
 
 /**
- * Two signals that, between them, set every field of the signal schema to a
+ * Signals that, between them, set every field of the signal schema to a
  * value other than its default (a reduce-only signal cannot carry a
- * stop-loss, so one signal cannot hold them all).
+ * stop-loss, and each action takes its own fields, so one signal cannot
+ * hold them all).
  */
 export const FULL_SIGNALS: Array<Record<string, unknown>> = [
   { signal_id: 'full-open', symbol: 'ETH/USDT:USDT', side: 'sell', quantity: 0.25, order_type: 'limit', price: 3100.5, stop_loss: 3300, take_profit: 2800.25, leverage: 7, reduce_only: false, margin_mode: 'isolated' },
   { signal_id: 'full-close', symbol: 'ETH/USDT:USDT', side: 'buy', quantity: '0.125', order_type: 'limit', price: '2999.75', leverage: 3, reduce_only: true, margin_mode: 'cross' },
+  { signal_id: 'full-reduce', action: 'reduce', symbol: 'ETH/USDT:USDT', side: 'buy', position_side: 'short', close_fraction: 0.375 },
+  { signal_id: 'full-cancel', action: 'Cancel', symbol: 'ETH/USDT:USDT', position_side: 'long', cancel: 'all' },
 ];
 
 test('the round-trip signals set every field of the signal schema to a non-default value', () => {
@@ -100,7 +103,8 @@ for (const dialect of DIALECTS) {
         const batch = node.batches.at(-1);
         assert.ok(batch);
         assert.deepEqual(batch.signal, parsedSignal({ ...raw, signal_id: `${raw['signal_id']}-direct` }));
-        assert.equal(batch.accounts[0]?.quantity, parsedSignal(raw).quantity * 2, 'the binding multiplier applies to the account, not the signal');
+        const quantity = parsedSignal(raw).quantity;
+        assert.equal(batch.accounts[0]?.quantity, quantity === undefined ? undefined : quantity * 2, 'the binding multiplier applies to the account, not the signal; an action sized from the position carries none');
         const account = batch.accounts[0];
         assert.deepEqual(
           { id: account?.account_id, exchange: account?.exchange, sandbox: account?.sandbox, credentials: account?.credentials.reveal() },

@@ -61,7 +61,8 @@ export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
         order_id: `cap-${node.batches.length}-${i}`,
         client_order_id: a.client_order_id,
         filled_price: 60000,
-        filled_quantity: a.quantity,
+        // An action sized from the position names no quantity; the capture node closes a fixed 0.01.
+        filled_quantity: a.quantity ?? 0.01,
         latency_ms: 1,
         ...override,
       }));

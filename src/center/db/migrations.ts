@@ -254,6 +254,25 @@ const signalMarginMode: Migration = {
   },
 };
 
+/**
+ * Signal actions (close, reduce, reverse, update_protection, cancel) and
+ * their fields. A signal that names no side or quantity (a close sized from
+ * each account's position) keeps the existing NOT NULL columns with `''`
+ * and `'0'`, which no open can hold (`db/signal-rows.ts`), so no table is
+ * rebuilt on SQLite.
+ */
+const signalActions: Migration = {
+  async up(db: AnyDb) {
+    await db.schema.alterTable('fact_signal').addColumn('action', 'varchar(24)', (c) => c.notNull().defaultTo('open')).execute();
+    await db.schema.alterTable('fact_signal').addColumn('position_side', 'varchar(8)').execute();
+    await db.schema.alterTable('fact_signal').addColumn('close_fraction', 'varchar(40)').execute();
+    await db.schema.alterTable('fact_signal').addColumn('cancel', 'varchar(16)').execute();
+  },
+  async down(db: AnyDb) {
+    for (const column of ['cancel', 'close_fraction', 'position_side', 'action']) await db.schema.alterTable('fact_signal').dropColumn(column).execute();
+  },
+};
+
 /** Every table the migrations create; a new one joins this list. */
 export const TABLES = [
   'dim_execution_node',
@@ -344,6 +363,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0005_request_id_length': requestIdLength(dialect),
     '0006_order_reconciled_at': orderReconciledAt,
     '0007_signal_margin_mode': signalMarginMode,
+    '0008_signal_actions': signalActions,
   };
 }
 

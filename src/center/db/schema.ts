@@ -108,6 +108,13 @@ export interface SignalTable {
   reduce_only: number;
   /** 'cross' | 'isolated', or null for the account's own (migration 0007). */
   margin_mode: string | null;
+  /** What the signal does (migration 0008): open, close, reduce, reverse, update_protection, cancel. */
+  action: Generated<string>;
+  position_side: string | null;
+  /** Decimal text. */
+  close_fraction: string | null;
+  /** cancel: entries, protection or all. */
+  cancel: string | null;
   request_id: string;
   status: string;
   accepted_at: number;

@@ -29,8 +29,9 @@ const COLUMNS: { [K in keyof Signal]-?: Column<K> } = {
   // An integer id is stored (and sent on) as its decimal text; client order ids derive from that text either way.
   signal_id: { write: (x) => String(x), read: (x) => x },
   symbol: text<string>(),
-  side: text<Signal['side']>(),
-  quantity: decimal,
+  // No side or quantity (a close, a cancel) is stored as '' and '0', which no open can hold (migration 0008).
+  side: { write: (x) => x ?? '', read: (x) => (x === '' ? undefined : (x as Signal['side'])) },
+  quantity: { write: (x) => (x === undefined ? '0' : String(x)), read: (x) => (x === '0' ? undefined : Number(x)) },
   order_type: text<Signal['order_type']>(),
   price: optionalDecimal,
   stop_loss: optionalDecimal,
@@ -38,6 +39,10 @@ const COLUMNS: { [K in keyof Signal]-?: Column<K> } = {
   leverage: { write: (x) => x ?? null, read: (x) => x ?? undefined },
   reduce_only: { write: (x) => (x ? 1 : 0), read: (x) => x === 1 },
   margin_mode: { write: (x) => x ?? null, read: (x) => (x ?? undefined) as Signal['margin_mode'] },
+  action: { write: (x) => x, read: (x) => x as Signal['action'] },
+  position_side: { write: (x) => x ?? null, read: (x) => (x ?? undefined) as Signal['position_side'] },
+  close_fraction: optionalDecimal,
+  cancel: { write: (x) => x ?? null, read: (x) => (x ?? undefined) as Signal['cancel'] },
 };
 
 const FIELDS = Object.keys(COLUMNS) as Array<keyof Signal>;

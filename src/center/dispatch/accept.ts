@@ -106,7 +106,8 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       const signalRowId = Number(inserted.insertId);
       const skipped = new Set<number>();
       const rows = targets.map((t) => {
-        const quantity = Number((signal.quantity * Number(t.multiplier)).toPrecision(12));
+        // Actions sized from each account's live position (a close, a reduce by fraction) carry no quantity: stored as '0'.
+        const quantity = signal.quantity === undefined ? undefined : Number((signal.quantity * Number(t.multiplier)).toPrecision(12));
         const refusal = refusalOf(ctx, t.points_units, quantity, t.multiplier);
         if (refusal) skipped.add(t.account_id);
         const claimed = !refusal && claimsNow(t.account_id);
@@ -117,8 +118,8 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
           execution_node_id: t.execution_node_id,
           client_order_id: clientOrderIdFor(signalId, t.account_id),
           symbol: signal.symbol,
-          side: signal.side,
-          quantity: String(quantity),
+          side: signal.side ?? '',
+          quantity: quantity === undefined ? '0' : String(quantity),
           status: refusal ? 'skipped' : 'pending',
           filled_quantity: '0',
           error_code: refusal?.code ?? null,
@@ -170,10 +171,10 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
 }
 
 /** Why an account's order is recorded `skipped` instead of sent, or undefined when it is sent. */
-function refusalOf(ctx: CenterContext, pointsUnits: bigint, quantity: number, multiplier: string): { code: string; message: string } | undefined {
+function refusalOf(ctx: CenterContext, pointsUnits: bigint, quantity: number | undefined, multiplier: string): { code: string; message: string } | undefined {
   if (ctx.config.require_points && pointsUnits <= 0n) return { code: 'insufficient_points', message: 'the account owner has no points left (require_points is on)' };
   // The signal's own quantity is checked at the door; a binding's multiplier can still take one account's share past the bound every node enforces.
-  if (quantity > MAX_DECIMAL) return { code: 'invalid_order', message: `quantity ${quantity} (the signal's × multiplier ${multiplier}) is above the largest accepted, ${MAX_DECIMAL.toExponential()}` };
+  if (quantity !== undefined && quantity > MAX_DECIMAL) return { code: 'invalid_order', message: `quantity ${quantity} (the signal's × multiplier ${multiplier}) is above the largest accepted, ${MAX_DECIMAL.toExponential()}` };
   return undefined;
 }
 

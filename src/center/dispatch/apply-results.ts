@@ -7,7 +7,8 @@ import type { Database, FillTable, OrderRow, OrderUpdate } from '../db/schema.js
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
 
-export const ORDER_STATUSES = ['pending', 'unknown', 'open', 'partially_filled', 'filled', 'rejected', 'failed', 'skipped'] as const;
+/** `done`: an action with no order of its own (update_protection, cancel, a close with nothing to close) did what it was asked. */
+export const ORDER_STATUSES = ['pending', 'unknown', 'open', 'partially_filled', 'filled', 'done', 'rejected', 'failed', 'skipped'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 /** What we learned about one order, from an execute result or a lookup. */
@@ -69,8 +70,8 @@ export function outcomeOfReport(report: OrderReport): OrderOutcome | undefined {
   }
 }
 
-const RANK: Record<OrderStatus, number> = { pending: 0, unknown: 1, open: 2, partially_filled: 3, filled: 4, rejected: 4, failed: 4, skipped: 4 };
-const FINAL = new Set<OrderStatus>(['filled', 'rejected', 'failed', 'skipped']);
+const RANK: Record<OrderStatus, number> = { pending: 0, unknown: 1, open: 2, partially_filled: 3, filled: 4, done: 4, rejected: 4, failed: 4, skipped: 4 };
+const FINAL = new Set<OrderStatus>(['filled', 'done', 'rejected', 'failed', 'skipped']);
 
 /**
  * The status an order moves to: never backwards (a late "unknown" does not

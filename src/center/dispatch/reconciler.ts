@@ -67,13 +67,20 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   // Seen now, whatever comes of it: the next pass starts with the orders this one did not reach.
   await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
 
-  const targets = await loadTargets(ctx, rows.map((r) => r.id));
+  const signals = new Map<number, SignalRow>();
+  for (const s of await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.signal_row_id))]).execute()) signals.set(s.id, s);
+  const all = await loadTargets(ctx, rows.map((r) => r.id));
+  // An action (close, reduce, reverse, …) places orders of its own ids, sized
+  // from the position at the time: it is settled by sending it again as a
+  // resend, which the node answers by looking each of its orders up first.
+  const isOpen = (t: DispatchTarget) => (signals.get(t.order.signal_row_id)?.action ?? 'open') === 'open';
+  const targets = all.filter(isOpen);
   const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
   const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
   // Nothing can be learned about these now (their node is offline); they are looked at again on the next pass.
   report.waiting += groups.unavailable.length;
 
-  const notFound: DispatchTarget[] = [];
+  const notFound: DispatchTarget[] = all.filter((t) => !isOpen(t));
   const found: ApplyItem[] = [];
   for (const [node, group] of [[null, groups.local] as const, ...[...groups.remote.values()].map((g) => [g.node, g.items] as const)]) {
     if (group.length === 0) continue;
@@ -98,8 +105,6 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   const failures = failuresOf(found, await applyOutcomes(ctx.db.kysely, found, ctx.rules, now));
   report.settled += found.length - failures.length;
 
-  const signals = new Map<number, SignalRow>();
-  for (const s of await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...new Set(rows.map((r) => r.signal_row_id))]).execute()) signals.set(s.id, s);
   const resend = new Map<number, number[]>();
   const expired: ApplyItem[] = [];
   for (const target of notFound) {
@@ -108,7 +113,10 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
       resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
       report.resent++;
     } else {
-      expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', 'not on the exchange, and the signal is older than signal_max_age: not placed late') });
+      const message = signal.action === 'open'
+        ? 'not on the exchange, and the signal is older than signal_max_age: not placed late'
+        : `never confirmed, and the ${signal.action} signal is older than signal_max_age: not sent again (check the account's position)`;
+      expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', message) });
     }
   }
   const expiryFailures = failuresOf(expired, await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now));

@@ -60,7 +60,8 @@ export function unsealTarget(ctx: CenterContext, t: SealedTarget): DispatchTarge
       exchange: t.exchange,
       credentials,
       sandbox: t.sandbox,
-      quantity: Number(t.order.quantity),
+      // '0': an action sized from the account's position (a close, a reduce by fraction) carries no quantity.
+      quantity: t.order.quantity === '0' ? undefined : Number(t.order.quantity),
       client_order_id: t.order.client_order_id,
     },
   };
