@@ -8,7 +8,8 @@ import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
 import { orderParams, positionModeRefused } from './order-params.js';
 import { orderAmount, requireBaseUnits, unitsToBase } from './order-units.js';
-import type { MarginMode, OrderRequest, OrderSnapshot, ExchangeOrderState, Trader } from './trader.js';
+import { restingOrders } from './resting-orders.js';
+import type { MarginMode, OrderRequest, OrderSnapshot, ExchangeOrderState, RestingOrder, Trader } from './trader.js';
 
 /** Bybit refuses to set the leverage a symbol already has (110043); what was asked for is in place. */
 const LEVERAGE_ALREADY_SET = /"retCode"\s*:\s*110043\b|leverage not modified/i;
@@ -221,6 +222,24 @@ export function ccxtTrader(
         });
       }
       return out.sort((a, b) => a.symbol.localeCompare(b.symbol));
+    },
+
+    async openOrders(symbol: string): Promise<RestingOrder[]> {
+      const check = venue.requireSymbol?.(symbol);
+      if (check) await check;
+      try {
+        return await restingOrders(exchange.id).list(exchange, symbol);
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+
+    async cancelOrder(order: RestingOrder): Promise<boolean> {
+      try {
+        return await restingOrders(exchange.id).cancel(exchange, order);
+      } catch (error) {
+        throw fail(error);
+      }
     },
   };
 }

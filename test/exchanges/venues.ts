@@ -7,7 +7,7 @@ import { startBybitSim } from '../sim/bybit-sim.js';
 import { startOkxSim } from '../sim/okx-sim.js';
 
 /** What the acceptance suite needs of a simulator: accounts, its book in base currency, a URL. */
-export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'fault' | 'clearFaults' | 'close'>;
+export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'fault' | 'clearFaults' | 'setMarkPrice' | 'close'>;
 
 /** The Binance USD-M simulator's routes for the exchange-neutral operations the suite faults. */
 const BINANCE_USDM_ROUTES: Partial<Record<SimOperation, { method: string; path: string }>> = {
@@ -54,6 +54,9 @@ function binanceView(order: SimOrder): SimOrderView {
   };
 }
 
+/** 'BTC/USDT:USDT' → 'BTCUSDT', the id the Binance USD-M simulator's controls take. */
+const marketId = (symbol: string) => (symbol.split(':')[0] ?? symbol).replace('/', '');
+
 /** The Binance USD-M simulator predates the exchange-neutral surface; this is its view through it. */
 async function startBinanceUsdm(): Promise<VenueSim> {
   const sim = await startBinanceSim();
@@ -68,6 +71,7 @@ async function startBinanceUsdm(): Promise<VenueSim> {
       sim.fault({ kind: f.kind, ...route, ...(f.apiKey ? { apiKey: f.apiKey } : {}), ...(f.times === undefined ? {} : { times: f.times }), ...(typeof f.code === 'number' ? { code: f.code } : {}), ...(f.msg ? { msg: f.msg } : {}) });
     },
     clearFaults: () => sim.clearFaults(),
+    setMarkPrice: (symbol, price) => sim.setMarkPrice(marketId(symbol), price),
     close: () => sim.close(),
   };
 }
