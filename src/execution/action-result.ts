@@ -1,7 +1,7 @@
 import type { ErrorBody } from '../core/error-codes.js';
 import type { AccountOrder, AccountResult, ResultStatus, Signal } from '../core/wire-execute.js';
 import type { ActionProgress, CloseStep, ProtectionStep } from './action-progress.js';
-import { entryStatus, resultOf } from './execute-progress.js';
+import { entryStatus, failureStatus, resultOf } from './execute-progress.js';
 
 type ClosedLeg = NonNullable<AccountResult['closed']>[number];
 type ProtectionChange = NonNullable<AccountResult['protection']>[number];
@@ -93,7 +93,7 @@ export function actionResultOf(signal: Signal, account: AccountOrder, progress: 
   };
 
   if (progress.failure && closed.length === 0 && protection.length === 0 && canceled.length === 0) {
-    return { ...base, error: { code: progress.failure.code, message: progress.failure.message } };
+    return { ...base, status: failureStatus(progress.failure), error: { code: progress.failure.ambiguous ? 'unknown_outcome' : progress.failure.code, message: progress.failure.message } };
   }
   if (progress.phase === 'waiting' || progress.phase === 'after_earlier' || progress.phase === 'reading') {
     if (progress.phase === 'after_earlier') return { ...base, status: 'unknown', error: { code: 'unknown_outcome', message: 'an earlier request for this signal and account is still running on this node' } };

@@ -43,6 +43,11 @@ export function newProgress(): AccountProgress {
 /** Failures that happened before anything reached the exchange's order book. */
 const NOT_SENT_CODES = new Set(['exchange_not_supported', 'exchange_unavailable', 'timeout', 'internal_error']);
 
+/** The status of a result whose work ended in `failure` before any order existed. */
+export function failureStatus(failure: ExchangeFailure): ResultStatus {
+  return failure.ambiguous ? 'unknown' : NOT_SENT_CODES.has(failure.code) ? 'failed' : 'rejected';
+}
+
 export function entryStatus(entry: OrderSnapshot): ResultStatus {
   if (entry.filled > 0) {
     return entry.amount !== null && entry.filled < entry.amount * (1 - 1e-9) ? 'partially_filled' : 'filled';
@@ -96,7 +101,7 @@ export function resultOf(account: AccountOrder, progress: AccountProgress, laten
 
   if (!progress.entry) {
     const failure = progress.failure as ExchangeFailure;
-    const status: ResultStatus = failure.ambiguous ? 'unknown' : NOT_SENT_CODES.has(failure.code) ? 'failed' : 'rejected';
+    const status = failureStatus(failure);
     return { ...base, success: false, status, error: { code: failure.ambiguous ? 'unknown_outcome' : failure.code, message: failure.message } };
   }
 

@@ -3,6 +3,7 @@ import { protectionOrderId, type ProtectionLeg } from '../core/client-order-id.j
 import type { AccountOrder, AccountResult, ExecuteBatch, Signal } from '../core/wire-execute.js';
 import { normaliseError } from '../exchange/ccxt-errors.js';
 import { ExchangeFailure } from '../exchange/exchange-failure.js';
+import { spotOnly } from '../exchange/market-types.js';
 import type { TraderPool } from '../exchange/trader-pool.js';
 import type { OrderSnapshot, Trader } from '../exchange/trader.js';
 import { actionResultOf } from './action-result.js';
@@ -171,6 +172,9 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
 async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps): Promise<void> {
   let trader: Trader;
   try {
+    if (signal.action !== 'cancel' && spotOnly(account.exchange)) {
+      throw new ExchangeFailure('invalid_order', `${account.exchange} accounts hold coins, not positions: a ${signal.action} signal is for derivatives accounts (sell the coins with an open sell); nothing was placed`);
+    }
     trader = await deps.traders.trader(account);
     if (signal.action === 'close' || signal.action === 'reduce') await closePositions(trader, signal, account, lookupFirst, progress);
     else if (signal.action === 'update_protection') await updateProtection(trader, signal, account, lookupFirst, progress);

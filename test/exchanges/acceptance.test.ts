@@ -248,6 +248,101 @@ for (const venue of VENUES) {
       }
     });
 
+    /** The account's live positions and open protective orders on the simulator's own book. */
+    const onBook = (a: VenueAccount) => ({
+      positions: sim.positions(a.api_key).map((p) => [p.side, p.amount]),
+      protection: book(a)
+        .filter((o) => (o.type === 'stop_loss' || o.type === 'take_profit') && o.status === 'open')
+        .map((o) => [o.type, o.side, o.amount, o.triggerPrice])
+        .sort(),
+    });
+
+    for (const mode of ['one_way', 'hedge'] as const) {
+      test(`a position's whole life (${mode}): open, stop to breakeven, reduce half, reverse, close; protection follows on the book`, { skip: venue.spot ? 'spot accounts hold coins, not positions' : false }, async () => {
+        const a = newAccount(venue, sim, nextId++, mode);
+        secrets.push(a.api_key, a.api_secret, ...(a.passphrase ? [a.passphrase] : []));
+        const step = async (signal: Record<string, unknown>) => {
+          const body = { signal: { signal_id: signalId(), symbol: venue.symbol, ...signal }, accounts: [a] };
+          const res = await post('/api/execute', body);
+          assert.equal(res.status, 200, res.text);
+          const result = res.body.results[0];
+          assert.equal(result.success, true, res.text);
+          // A resend of every step finds what it did and places nothing more.
+          const before = book(a).length;
+          const again = await post('/api/execute', { ...body, attempt: 2 });
+          assert.equal(again.body.results[0].success, true, again.text);
+          assert.equal(book(a).length, before, `a resend of ${String(signal['action'] ?? 'open')} placed nothing: ${again.text}`);
+          return result;
+        };
+        const q = venue.quantity;
+
+        const open = await step({ side: 'buy', quantity: 2 * q, stop_loss: venue.stopLoss, take_profit: venue.takeProfit });
+        assert.equal(open.status, 'filled');
+        assert.deepEqual(onBook(a), { positions: [['long', 2 * q]], protection: [['stop_loss', 'sell', 2 * q, venue.stopLoss], ['take_profit', 'sell', 2 * q, venue.takeProfit]] });
+
+        // The market moves up; the stop goes to the entry price.
+        sim.setMarkPrice(venue.symbol, 61_000);
+        const moved = await step({ action: 'update_protection', position_side: 'long', stop_loss: 60_000 });
+        assert.equal(moved.status, 'done');
+        assert.deepEqual(moved.protection.map((p: Record<string, unknown>) => [p['leg'], p['amount'], p['trigger_price'], (p['replaces'] as unknown[]).length]), [['stop_loss', 2 * q, 60_000, 1]]);
+        assert.deepEqual(onBook(a), { positions: [['long', 2 * q]], protection: [['stop_loss', 'sell', 2 * q, 60_000], ['take_profit', 'sell', 2 * q, venue.takeProfit]] });
+
+        const wrong = await post('/api/execute', { signal: { signal_id: signalId(), action: 'update_protection', symbol: venue.symbol, position_side: 'long', stop_loss: 61_500 }, accounts: [a] });
+        assert.equal(wrong.body.results[0].success, false, wrong.text);
+        assert.equal(wrong.body.results[0].protection[0].error.code, 'invalid_order');
+        assert.match(wrong.body.results[0].protection[0].error.message, /must be below the mark price 61000/);
+
+        const reduced = await step({ action: 'reduce', close_fraction: 0.5 });
+        assert.equal(reduced.status, 'filled');
+        assert.equal(reduced.filled_quantity, q);
+        assert.deepEqual(reduced.closed.map((c: Record<string, unknown>) => [c['position_side'], c['position_before'], c['position_after']]), [['long', 2 * q, q]]);
+        assert.deepEqual(onBook(a), { positions: [['long', q]], protection: [['stop_loss', 'sell', q, 60_000], ['take_profit', 'sell', q, venue.takeProfit]] });
+
+        const reversed = await step({ action: 'reverse', side: 'sell', quantity: q, stop_loss: 64_000 });
+        assert.equal(reversed.status, 'filled');
+        assert.ok(reversed.stop_loss_order_id, JSON.stringify(reversed));
+        assert.deepEqual(reversed.closed.map((c: Record<string, unknown>) => [c['position_side'], c['filled_quantity'], c['position_after']]), [['long', q, 0]]);
+        assert.deepEqual(reversed.canceled.map((c: Record<string, unknown>) => c['kind']).sort(), ['stop_loss', 'take_profit']);
+        assert.deepEqual(onBook(a), { positions: [['short', q]], protection: [['stop_loss', 'buy', q, 64_000]] });
+
+        const closed = await step({ action: 'close' });
+        assert.equal(closed.status, 'filled');
+        assert.equal(closed.filled_quantity, q);
+        assert.deepEqual(onBook(a), { positions: [], protection: [] });
+
+        const nothing = await step({ action: 'close' });
+        assert.equal(nothing.status, 'done', 'nothing left to close');
+      });
+    }
+
+    test('spot: an action on a position is refused clearly, nothing placed', { skip: venue.spot ? false : 'derivatives' }, async () => {
+      const a = account();
+      for (const action of ['close', 'update_protection', 'reverse']) {
+        const fields = action === 'reverse' ? { side: 'sell', quantity: venue.quantity } : action === 'update_protection' ? { stop_loss: 50_000 } : {};
+        const res = await post('/api/execute', { signal: { signal_id: signalId(), action, symbol: venue.symbol, ...fields }, accounts: [a] });
+        assert.equal(res.body.results[0].status, 'rejected', res.text);
+        assert.equal(res.body.results[0].error.code, 'invalid_order');
+        assert.match(res.body.results[0].error.message, /hold coins, not positions/);
+      }
+      assert.equal(book(a).length, 0);
+    });
+
+    test('cancel: resting entries go, protection stays unless asked', { skip: venue.spot ? 'spot: no protection here' : false }, async () => {
+      const a = account();
+      const placed = await post('/api/execute', { signal: { ...protectedSignal() }, accounts: [a] });
+      assert.equal(placed.body.results[0].status, 'filled', placed.text);
+      const resting = await post('/api/execute', { signal: { signal_id: signalId(), symbol: venue.symbol, side: 'buy', quantity: venue.quantity, order_type: 'limit', price: 50_000 }, accounts: [a] });
+      assert.equal(resting.body.results[0].status, 'open', resting.text);
+      const entries = await post('/api/execute', { signal: { signal_id: signalId(), action: 'cancel', symbol: venue.symbol }, accounts: [a] });
+      assert.equal(entries.body.results[0].status, 'done', entries.text);
+      assert.deepEqual(entries.body.results[0].canceled.map((c: Record<string, unknown>) => c['kind']), ['entry']);
+      assert.equal(book(a).filter((o) => o.type === 'limit' && o.status === 'open').length, 0);
+      assert.equal(onBook(a).protection.length, 2, 'the protection stays');
+      const all = await post('/api/execute', { signal: { signal_id: signalId(), action: 'cancel', symbol: venue.symbol, cancel: 'protection' }, accounts: [a] });
+      assert.deepEqual(all.body.results[0].canceled.map((c: Record<string, unknown>) => c['kind']).sort(), ['stop_loss', 'take_profit'], all.text);
+      assert.deepEqual(onBook(a).protection, []);
+    });
+
     test('no credential of any account reaches the log', () => {
       const text = logs.join('');
       for (const secret of secrets) assert.ok(!text.includes(secret), 'a credential reached the log');

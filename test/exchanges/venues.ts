@@ -7,7 +7,7 @@ import { startBybitSim } from '../sim/bybit-sim.js';
 import { startOkxSim } from '../sim/okx-sim.js';
 
 /** What the acceptance suite needs of a simulator: accounts, its book in base currency, a URL. */
-export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'fault' | 'clearFaults' | 'setMarkPrice' | 'close'>;
+export type VenueSim = Pick<ExchangeSim, 'url' | 'addAccount' | 'orders' | 'positions' | 'fault' | 'clearFaults' | 'setMarkPrice' | 'close'>;
 
 /** The Binance USD-M simulator's routes for the exchange-neutral operations the suite faults. */
 const BINANCE_USDM_ROUTES: Partial<Record<SimOperation, { method: string; path: string }>> = {
@@ -65,6 +65,16 @@ async function startBinanceUsdm(): Promise<VenueSim> {
     addAccount: (spec) =>
       sim.addAccount({ apiKey: spec.apiKey, secret: spec.secret, ...(spec.usdt === undefined ? {} : { usdt: spec.usdt }), ...(spec.positionMode ? { positionMode: spec.positionMode } : {}) }),
     orders: (apiKey) => sim.orders(apiKey).map(binanceView),
+    positions: (apiKey) =>
+      (apiKey === undefined ? [] : sim.positions(apiKey)).map((p) => ({
+        account: apiKey ?? '',
+        symbol: `${p.symbol.replace(/USDT$/, '')}/USDT:USDT`,
+        side: p.side === 'SHORT' || (p.side === 'BOTH' && p.amount < 0) ? ('short' as const) : ('long' as const),
+        amount: Math.abs(p.amount),
+        entryPrice: p.entry,
+        leverage: 0,
+        marginMode: 'cross' as const,
+      })),
     fault: (f) => {
       const route = f.operation ? BINANCE_USDM_ROUTES[f.operation] : undefined;
       if (f.operation && !route) throw new Error(`the Binance USD-M adapter has no route for ${f.operation}`);

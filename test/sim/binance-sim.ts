@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { BinanceBook, type SimAccountInit, type SimOrder } from './binance-book.js';
+import { BinanceBook, type Position, type SimAccountInit, type SimOrder } from './binance-book.js';
 import { BinanceError, errors } from './binance-errors.js';
 import { setMarkPrice } from './binance-orders.js';
 import { ORDER_ROUTES, requestWeight, route } from './binance-routes.js';
@@ -48,6 +48,8 @@ export interface BinanceSim {
   clearFaults(): void;
   /** Every regular and algo order ever accepted (filled, open, canceled), oldest first. */
   orders(apiKey?: string): SimOrder[];
+  /** The account's open positions, as its book holds them (signed amounts, one per symbol and position side). */
+  positions(apiKey: string): Position[];
   /** Requests received, e.g. requestCount('GET', '/fapi/v1/exchangeInfo'). */
   requestCount(method?: string, path?: string): number;
   resetCounts(): void;
@@ -141,6 +143,7 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       faults = [];
     },
     orders: (apiKey) => book.allOrders(apiKey),
+    positions: (apiKey) => [...(book.account(apiKey)?.positions.values() ?? [])].filter((p) => p.amount !== 0).map((p) => ({ ...p })),
     requestCount: (method, path) => {
       let n = 0;
       for (const [key, count] of counts) {
