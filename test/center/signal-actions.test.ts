@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
+import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
+import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
+
+/**
+ * Actions through the center, on both databases: followers of different
+ * sizes open, scale out by the same fraction, move their stop, and close
+ * from their own live positions (the paper exchange, in-process).
+ */
+for (const dialect of DIALECTS) {
+  describe(`signal actions through the center on ${dialect}`, onDialect(dialect), () => {
+    let h: CenterHarness;
+    const accounts: number[] = [];
+
+    before(async () => {
+      h = await startCenterHarness(dialect);
+      const owner = (await h.api('POST', '/api/users', { username: `act-${dialect}`, points: 1000 })).body.user.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'act' });
+      for (const [i, multiplier] of [1, 3].entries()) {
+        const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: `act-key-${dialect}-${i}`, api_secret: 'act-secret' })).body.account.id;
+        await h.api('POST', '/api/strategies/act/bindings', { account_id: id, multiplier });
+        accounts.push(id);
+      }
+    });
+    after(() => h?.close());
+
+    const send = async (signal: Record<string, unknown>) => {
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'act', symbol: 'SOL/USDT:USDT', ...signal });
+      assert.equal(res.status, 201, res.text);
+      return res.body.signal;
+    };
+    const fills = (signal: { orders: Array<{ account_id: number; status: string; filled_quantity: number }> }) =>
+      accounts.map((id) => {
+        const order = signal.orders.find((o) => o.account_id === id);
+        return [order?.status, order?.filled_quantity];
+      });
+
+    test('open, reduce by half, move the stop, close: each follower from its own position', async () => {
+      const open = await send({ signal_id: `act-open-${dialect}`, side: 'buy', quantity: 2, stop_loss: 140, take_profit: 170 });
+      assert.deepEqual(fills(open), [['filled', 2], ['filled', 6]]);
+
+      const reduce = await send({ signal_id: `act-reduce-${dialect}`, action: 'reduce', close_fraction: 0.5 });
+      assert.equal(reduce.action, 'reduce');
+      assert.equal(reduce.close_fraction, 0.5);
+      assert.equal(reduce.quantity, null);
+      assert.deepEqual(fills(reduce), [['filled', 1], ['filled', 3]], 'half of each position, whatever its size');
+      assert.deepEqual(reduce.orders.map((o: { quantity: number }) => o.quantity), [0, 0], 'sized on the exchange, not by the center');
+
+      const moved = await send({ signal_id: `act-move-${dialect}`, action: 'update_protection', position_side: 'long', stop_loss: 145 });
+      assert.deepEqual(fills(moved), [['done', 0], ['done', 0]]);
+
+      const close = await send({ signal_id: `act-close-${dialect}`, action: 'close', side: 'sell' });
+      assert.equal(close.side, 'sell');
+      assert.deepEqual(fills(close), [['filled', 1], ['filled', 3]]);
+      assert.deepEqual(close.summary, { filled: 2 });
+
+      const again = await send({ signal_id: `act-close-again-${dialect}`, action: 'close' });
+      assert.deepEqual(fills(again), [['done', 0], ['done', 0]], 'nothing left to close');
+    });
+
+    test('bad action input is a 400 naming the field, and nothing is recorded', async () => {
+      const cases: Array<[Record<string, unknown>, string]> = [
+        [{ action: 'close', quantity: 1 }, 'quantity'],
+        [{ action: 'reduce', quantity: 1, close_fraction: 0.5 }, 'quantity'],
+        [{ action: 'update_protection' }, 'stop_loss'],
+        [{ action: 'reverse', quantity: 1 }, 'side'],
+        [{ action: 'cancel', cancel: 'positions' }, 'cancel'],
+      ];
+      for (const [fields, field] of cases) {
+        const res = await h.api('POST', '/api/signals', { strategy_code: 'act', signal_id: `act-bad-${field}-${dialect}`, symbol: 'SOL/USDT:USDT', ...fields });
+        assert.equal(res.status, 400, res.text);
+        assert.equal(res.body.error.field, field, res.text);
+        assert.equal((await h.api('GET', `/api/signals/act-bad-${field}-${dialect}`)).status, 404);
+      }
+    });
+
+    test('an action whose answer was lost is resent by the reconciler, which reports the close it placed, not a second one', async () => {
+      await send({ signal_id: `act-open2-${dialect}`, side: 'sell', quantity: 1 });
+      const original = h.center.ctx.local.traders;
+      // The close reaches the exchange, but its answer and every lookup are lost.
+      h.center.ctx.local.traders = {
+        stats: () => original.stats(),
+        async trader(account) {
+          const inner = await original.trader(account);
+          return {
+            ...inner,
+            placeOrder: async (request) => {
+              const placed = await inner.placeOrder(request);
+              if (/X[LS]$/.test(request.clientOrderId)) throw new ExchangeFailure('unknown_outcome', 'connection reset', { ambiguous: true });
+              return placed;
+            },
+            findOrder: async () => {
+              throw new ExchangeFailure('exchange_unavailable', 'connection reset');
+            },
+          };
+        },
+      };
+      let close: { orders: Array<{ account_id: number; status: string; filled_quantity: number }> };
+      try {
+        close = await send({ signal_id: `act-close2-${dialect}`, action: 'close' });
+      } finally {
+        h.center.ctx.local.traders = original;
+      }
+      assert.deepEqual(fills(close), [['unknown', 0], ['unknown', 0]]);
+      const report = await reconcileOnce(h.center.ctx, Date.now() + h.center.ctx.config.reconcile_after + 1000);
+      assert.equal(report.resent, 2, JSON.stringify(report));
+      await h.idle();
+      const settled = (await h.api('GET', `/api/signals/act-close2-${dialect}`)).body.signal;
+      assert.deepEqual(fills(settled), [['filled', 1], ['filled', 3]]);
+    });
+  });
+}
