@@ -103,8 +103,12 @@ export function actionResultOf(signal: Signal, account: AccountOrder, progress: 
   if (signal.action === 'reverse') {
     if (progress.open) return { ...resultOf(account, progress.open, latencyMs), ...steps };
     const blocking = closed.find((leg) => leg.status !== 'filled');
+    if (!blocking && !progress.notOpened) {
+      // The old side is closed and the new one was not reached: a resend finds the close and opens it.
+      return { ...base, status: 'failed', error: { code: 'timeout', message: 'the old side was closed; the new side was not opened: account_timeout was reached first' }, ...steps };
+    }
     const status: ResultStatus = blocking?.status === 'unknown' ? 'unknown' : 'rejected';
-    const error = progress.notOpened ?? blocking?.error ?? { code: 'timeout' as const, message: 'the new side was not opened: account_timeout was reached first' };
+    const error = progress.notOpened ?? blocking?.error ?? { code: 'internal_error' as const, message: 'the new side was not opened' };
     return { ...base, status, error, ...steps };
   }
 
@@ -129,7 +133,7 @@ export function actionResultOf(signal: Signal, account: AccountOrder, progress: 
       result.fee = { cost: Number(fees.reduce((sum, f) => sum + f.cost, 0).toPrecision(12)), currency: fees[0]?.currency ?? null };
     }
     if (closed.some((leg) => leg.deduplicated)) result.deduplicated = true;
-    const error = closed.find((leg) => leg.error)?.error;
+    const error = closed.find((leg) => leg.error)?.error ?? cleanupError(protection, canceled);
     if (error) result.error = error;
     return result;
   }
@@ -138,6 +142,23 @@ export function actionResultOf(signal: Signal, account: AccountOrder, progress: 
   const errors = [...protection.map((p) => p.error), ...canceled.map((c) => c.error)].filter((e): e is ErrorBody => e !== undefined);
   if (progress.failure) errors.unshift({ code: progress.failure.code, message: progress.failure.message });
   if (errors.length === 0) return { ...base, success: true, status: 'done', ...steps };
-  const unknown = errors.find((e) => e.code === 'unknown_outcome');
-  return { ...base, status: unknown ? 'unknown' : 'rejected', error: unknown ?? (errors[0] as ErrorBody), ...steps };
+  // A step that may succeed when sent again (a lost answer, the deadline, a cancel that failed) leaves the result
+  // unknown, which the center settles by resending; a refusal (a stop on the wrong side of the mark) is final.
+  const retryable = errors.find((e) => RETRYABLE.has(e.code)) ?? canceled.find((c) => c.error)?.error;
+  return { ...base, status: retryable ? 'unknown' : 'rejected', error: retryable ?? (errors[0] as ErrorBody), ...steps };
+}
+
+/** Step errors a resend can get past. */
+const RETRYABLE: ReadonlySet<string> = new Set(['unknown_outcome', 'timeout', 'exchange_unavailable', 'rate_limited', 'internal_error']);
+
+/**
+ * A close or reduce filled, but the protection did not follow (a stop that
+ * could not be cancelled or resized): said at the top level so that it shows
+ * with the order, not only in the step lists.
+ */
+function cleanupError(protection: ProtectionChange[], canceled: CanceledOrder[]): AccountResult['error'] {
+  const failed = [...canceled.filter((c) => c.error), ...protection.filter((p) => p.error)];
+  const first = failed[0];
+  if (!first?.error) return undefined;
+  return { code: first.error.code, message: `the position side was closed as reported, but its protection did not follow (${failed.length} order${failed.length > 1 ? 's' : ''}): ${first.error.message}` };
 }

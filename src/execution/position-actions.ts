@@ -100,9 +100,10 @@ async function cancelOne(trader: Trader, order: RestingOrder, account: AccountOr
 
 /**
  * Places one protective order and then cancels what it replaces, so the
- * position is never without one. Where the exchange refuses the new one
- * beside the old (reduce-only orders above the position: `invalid_order`),
- * the old ones go first and the new one is sent once more.
+ * position is never without one. When the new one is refused, the old ones
+ * stay (they may be larger than the position, but they are reduce-only and
+ * protect it) and the step says why: an old stop is never cancelled before
+ * its replacement exists.
  */
 async function replaceProtection(trader: Trader, signal: Signal, account: AccountOrder, step: ProtectionStep, lookupFirst: boolean, progress: ActionProgress): Promise<void> {
   progress.protection.push(step);
@@ -126,23 +127,9 @@ async function replaceProtection(trader: Trader, signal: Signal, account: Accoun
     placed = (await placeOnce(trader, request, account, lookupFirst, send))?.order;
   } catch (error) {
     const body = errorBody(error, account);
-    if (body.code !== 'invalid_order' || step.replaces.length === 0) {
-      Object.assign(step, { phase: 'done', error: body });
-      return;
-    }
-    const cancels = await Promise.all(step.replaces.map((o) => cancelOne(trader, o, account, progress)));
-    step.replaces = [];
-    if (cancels.some((c) => c.error)) {
-      Object.assign(step, { phase: 'done', error: { code: body.code, message: `${body.message}; the order it replaces could not be cancelled first either` } });
-      return;
-    }
-    try {
-      placed = (await placeOnce(trader, request, account, false, send))?.order;
-    } catch (retry) {
-      const again = errorBody(retry, account);
-      Object.assign(step, { phase: 'done', error: { code: again.code, message: `${again.message}; the ${step.positionSide} position has no ${step.leg.replace('_', '-')} now` } });
-      return;
-    }
+    const kept = step.replaces.length > 0 ? `; the order${step.replaces.length > 1 ? 's' : ''} it would replace stay${step.replaces.length > 1 ? '' : 's'}` : '';
+    Object.assign(step, { phase: 'done', error: { code: body.code, message: `${body.message}${kept}` } });
+    return;
   }
   if (!placed) {
     Object.assign(step, { phase: 'done', error: { code: 'timeout', message: 'not placed: account_timeout was reached first; the orders it would replace stay' } });
@@ -157,8 +144,13 @@ async function replaceProtection(trader: Trader, signal: Signal, account: Accoun
  * stop-losses and take-profits of that side may close no more than what is
  * left. Each leg's orders above the position are scaled down in proportion
  * (a new order of the smaller size, then the old one cancelled) or, once
- * nothing is left, cancelled. Orders already within the position stay, so a
- * resend changes nothing that was done.
+ * nothing is left, cancelled. Orders already within the position stay.
+ *
+ * A resend must change nothing that was done: the replacements an earlier
+ * attempt of this action placed are recognised by their ids (each derives
+ * from the order it replaces), count towards what the leg may hold, and are
+ * never replaced again; an old order whose replacement exists is only
+ * cancelled; the others share what is left in proportion.
  */
 async function followPosition(trader: Trader, signal: Signal, account: AccountOrder, side: PositionSide, remaining: number, resting: readonly RestingOrder[], lookupFirst: boolean, progress: ActionProgress): Promise<void> {
   await Promise.all(
@@ -166,18 +158,33 @@ async function followPosition(trader: Trader, signal: Signal, account: AccountOr
       const mine = protectionOf(resting, side, leg);
       const total = mine.reduce((sum, o) => sum + o.amount, 0);
       if (mine.length === 0 || total <= remaining * (1 + SIZE_EPSILON)) return;
+      const replacementId = (o: RestingOrder) => actionOrderId(account.client_order_id, leg, side, o.clientOrderId ?? o.id);
+      const replacements = new Map(mine.map((o) => [replacementId(o), o] as const));
+      const placedBefore = mine.filter((o) => o.clientOrderId !== null && replacements.has(o.clientOrderId));
+      const old = mine.filter((o) => !placedBefore.includes(o));
       if (remaining <= 0) {
         await Promise.all(mine.map((o) => cancelOne(trader, o, account, progress)));
         return;
       }
-      for (const old of mine) {
+      const done = old.filter((o) => placedBefore.some((p) => p.clientOrderId === replacementId(o)));
+      await Promise.all(done.map((o) => cancelOne(trader, o, account, progress)));
+      const rest = old.filter((o) => !done.includes(o));
+      const share = remaining - placedBefore.reduce((sum, o) => sum + o.amount, 0);
+      const restTotal = rest.reduce((sum, o) => sum + o.amount, 0);
+      if (rest.length === 0 || restTotal <= share * (1 + SIZE_EPSILON)) return;
+      for (const o of rest) {
+        const amount = share > 0 ? clean((o.amount * share) / restTotal) : 0;
+        if (amount <= 0) {
+          await cancelOne(trader, o, account, progress);
+          continue;
+        }
         const step: ProtectionStep = {
           positionSide: side,
           leg,
-          clientOrderId: actionOrderId(account.client_order_id, leg, side, old.clientOrderId ?? old.id),
-          amount: clean((old.amount * remaining) / total),
-          triggerPrice: (old.trigger as { price: number }).price,
-          replaces: [old],
+          clientOrderId: replacementId(o),
+          amount,
+          triggerPrice: (o.trigger as { price: number }).price,
+          replaces: [o],
           phase: 'pending',
         };
         await replaceProtection(trader, signal, account, step, lookupFirst, progress);
