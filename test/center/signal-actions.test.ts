@@ -13,11 +13,12 @@ import { DIALECTS, onDialect } from '../helpers/databases.js';
 for (const dialect of DIALECTS) {
   describe(`signal actions through the center on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
+    let owner: number;
     const accounts: number[] = [];
 
     before(async () => {
       h = await startCenterHarness(dialect);
-      const owner = (await h.api('POST', '/api/users', { username: `act-${dialect}`, points: 1000 })).body.user.id;
+      owner = (await h.api('POST', '/api/users', { username: `act-${dialect}`, points: 1000 })).body.user.id;
       await h.api('POST', '/api/strategies', { strategy_code: 'act' });
       for (const [i, multiplier] of [1, 3].entries()) {
         const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: `act-key-${dialect}-${i}`, api_secret: 'act-secret' })).body.account.id;
@@ -59,6 +60,26 @@ for (const dialect of DIALECTS) {
 
       const again = await send({ signal_id: `act-close-again-${dialect}`, action: 'close' });
       assert.deepEqual(fills(again), [['done', 0], ['done', 0]], 'nothing left to close');
+
+      // Each exchange order's fill is charged once: the entries', then each closing leg's (SOL at 150, fee_rate 0.001).
+      const signals = [open, reduce, close];
+      const orderIds = new Set(signals.flatMap((sig) => sig.orders.map((o: { order_id: number }) => o.order_id)));
+      const ledger = (await h.api('GET', `/api/users/${owner}/ledger`)).body.entries.filter((e: { kind: string; order_id: number }) => e.kind === 'fee_charge' && orderIds.has(e.order_id));
+      assert.equal(ledger.length, 6, JSON.stringify(ledger));
+      assert.equal(Number(ledger.reduce((sum: number, e: { amount: string }) => sum + Number(e.amount), 0).toFixed(8)), -2.4);
+      const view = (await h.api('GET', `/api/signals/act-reduce-${dialect}`)).body.signal;
+      assert.deepEqual(view.orders.map((o: { legs: Array<Record<string, unknown>> }) => o.legs.map((l) => [l['role'], l['position_side'], l['status'], l['filled_quantity'], l['position_before'], l['position_after']])), [[['close', 'long', 'filled', 1, 2, 1]], [['close', 'long', 'filled', 3, 6, 3]]]);
+    });
+
+    test("a reverse books its close's fill as well as the new entry's", async () => {
+      await send({ signal_id: `act-long-${dialect}`, side: 'buy', quantity: 1 });
+      const reverse = await send({ signal_id: `act-reverse-${dialect}`, action: 'reverse', side: 'sell', quantity: 1, stop_loss: 160 });
+      assert.deepEqual(fills(reverse), [['filled', 1], ['filled', 3]], 'the new short');
+      assert.deepEqual(reverse.orders.map((o: { legs: Array<Record<string, unknown>> }) => o.legs.map((l) => [l['position_side'], l['filled_quantity']])), [[['long', 1]], [['long', 3]]], 'the long it closed');
+      const ids = new Set(reverse.orders.map((o: { order_id: number }) => o.order_id));
+      const charged = (await h.api('GET', `/api/users/${owner}/ledger`)).body.entries.filter((e: { kind: string; order_id: number }) => e.kind === 'fee_charge' && ids.has(e.order_id));
+      assert.equal(charged.length, 4, 'two fills per follower: the close and the new entry');
+      await send({ signal_id: `act-reverse-close-${dialect}`, action: 'close' });
     });
 
     test('bad action input is a 400 naming the field, and nothing is recorded', async () => {

@@ -1,4 +1,4 @@
-import type { AccountRow, NodeRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
+import type { AccountRow, NodeRow, OrderLegRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
 import { STAGES, stageTimings, type StageTimings } from '../dispatch/stage-timings.js';
 import { nodeAvailability } from '../nodes.js';
 import { fromUnits } from '../settle/units.js';
@@ -57,6 +57,23 @@ export function userView(user: UserRow) {
 }
 
 const nullableNumber = (x: string | null) => (x === null ? null : Number(x));
+
+/** One closing order of an action (a close, a reduce, a reverse's close), as the signal view lists it under its order. */
+export function legView(leg: OrderLegRow) {
+  return {
+    role: leg.role,
+    position_side: leg.position_side,
+    client_order_id: leg.client_order_id,
+    exchange_order_id: leg.exchange_order_id,
+    status: leg.status,
+    filled_quantity: Number(leg.filled_quantity),
+    filled_price: nullableNumber(leg.filled_price),
+    fee: leg.fee_cost === null ? null : { cost: Number(leg.fee_cost), currency: leg.fee_currency },
+    position_before: nullableNumber(leg.position_before),
+    position_after: nullableNumber(leg.position_after),
+    error: leg.error_code === null ? null : { code: leg.error_code, message: leg.error_message ?? '' },
+  };
+}
 
 export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string | null) {
   const errorOf = (text: string | null) => {

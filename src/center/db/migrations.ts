@@ -203,7 +203,7 @@ function initial(dialect: DialectName): Migration {
       await db.insertInto('dim_profit_pool').values({ id: 1, balance_units: 0, updated_at: Date.now() }).execute();
     },
     async down(db: AnyDb) {
-      for (const table of [...TABLES].reverse()) await db.schema.dropTable(table).ifExists().execute();
+      for (const table of [...INITIAL_TABLES].reverse()) await db.schema.dropTable(table).ifExists().execute();
     },
   };
 }
@@ -273,8 +273,8 @@ const signalActions: Migration = {
   },
 };
 
-/** Every table the migrations create; a new one joins this list. */
-export const TABLES = [
+/** The tables of 0001, which 0004 made binary; tables added later are made binary as they are created. */
+const INITIAL_TABLES = [
   'dim_execution_node',
   'dim_user',
   'fact_exchange_account',
@@ -288,6 +288,9 @@ export const TABLES = [
   'fact_ledger',
   'dim_profit_pool',
 ] as const;
+
+/** Every table the migrations create; a new one joins this list. */
+export const TABLES = [...INITIAL_TABLES, 'fact_order_leg', 'fact_leg_fill'] as const;
 
 /**
  * The binary collation this MySQL or MariaDB server has, most exact first:
@@ -313,11 +316,11 @@ function binaryText(dialect: DialectName): Migration {
     async up(db: AnyDb) {
       if (dialect !== 'mysql') return;
       const collation = await binaryCollation(db);
-      for (const table of TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+      for (const table of INITIAL_TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
     },
     async down(db: AnyDb) {
       if (dialect !== 'mysql') return;
-      for (const table of TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate utf8mb4_general_ci`.execute(db);
+      for (const table of INITIAL_TABLES) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate utf8mb4_general_ci`.execute(db);
     },
   };
 }
@@ -354,6 +357,64 @@ const orderReconciledAt: Migration = {
   },
 };
 
+/**
+ * The orders an action places besides its entry, one row each (a close or a
+ * reduce's closing orders, a reverse's close), and their fills: each
+ * exchange order's fills are booked once, on the order or on its leg, and
+ * settled like an entry's.
+ */
+function orderLegs(dialect: DialectName): Migration {
+  const id = idColumn(dialect);
+  const pk = <T extends { primaryKey(): T; autoIncrement(): T }>(c: T) => c.primaryKey().autoIncrement();
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('fact_order_leg')
+        .addColumn('id', id, pk)
+        .addColumn('order_id', 'bigint', (c) => c.notNull())
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('client_order_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('role', 'varchar(16)', (c) => c.notNull())
+        .addColumn('position_side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('exchange_order_id', 'varchar(64)')
+        .addColumn('status', 'varchar(24)', (c) => c.notNull())
+        .addColumn('filled_quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('filled_price', 'varchar(40)')
+        .addColumn('fee_cost', 'varchar(40)')
+        .addColumn('fee_currency', 'varchar(16)')
+        .addColumn('position_before', 'varchar(40)')
+        .addColumn('position_after', 'varchar(40)')
+        .addColumn('error_code', 'varchar(32)')
+        .addColumn('error_message', 'varchar(1000)')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_leg_client_id').unique().on('fact_order_leg').columns(['account_id', 'client_order_id']).execute();
+      await db.schema.createIndex('idx_leg_order').on('fact_order_leg').column('order_id').execute();
+      await db.schema
+        .createTable('fact_leg_fill')
+        .addColumn('id', id, pk)
+        .addColumn('leg_id', 'bigint', (c) => c.notNull())
+        .addColumn('order_id', 'bigint', (c) => c.notNull())
+        .addColumn('cumulative_quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('price', 'varchar(40)', (c) => c.notNull())
+        .addColumn('notional_units', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_leg_fill').unique().on('fact_leg_fill').columns(['leg_id', 'cumulative_quantity']).execute();
+      if (dialect === 'mysql') {
+        const collation = await binaryCollation(db);
+        for (const table of ['fact_order_leg', 'fact_leg_fill']) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+      }
+    },
+    async down(db: AnyDb) {
+      await db.schema.dropTable('fact_leg_fill').ifExists().execute();
+      await db.schema.dropTable('fact_order_leg').ifExists().execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
@@ -364,6 +425,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0006_order_reconciled_at': orderReconciledAt,
     '0007_signal_margin_mode': signalMarginMode,
     '0008_signal_actions': signalActions,
+    '0009_order_legs': orderLegs(dialect),
   };
 }
 

@@ -18,6 +18,8 @@ export interface Database {
   fact_signal: SignalTable;
   fact_order: OrderTable;
   fact_fill: FillTable;
+  fact_order_leg: OrderLegTable;
+  fact_leg_fill: LegFillTable;
   fact_account: AccountBalanceTable;
   fact_position: PositionTable;
   fact_ledger: LedgerTable;
@@ -173,6 +175,43 @@ export interface FillTable {
   created_at: number;
 }
 
+/** An order an action placed besides its entry (migration 0009): a close or a reduce's closing order, a reverse's close. */
+export interface OrderLegTable {
+  id: Generated<number>;
+  order_id: number;
+  account_id: number;
+  client_order_id: string;
+  /** 'close' */
+  role: string;
+  /** 'long' | 'short': the position side it closes. */
+  position_side: string;
+  exchange_order_id: string | null;
+  status: string;
+  /** Decimal text, base currency. */
+  filled_quantity: string;
+  filled_price: string | null;
+  fee_cost: string | null;
+  fee_currency: string | null;
+  position_before: string | null;
+  position_after: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A leg's newly filled quantity, once per (leg, cumulative quantity), as `fact_fill` is per order. */
+export interface LegFillTable {
+  id: Generated<number>;
+  leg_id: number;
+  order_id: number;
+  cumulative_quantity: string;
+  quantity: string;
+  price: string;
+  notional_units: bigint;
+  created_at: number;
+}
+
 export interface AccountBalanceTable {
   id: Generated<number>;
   account_id: number;
@@ -223,5 +262,6 @@ export type StrategyRow = Selectable<StrategyTable>;
 export type BindingRow = Selectable<StrategyBindingTable>;
 export type SignalRow = Selectable<SignalTable>;
 export type OrderRow = Selectable<OrderTable>;
+export type OrderLegRow = Selectable<OrderLegTable>;
 export type NewOrder = Insertable<OrderTable>;
 export type OrderUpdate = Updateable<OrderTable>;

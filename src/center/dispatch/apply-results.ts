@@ -3,7 +3,7 @@ import type { AccountResult } from '../../core/wire-execute.js';
 import type { OrderReport } from '../../core/wire-query.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import { insertRows, updateRowsById, type RowValue } from '../db/bulk-writes.js';
-import type { Database, FillTable, OrderRow, OrderUpdate } from '../db/schema.js';
+import type { Database, FillTable, LegFillTable, OrderLegTable, OrderRow, OrderUpdate } from '../db/schema.js';
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
 
@@ -28,6 +28,24 @@ export interface OrderOutcome {
   nodeTimings?: { queued: number | null; exchange: number | null } | undefined;
   /** Set by the sender: how long the request took and when its answer arrived (center clock). */
   answer?: { roundTripMs: number; answeredAt: number } | undefined;
+  /** The closing orders of a close, a reduce or a reverse; their fills are booked on them. */
+  legs?: LegOutcome[] | undefined;
+  /** False for a close or a reduce: the order's fill sums its legs', which are booked on the legs, not twice. */
+  ownFill?: boolean | undefined;
+}
+
+/** One closing order of an action, as the node reported it. */
+export interface LegOutcome {
+  clientOrderId: string;
+  positionSide: 'long' | 'short';
+  exchangeOrderId: string | null;
+  status: string;
+  filledQuantity: number;
+  filledPrice: number | null;
+  fee?: { cost: number; currency: string | null } | null | undefined;
+  positionBefore: number;
+  positionAfter: number | null;
+  error?: { code: string; message: string } | undefined;
 }
 
 /** An outcome without a fill: a refusal, a failure, or an answer lost (`unknown`). */
@@ -35,9 +53,25 @@ export function noFill(status: 'unknown' | 'failed' | 'rejected', code: string, 
   return { status, exchangeOrderId: null, filledQuantity: 0, filledPrice: null, error: { code, message } };
 }
 
-export function outcomeOfResult(result: AccountResult): OrderOutcome {
+/** What a node's result says about one order; `action` is its signal's (a close's fill is its legs'). */
+export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOutcome {
   const legError = (e: { code: string; message: string } | undefined) => (e ? `${e.code}: ${e.message}` : undefined);
+  const legs = result.closed?.map(
+    (leg): LegOutcome => ({
+      clientOrderId: leg.client_order_id,
+      positionSide: leg.position_side,
+      exchangeOrderId: leg.order_id,
+      status: leg.status,
+      filledQuantity: leg.filled_quantity,
+      filledPrice: leg.filled_price,
+      fee: leg.fee,
+      positionBefore: leg.position_before,
+      positionAfter: leg.position_after,
+      error: leg.error,
+    }),
+  );
   return {
+    ...(legs && legs.length > 0 ? { legs, ownFill: action !== 'close' && action !== 'reduce' } : {}),
     status: result.status,
     exchangeOrderId: result.order_id,
     filledQuantity: result.filled_quantity,
@@ -217,6 +251,7 @@ function asError(error: unknown): Error {
 const APPLY_COLUMNS = [
   'id',
   'user_id',
+  'account_id',
   'status',
   'filled_quantity',
   'filled_price',
@@ -274,20 +309,118 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
       }
     }
     await updateRowsById(trx, 'fact_order', updates.map((u) => ({ id: u.id, values: u.update as Record<string, RowValue | undefined> })));
+    const legged = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.legs?.length ?? 0) > 0);
+    const legFills = legged.length > 0 ? await applyLegs(trx, legged, orders, now) : [];
     // Settlement last: the inviters' rows and the one pool row are shared by
     // every concurrent applier, so their locks are held for the shortest time.
     const fills = plans.flatMap((p) => (!(p instanceof Error) && p.fill ? [p.fill] : []));
-    if (fills.length > 0) {
-      await insertRows(trx, 'fact_fill', fills);
+    if (fills.length > 0) await insertRows(trx, 'fact_fill', fills);
+    if (legFills.length > 0) await insertRows(trx, 'fact_leg_fill', legFills);
+    if (fills.length > 0 || legFills.length > 0) {
+      const userOf = (orderId: number) => (orders.get(orderId) as AppliedOrder).user_id;
       await settleFills(
         trx,
-        fills.map((f) => ({ orderId: f.order_id, userId: (orders.get(f.order_id) as AppliedOrder).user_id, fillKey: f.cumulative_quantity, notionalUnits: f.notional_units })),
+        [
+          ...fills.map((f) => ({ orderId: f.order_id, userId: userOf(f.order_id), fillKey: f.cumulative_quantity, notionalUnits: f.notional_units })),
+          // A leg's key names the leg, so it never meets its order's own fills' keys.
+          ...legFills.map((f) => ({ orderId: f.order_id, userId: userOf(f.order_id), fillKey: `leg${f.leg_id}:${f.cumulative_quantity}`, notionalUnits: f.notional_units })),
+        ],
         rules,
         now,
       );
     }
     return outcomes;
   });
+}
+
+/**
+ * The fill a newly reported cumulative quantity adds to what was recorded:
+ * its quantity, its average price (from the old and new cumulative
+ * averages), and its notional from the exact cumulative ones, so an order's
+ * fills add up to its own notional to the unit.
+ */
+function fillIncrement(recordedQuantity: string, recordedPrice: string | null, filledQuantity: number, filledPrice: number) {
+  const recorded = Number(recordedQuantity);
+  const delta = filledQuantity - recorded;
+  const cumulative = String(filledQuantity);
+  const oldNotional = recorded * Number(recordedPrice ?? 0);
+  const price = recorded > 0 ? (filledQuantity * filledPrice - oldNotional) / delta : filledPrice;
+  const units = notionalUnits(cumulative, filledPrice) - notionalUnits(recordedQuantity, recordedPrice ?? 0);
+  return { cumulative, quantity: String(delta), price: String(price), units };
+}
+
+const LEG_COLUMNS = ['id', 'order_id', 'client_order_id', 'status', 'exchange_order_id', 'filled_quantity', 'filled_price', 'fee_cost', 'fee_currency', 'position_after', 'error_code'] as const;
+
+/**
+ * Writes the closing orders an action reported, one `fact_order_leg` each
+ * (new, or updated when the node reports more), and answers the fills they
+ * add, for the caller to insert and settle with the order's own. Like an
+ * order's, a leg's fill is keyed by its cumulative quantity, so a replay
+ * adds nothing.
+ */
+async function applyLegs(trx: Kysely<Database>, items: readonly ApplyItem[], orders: ReadonlyMap<number, AppliedOrder>, now: number): Promise<Array<Insertable<LegFillTable>>> {
+  const orderIds = items.map((i) => i.orderId);
+  const read = () => trx.selectFrom('fact_order_leg').select(LEG_COLUMNS).where('order_id', 'in', orderIds).execute();
+  const known = new Map((await read()).map((l) => [`${l.order_id}|${l.client_order_id}`, l]));
+  const inserts: Array<Insertable<OrderLegTable>> = [];
+  const updates: Array<{ id: number; values: Record<string, RowValue | undefined> }> = [];
+  const text = (x: number | null | undefined) => (x === null || x === undefined ? null : String(x));
+  for (const item of items) {
+    const order = orders.get(item.orderId) as AppliedOrder;
+    for (const leg of item.outcome.legs ?? []) {
+      const fields = {
+        status: leg.status.slice(0, 24),
+        exchange_order_id: leg.exchangeOrderId?.slice(0, 64) ?? null,
+        fee_cost: text(leg.fee?.cost),
+        fee_currency: leg.fee?.currency?.slice(0, 16) ?? null,
+        position_after: text(leg.positionAfter),
+        error_code: leg.error?.code.slice(0, 32) ?? null,
+        error_message: leg.error?.message.slice(0, 1000) ?? null,
+      };
+      const existing = known.get(`${item.orderId}|${leg.clientOrderId}`);
+      if (!existing) {
+        inserts.push({
+          order_id: item.orderId,
+          account_id: order.account_id,
+          client_order_id: leg.clientOrderId.slice(0, 64),
+          role: 'close',
+          position_side: leg.positionSide,
+          ...fields,
+          filled_quantity: '0',
+          filled_price: null,
+          position_before: text(leg.positionBefore),
+          created_at: now,
+          updated_at: now,
+        });
+        continue;
+      }
+      // Never backwards: a later answer without the fill (a lookup that failed) keeps what was recorded.
+      if (leg.filledQuantity < Number(existing.filled_quantity)) continue;
+      const changed = Object.entries(fields).filter(([k, v]) => v !== null && existing[k as keyof typeof existing] !== v);
+      if (changed.length > 0) updates.push({ id: existing.id, values: { ...Object.fromEntries(changed), updated_at: now } });
+    }
+  }
+  if (inserts.length > 0) await insertRows(trx, 'fact_order_leg', inserts);
+  const legs = inserts.length > 0 ? new Map((await read()).map((l) => [`${l.order_id}|${l.client_order_id}`, l])) : known;
+  const fills: Array<Insertable<LegFillTable>> = [];
+  for (const item of items) {
+    for (const leg of item.outcome.legs ?? []) {
+      const row = legs.get(`${item.orderId}|${leg.clientOrderId}`);
+      if (!row || leg.filledPrice === null || !(leg.filledQuantity > Number(row.filled_quantity) + 1e-12)) continue;
+      const increment = fillIncrement(row.filled_quantity, row.filled_price, leg.filledQuantity, leg.filledPrice);
+      fills.push({ leg_id: row.id, order_id: item.orderId, cumulative_quantity: increment.cumulative, quantity: increment.quantity, price: increment.price, notional_units: increment.units, created_at: now });
+      updates.push({ id: row.id, values: { filled_quantity: increment.cumulative, filled_price: String(leg.filledPrice), updated_at: now } });
+    }
+  }
+  await updateRowsById(trx, 'fact_order_leg', mergeUpdates(updates));
+  return fills;
+}
+
+/** One update per row: a leg can be both re-stated and newly filled in one answer. */
+function mergeUpdates(updates: Array<{ id: number; values: Record<string, RowValue | undefined> }>): Array<{ id: number; values: Record<string, RowValue | undefined> }> {
+  const byId = new Map<number, Record<string, RowValue | undefined>>();
+  for (const u of updates) byId.set(u.id, { ...byId.get(u.id), ...u.values });
+  return [...byId].map(([id, values]) => ({ id, values }));
 }
 
 /** What applying `outcome` to `order` writes; pure, so a bad outcome fails here before anything is written. */
@@ -299,17 +432,13 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   let fill: Insertable<FillTable> | null = null;
   if (status !== order.status) update.status = status;
   if (moreFilled) {
-    const delta = outcome.filledQuantity - recorded;
-    const cumulative = String(outcome.filledQuantity);
     const price = outcome.filledPrice as number;
-    // Average price of this increment, from the new and old cumulative averages.
-    const oldNotional = recorded * Number(order.filled_price ?? 0);
-    const incrementPrice = recorded > 0 ? (outcome.filledQuantity * price - oldNotional) / delta : price;
-    // The increment's notional from the exact cumulative ones (as recorded, and
-    // as reported), so an order's fills add up to its own notional to the unit.
-    const units = notionalUnits(cumulative, price) - notionalUnits(order.filled_quantity, order.filled_price ?? 0);
-    fill = { order_id: order.id, cumulative_quantity: cumulative, quantity: String(delta), price: String(incrementPrice), notional_units: units, created_at: now };
-    update.filled_quantity = cumulative;
+    const increment = fillIncrement(order.filled_quantity, order.filled_price, outcome.filledQuantity, price);
+    // A close's or a reduce's fill is its legs', booked on them.
+    if (outcome.ownFill !== false) {
+      fill = { order_id: order.id, cumulative_quantity: increment.cumulative, quantity: increment.quantity, price: increment.price, notional_units: increment.units, created_at: now };
+    }
+    update.filled_quantity = increment.cumulative;
     update.filled_price = String(price);
   }
   setIfChanged(update, order, 'exchange_order_id', outcome.exchangeOrderId);

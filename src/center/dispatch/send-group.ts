@@ -49,7 +49,7 @@ export async function sendGroup(
     const answered = () => ({ roundTripMs: performance.now() - started, answeredAt: Date.now() });
     const applyAnswer = async (answered: AccountResult[], answer: { roundTripMs: number; answeredAt: number }) => {
       const { results, targets } = await holdUnsent(ctx, group, answered);
-      const items = itemsOf(targets, results, answer);
+      const items = itemsOf(targets, results, answer, signal.action);
       const applied = await applyBatch(ctx, items, log, expected);
       // Only answers that changed their order: a redelivered job's repeat answer is not a second observation.
       const changed = new Set(targets.filter((_, i) => applied[i] === 'applied').map((t) => String(t.account.account_id)));
@@ -127,12 +127,12 @@ function observeStages(ctx: CenterContext, signal: SignalRow, results: AccountRe
 }
 
 /** One item per target; a node that leaves an account out has not told us anything about it. */
-function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }): ApplyItem[] {
+function itemsOf(targets: DispatchTarget[], results: AccountResult[], answer: { roundTripMs: number; answeredAt: number }, action: string): ApplyItem[] {
   const byAccount = new Map(results.map((r) => [String(r.account_id), r]));
   return targets.map((t) => {
     const result = byAccount.get(String(t.account.account_id));
     const outcome: OrderOutcome = result
-      ? outcomeOfResult(result)
+      ? outcomeOfResult(result, action)
       : noFill('unknown', 'unknown_outcome', 'the node returned no result for this account');
     return { orderId: t.order.id, outcome: { ...outcome, answer } };
   });
