@@ -98,8 +98,8 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test('an action whose answer was lost is resent by the reconciler, which reports the close it placed, not a second one', async () => {
-      await send({ signal_id: `act-open2-${dialect}`, side: 'sell', quantity: 1 });
+    /** Sends `signal` with the close's answer and every lookup lost, as if the connection dropped each time. */
+    async function sendLosingCloses(signal: Record<string, unknown>) {
       const original = h.center.ctx.local.traders;
       // The close reaches the exchange, but its answer and every lookup are lost.
       h.center.ctx.local.traders = {
@@ -119,18 +119,37 @@ for (const dialect of DIALECTS) {
           };
         },
       };
-      let close: { orders: Array<{ account_id: number; status: string; filled_quantity: number }> };
       try {
-        close = await send({ signal_id: `act-close2-${dialect}`, action: 'close' });
+        return await send(signal);
       } finally {
         h.center.ctx.local.traders = original;
       }
+    }
+
+    test('an action whose answer was lost is resent by the reconciler, which reports the close it placed, not a second one', async () => {
+      await send({ signal_id: `act-open2-${dialect}`, side: 'sell', quantity: 1 });
+      const close = await sendLosingCloses({ signal_id: `act-close2-${dialect}`, action: 'close' });
       assert.deepEqual(fills(close), [['unknown', 0], ['unknown', 0]]);
       const report = await reconcileOnce(h.center.ctx, Date.now() + h.center.ctx.config.reconcile_after + 1000);
       assert.equal(report.resent, 2, JSON.stringify(report));
       await h.idle();
       const settled = (await h.api('GET', `/api/signals/act-close2-${dialect}`)).body.signal;
       assert.deepEqual(fills(settled), [['filled', 1], ['filled', 3]]);
+    });
+
+    test('an action too old to send again is looked up by its closing orders, and a close that filled is booked', async () => {
+      await send({ signal_id: `act-open3-${dialect}`, side: 'buy', quantity: 1 });
+      const close = await sendLosingCloses({ signal_id: `act-close3-${dialect}`, action: 'close' });
+      assert.deepEqual(fills(close), [['unknown', 0], ['unknown', 0]]);
+      const late = Date.now() + h.center.ctx.config.signal_max_age + h.center.ctx.config.reconcile_after + 1000;
+      const report = await reconcileOnce(h.center.ctx, late);
+      assert.equal(report.resent, 0, 'too old to be sent again');
+      const settled = (await h.api('GET', `/api/signals/act-close3-${dialect}`)).body.signal;
+      assert.deepEqual(fills(settled), [['filled', 1], ['filled', 3]], 'the close that did fill is booked');
+      assert.deepEqual(settled.orders.map((o: { legs: Array<Record<string, unknown>> }) => o.legs.map((l) => [l['position_side'], l['filled_quantity']])), [[['long', 1]], [['long', 3]]]);
+      // Nothing was placed for a signal that expired with nothing on the exchange.
+      const idle = await sendLosingCloses({ signal_id: `act-close4-${dialect}`, action: 'close' });
+      assert.deepEqual(fills(idle), [['done', 0], ['done', 0]], 'no position: nothing to lose');
     });
   });
 }

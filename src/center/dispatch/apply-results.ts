@@ -43,7 +43,8 @@ export interface LegOutcome {
   filledQuantity: number;
   filledPrice: number | null;
   fee?: { cost: number; currency: string | null } | null | undefined;
-  positionBefore: number;
+  /** Null when only a lookup found it. */
+  positionBefore: number | null;
   positionAfter: number | null;
   error?: { code: string; message: string } | undefined;
 }

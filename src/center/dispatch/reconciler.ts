@@ -4,7 +4,8 @@ import type { CenterContext } from '../context.js';
 import type { SignalRow } from '../db/schema.js';
 import { groupByDestination, routerFor, transportOf } from '../routing.js';
 import type { Transport } from '../transport/transport.js';
-import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem } from './apply-results.js';
+import { actionOrderId } from '../../core/client-order-id.js';
+import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem, type LegOutcome, type OrderOutcome } from './apply-results.js';
 import { completeSignal, dispatchOrders } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
 
@@ -107,17 +108,23 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
 
   const resend = new Map<number, number[]>();
   const expired: ApplyItem[] = [];
+  const lateActions: DispatchTarget[] = [];
   for (const target of notFound) {
     const signal = signals.get(target.order.signal_row_id) as SignalRow;
     if (now - signal.accepted_at <= ctx.config.signal_max_age) {
       resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
       report.resent++;
+    } else if (signal.action === 'open') {
+      expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', 'not on the exchange, and the signal is older than signal_max_age: not placed late') });
     } else {
-      const message = signal.action === 'open'
-        ? 'not on the exchange, and the signal is older than signal_max_age: not placed late'
-        : `never confirmed, and the ${signal.action} signal is older than signal_max_age: not sent again (check the account's position)`;
-      expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', message) });
+      lateActions.push(target);
     }
+  }
+  // Too old to send again: what the action placed is looked up by its orders' ids, so a close that did fill is booked.
+  if (lateActions.length > 0) {
+    const settled = await lookUpLateActions(ctx, lateActions, signals, now);
+    report.waiting += settled.waiting;
+    expired.push(...settled.items);
   }
   const expiryFailures = failuresOf(expired, await applyOutcomes(ctx.db.kysely, expired, ctx.rules, now));
   report.expired += expired.length - expiryFailures.length;
@@ -139,8 +146,65 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   return report;
 }
 
-/** Looks the entries up where the accounts live; `undefined` when the lookup failed. */
-async function lookUp(ctx: CenterContext, transport: Transport, group: DispatchTarget[], now: number): Promise<QueryResult[] | undefined> {
+/**
+ * An action the center never confirmed, too old to be sent again: its
+ * closing orders (both sides) and, for a reverse, its new entry are looked
+ * up by their deterministic ids. What exists is applied (a close's fill on
+ * its legs); with nothing found the order is `expired`. A failed lookup
+ * leaves it for the next pass.
+ */
+async function lookUpLateActions(ctx: CenterContext, targets: DispatchTarget[], signals: ReadonlyMap<number, SignalRow>, now: number): Promise<{ items: ApplyItem[]; waiting: number }> {
+  const items: ApplyItem[] = [];
+  let waiting = 0;
+  const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
+  const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
+  waiting += groups.unavailable.length;
+  const idsOf = (t: DispatchTarget) => {
+    const action = signals.get(t.order.signal_row_id)?.action;
+    const closes = (['long', 'short'] as const).map((side) => actionOrderId(t.account.client_order_id, 'close', side));
+    return action === 'reverse' ? [...closes, t.account.client_order_id] : action === 'close' || action === 'reduce' ? closes : [];
+  };
+  for (const [node, group] of [[null, groups.local] as const, ...[...groups.remote.values()].map((g) => [g.node, g.items] as const)]) {
+    if (group.length === 0) continue;
+    const results = await lookUp(ctx, transportOf(ctx, node), group, now, idsOf);
+    if (!results) {
+      waiting += group.length;
+      continue;
+    }
+    const reports = new Map(results.flatMap((r) => r.orders.map((o) => [`${String(r.account_id)}|${o.client_order_id}`, o] as const)));
+    for (const target of group) {
+      const signal = signals.get(target.order.signal_row_id) as SignalRow;
+      const found = idsOf(target).map((id) => reports.get(`${String(target.account.account_id)}|${id}`));
+      if (found.some((r) => !r || r.state === 'unknown')) {
+        waiting++;
+        continue;
+      }
+      const legs = found.flatMap((r, i): LegOutcome[] => {
+        if (!r || !r.found || i > 1 || r.filled_quantity <= 0) return [];
+        return [{ clientOrderId: r.client_order_id, positionSide: i === 0 ? 'long' : 'short', exchangeOrderId: r.order_id, status: r.state, filledQuantity: r.filled_quantity, filledPrice: r.filled_price, fee: r.fee, positionBefore: null, positionAfter: null }];
+      });
+      const entry = signal.action === 'reverse' ? found[2] : undefined;
+      const entryOutcome = entry?.found ? outcomeOfReport(entry) : undefined;
+      const filled = legs.reduce((sum, l) => sum + l.filledQuantity, 0);
+      const base: OrderOutcome =
+        entryOutcome ??
+        (signal.action !== 'reverse' && filled > 0
+          ? { status: 'filled', exchangeOrderId: legs[0]?.exchangeOrderId ?? null, filledQuantity: filled, filledPrice: legs.reduce((sum, l) => sum + l.filledQuantity * (l.filledPrice ?? 0), 0) / filled }
+          : noFill('failed', 'expired', `never confirmed, and the ${signal.action} signal is older than signal_max_age: not sent again${legs.length > 0 ? '; the close it placed is booked' : ' (nothing it would have placed is on the exchange)'}`));
+      items.push({ orderId: target.order.id, outcome: legs.length > 0 ? { ...base, legs, ownFill: signal.action === 'reverse' } : base });
+    }
+  }
+  return { items, waiting };
+}
+
+/** Looks the entries (or the orders `idsOf` names) up where the accounts live; `undefined` when the lookup failed. */
+async function lookUp(
+  ctx: CenterContext,
+  transport: Transport,
+  group: DispatchTarget[],
+  now: number,
+  idsOf: (t: DispatchTarget) => string[] = (t) => [t.account.client_order_id],
+): Promise<QueryResult[] | undefined> {
   // One entry per account (a node refuses an account listed twice), with
   // every order of that account being reconciled.
   const byAccount = new Map<string, QueryAccount>();
@@ -148,9 +212,10 @@ async function lookUp(ctx: CenterContext, transport: Transport, group: DispatchT
     const key = String(t.account.account_id);
     const { account_id, exchange, credentials, sandbox } = t.account;
     const entry = byAccount.get(key) ?? { account_id, exchange, credentials, sandbox, orders: [] };
+    const ids = idsOf(t);
     // A node answers at most MAX_ORDERS_PER_ACCOUNT per account; the rest wait for the next pass.
-    if (entry.orders.length >= MAX_ORDERS_PER_ACCOUNT) continue;
-    entry.orders.push({ client_order_id: t.account.client_order_id, symbol: t.order.symbol, kind: 'entry' });
+    if (entry.orders.length + ids.length > MAX_ORDERS_PER_ACCOUNT) continue;
+    for (const id of ids) entry.orders.push({ client_order_id: id, symbol: t.order.symbol, kind: 'entry' });
     byAccount.set(key, entry);
   }
   const call = await transport.queryOrders({ request_id: undefined, accounts: [...byAccount.values()] }, { requestId: `reconcile-${now}`, logger: ctx.logger });
