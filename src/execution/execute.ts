@@ -11,6 +11,7 @@ import { newActionProgress, type ActionProgress } from './action-progress.js';
 import { entryStatus, newProgress, resultOf, type AccountProgress, type LegProgress } from './execute-progress.js';
 import { cancelResting, closePositions, updateProtection } from './position-actions.js';
 import { withDeadline, type Limiter } from './limiter.js';
+import type { SymbolTurns } from './symbol-turns.js';
 import { lookup, resolveAmbiguous } from './order-calls.js';
 
 export interface ExecuteDeps {
@@ -21,6 +22,8 @@ export interface ExecuteDeps {
   accountTimeoutMs: number;
   /** Orders being worked on in this process, by exchange + account + client order id. */
   inFlight: Map<string, Promise<void>>;
+  /** The order of different signals' work on one account's symbol (see `symbol-turns.ts`). */
+  turns: SymbolTurns;
   logger: Logger;
 }
 
@@ -121,9 +124,12 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
   // Every order of an action derives from this id, so one key covers them all.
   const key = `${account.exchange}|${account.credentials.fingerprint()}|${account.client_order_id}`;
   const earlier = deps.inFlight.get(key);
+  // Taken on arrival, so that signals on one account's symbol are worked on in the order they came.
+  const turn = deps.turns.take(`${account.exchange}|${account.credentials.fingerprint()}|${signal.symbol}`, signal.action === 'open' ? 'open' : 'action');
 
   const work = (async () => {
     let lookupFirst = retry;
+    await turn.ready;
     if (earlier) {
       job.afterEarlier(true);
       await earlier;
@@ -142,6 +148,7 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
   });
 
   const tracked = work.finally(() => {
+    turn.done();
     if (deps.inFlight.get(key) === tracked) deps.inFlight.delete(key);
   });
   deps.inFlight.set(key, tracked);

@@ -5,6 +5,7 @@ import { createPaperExchange, type PaperExchange } from '../exchange/paper-excha
 import { createTraderPool, type TraderPool } from '../exchange/trader-pool.js';
 import type { ExecuteDeps } from './execute.js';
 import { createLimiter, type Limiter } from './limiter.js';
+import { createSymbolTurns } from './symbol-turns.js';
 import type { ExecutionSettings } from './settings.js';
 import { timedTraders, type ExecutionMetrics } from './timed-traders.js';
 
@@ -48,5 +49,6 @@ export function createExecutionDeps(
     limiter: createLimiter(settings.execute_concurrency),
     accountTimeoutMs: settings.account_timeout,
     inFlight: new Map(),
+    turns: createSymbolTurns(),
   };
 }

@@ -11,6 +11,7 @@ import { actionResultOf } from '../../src/execution/action-result.js';
 import { closePositions, updateProtection } from '../../src/execution/position-actions.js';
 import { execute } from '../../src/execution/execute.js';
 import { createLimiter } from '../../src/execution/limiter.js';
+import { createSymbolTurns } from '../../src/execution/symbol-turns.js';
 import type { TraderPool } from '../../src/exchange/trader-pool.js';
 import pino from 'pino';
 
@@ -110,7 +111,7 @@ test('reverse: the close filled and the deadline passed before the open: answere
   f.trader.cancelOrder = async (o) => { await new Promise((r) => setTimeout(r, 300)); return slowCancel(o); };
   const batch = v.parse(ExecuteRequestSchema, { signal: { signal_id: 'rev-1', symbol: SYMBOL, action: 'reverse', side: 'sell', quantity: 1 }, accounts: [{ account_id: 1, exchange: 'binanceusdm', api_key: 'key-1234', api_secret: 'secret-1234' }] });
   const traders = { trader: async () => f.trader } as unknown as TraderPool;
-  const [r] = await execute(batch, { traders, limiter: createLimiter(4), accountTimeoutMs: 150, inFlight: new Map(), logger: pino({ level: 'silent' }) });
+  const [r] = await execute(batch, { traders, limiter: createLimiter(4), accountTimeoutMs: 150, inFlight: new Map(), turns: createSymbolTurns(), logger: pino({ level: 'silent' }) });
   await new Promise((res) => setTimeout(res, 400));
   assert.equal(f.long(), 0, 'the long was closed');
   // holdUnsent only keeps status failed + timeout for a resend; rejected is final at the center.
@@ -130,4 +131,26 @@ test('close: a stop that could not be cancelled is reported at the top level of 
   assert.deepEqual(f.stops(), [1]);
   assert.equal(r.status, 'filled', 'the close did fill');
   assert.match(r.error?.message ?? '', /protection did not follow \(1 order\): cancel failed/, JSON.stringify(r));
+});
+
+test('a reduce and a close sent at once are worked on in turn: the close sees the reduce\'s resized stop and cancels it', async () => {
+  const f = fakeTrader({ long: 1, mark: 60000 });
+  await f.seed(protectionOrderId(clientOrderIdFor('open-5', 1), 'stop_loss'), 'stop_loss', 1, 55000);
+  // The resized stop takes a while to be acknowledged: a close reading the book meanwhile would not see it.
+  const place = f.trader.placeOrder.bind(f.trader);
+  f.trader.placeOrder = async (r) => {
+    if (r.trigger) await new Promise((resolve) => setTimeout(resolve, 50));
+    return place(r);
+  };
+  const traders = { trader: async () => f.trader } as unknown as TraderPool;
+  const deps = { traders, limiter: createLimiter(4), accountTimeoutMs: 5_000, inFlight: new Map(), turns: createSymbolTurns(), logger: pino({ level: 'silent' }) };
+  const account = { account_id: 1, exchange: 'binanceusdm', api_key: 'key-1234', api_secret: 'secret-1234' };
+  const reduce = v.parse(ExecuteRequestSchema, { signal: { signal_id: 'race-reduce', symbol: SYMBOL, action: 'reduce', close_fraction: 0.5 }, accounts: [account] });
+  const close = v.parse(ExecuteRequestSchema, { signal: { signal_id: 'race-close', symbol: SYMBOL, action: 'close' }, accounts: [account] });
+  const [[reduced], [closed]] = await Promise.all([execute(reduce, deps), execute(close, deps)]);
+  assert.equal(reduced?.filled_quantity, 0.5, JSON.stringify(reduced));
+  assert.equal(closed?.filled_quantity, 0.5, JSON.stringify(closed));
+  assert.equal(f.long(), 0);
+  assert.deepEqual(f.stops(), [], 'no stop is left behind a closed position');
+  assert.equal(deps.turns.size, 0, 'nothing is kept once the work is done');
 });
