@@ -6,6 +6,7 @@ import type { ReconcileReport } from './dispatch/reconciler.js';
 import type { NodeCall, NodeClient } from './transport/node-client.js';
 import { STAGES, type StageTimings } from './dispatch/stage-timings.js';
 import { nodeAvailability } from './nodes.js';
+import { driftingAccounts } from './positions.js';
 import type { QueueMode } from './queue/queue-mode.js';
 
 /** Statuses an order does not leave (but for a late fill): counted, not gauged. */
@@ -153,6 +154,11 @@ function storedSeries(registry: LazyRegistry, sources: CenterSources): void {
       const rows = await orders();
       return FINAL_STATUSES.map((status) => [{ status }, Number(rows.find((r) => r.status === status)?.n ?? 0)]);
     },
+  });
+  registry.gauge({
+    name: 'tradectl_center_position_drift_accounts',
+    help: "Accounts whose exchange positions (last positions sync after tradectl's last fill) differ from what tradectl's fills add up to",
+    read: async () => [[{}, await driftingAccounts(k)]],
   });
   registry.gauge({
     name: 'tradectl_center_orders_open',

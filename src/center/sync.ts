@@ -93,10 +93,12 @@ async function write(ctx: CenterContext, kind: Kind, accountId: number, result: 
               liquidation_price: p.liquidation_price,
               margin_mode: p.margin_mode,
               synced_at: now,
+              size: Number((p.contracts * (p.contract_size ?? 1)).toPrecision(12)),
             })),
           )
           .execute();
       }
+      await trx.updateTable('fact_exchange_account').set({ positions_synced_at: now }).where('id', '=', accountId).execute();
     }
   });
 }

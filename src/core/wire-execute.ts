@@ -347,6 +347,8 @@ export const AccountResultSchema = v.object({
    * Optional: nodes of the original deployment do not send it.
    */
   timings_ms: v.optional(v.object({ queued: v.nullable(v.number()), exchange: v.nullable(v.number()) })),
+  /** The position mode the account's orders were sent in, where it trades positions (so a one-way account's opposite open nets). */
+  position_mode: v.optional(v.picklist(['one_way', 'hedge'])),
   /** Actions other than open (optional: nodes of the original deployment send none). */
   closed: v.optional(v.array(ClosedLegSchema)),
   protection: v.optional(v.array(ProtectionChangeSchema)),

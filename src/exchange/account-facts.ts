@@ -52,6 +52,7 @@ export function rememberingDetected(trader: Trader, instance: Exchange, facts: A
     fetchPositions: (symbols) => after(trader.fetchPositions(symbols)),
     openOrders: (symbol) => after(trader.openOrders(symbol)),
     cancelOrder: (order) => after(trader.cancelOrder(order)),
+    positionMode: (symbol) => trader.positionMode(symbol),
   };
 }
 

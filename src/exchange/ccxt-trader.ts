@@ -140,6 +140,12 @@ export function ccxtTrader(
 
     findOrder: fetchByClientId,
 
+    positionMode(symbol: string) {
+      const market = exchange.markets?.[symbol];
+      if (!market?.contract) return null;
+      return facts.hedged ? 'hedge' : 'one_way';
+    },
+
     async setLeverage(symbol: string, leverage: number): Promise<void> {
       try {
         const market = exchange.market(symbol);

@@ -180,6 +180,8 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
           }
           return out;
         },
+        // One net position per symbol, as a one-way account holds it.
+        positionMode: () => 'one_way',
         // Paper trigger orders rest until cancelled: they never fire.
         async openOrders(symbol): Promise<RestingOrder[]> {
           return account.orders

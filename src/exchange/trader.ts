@@ -27,6 +27,11 @@ export interface Trader {
    * asked for holds, so that is not an error.
    */
   cancelOrder(order: RestingOrder): Promise<boolean>;
+  /**
+   * The position mode the account's orders were last sent in (learnt from the
+   * exchange's refusals); `null` where positions are not traded (spot).
+   */
+  positionMode(symbol: string): 'one_way' | 'hedge' | null;
 }
 
 /** An order resting on the exchange, as `Trader.openOrders` reports it. */

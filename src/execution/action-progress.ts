@@ -26,6 +26,8 @@ export interface ActionProgress {
   open?: AccountProgress;
   /** reverse: why the new side was not opened. */
   notOpened?: ErrorBody;
+  /** As the trader last sent the account's orders (`Trader.positionMode`). */
+  positionMode?: 'one_way' | 'hedge';
   turnAt?: number;
   /** When the first order's outcome was known (the close, or a reverse's entry). */
   entryDoneAt?: number;

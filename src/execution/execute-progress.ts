@@ -25,6 +25,8 @@ export interface AccountProgress {
   /** The entry existed before this request and was reported, not placed. */
   deduplicated: boolean;
   legs: Partial<Record<ProtectionLeg, LegProgress>>;
+  /** As the trader last sent the account's orders (`Trader.positionMode`). */
+  positionMode?: 'one_way' | 'hedge';
   /** `performance.now()` when the account's turn began, and when the entry's outcome was known. */
   turnAt?: number;
   entryDoneAt?: number;

@@ -83,8 +83,13 @@ function openJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): Acco
     markTurn: () => {
       progress.turnAt = performance.now();
     },
-    result: (latencyMs) => resultOf(account, progress, latencyMs),
+    result: (latencyMs) => withMode(resultOf(account, progress, latencyMs), progress.positionMode),
   };
+}
+
+function withMode(result: AccountResult, mode: 'one_way' | 'hedge' | undefined): AccountResult {
+  if (mode) result.position_mode = mode;
+  return result;
 }
 
 function actionJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): AccountJob {
@@ -114,7 +119,7 @@ function actionJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): Ac
     markTurn: () => {
       progress.turnAt = performance.now();
     },
-    result: (latencyMs) => actionResultOf(signal, account, progress, latencyMs),
+    result: (latencyMs) => withMode(actionResultOf(signal, account, progress, latencyMs), progress.positionMode ?? progress.open?.positionMode),
   };
 }
 
@@ -177,7 +182,7 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
  * against a position still there would net into it on a one-way account.
  */
 async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps): Promise<void> {
-  let trader: Trader;
+  let trader: Trader | undefined;
   try {
     if (signal.action !== 'cancel' && spotOnly(account.exchange)) {
       throw new ExchangeFailure('invalid_order', `${account.exchange} accounts hold coins, not positions: a ${signal.action} signal is for derivatives accounts (sell the coins with an open sell); nothing was placed`);
@@ -202,6 +207,8 @@ async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boo
     }
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
+  } finally {
+    progress.positionMode = trader?.positionMode(signal.symbol) ?? undefined;
   }
 }
 
@@ -221,6 +228,7 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
 
   const entry = await placeEntry(trader, signal, account, lookupFirst, progress);
   progress.entryDoneAt = performance.now();
+  progress.positionMode = trader.positionMode(signal.symbol) ?? undefined;
   if (!entry) return;
 
   const legs: Array<[ProtectionLeg, number]> = [];

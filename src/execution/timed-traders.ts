@@ -36,6 +36,7 @@ export function timedTraders(pool: TraderPool, metrics: ExecutionMetrics): Trade
       fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
       openOrders: (symbol) => timed(metrics, ex, 'open_orders', () => inner.openOrders(symbol)),
       cancelOrder: (order) => timed(metrics, ex, order.trigger ? 'cancel_trigger_order' : 'cancel_order', () => inner.cancelOrder(order)),
+      positionMode: (symbol) => inner.positionMode(symbol),
     };
   };
   return {

@@ -178,6 +178,7 @@ for (const dialect of DIALECTS) {
       fetchPositions: async () => [],
       openOrders: async () => [],
       cancelOrder: async () => false,
+      positionMode: () => 'one_way',
     };
     let ctx: CenterContext;
     let good: number;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientOrderIdFor } from '../../src/core/client-order-id.js';
+import { actionOrderId, clientOrderIdFor } from '../../src/core/client-order-id.js';
+import { bookOrders, exposureOf, isRegular } from './position-book.js';
 import { freePort } from '../helpers/free-port.js';
 
 /**
@@ -30,6 +31,8 @@ const { values } = parseArgs({
     logs: { type: 'string' },
     /** The exchange whose simulator the accounts trade on: binanceusdm (default), okx, bybit or bitget. */
     exchange: { type: 'string', default: 'binanceusdm' },
+    /** Each round is a position's life (open with stop-loss and take-profit, reduce half, close) instead of opens. */
+    actions: { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
@@ -178,7 +181,97 @@ async function untilAccepted<T>(what: string, fn: () => Promise<T>, ms = 60_000)
   }
 }
 
-const totals = { rounds: 0, signals: 0, expected: 0, onExchange: 0, duplicated: 0, lost: 0, unsettled: 0, kills: {} as Record<string, number> };
+const totals = { rounds: 0, signals: 0, expected: 0, onExchange: 0, duplicated: 0, lost: 0, unsettled: 0, unprotected: 0, orphaned: 0, leftOpen: 0, kills: {} as Record<string, number> };
+
+/** Every order of `ids` final (nothing pending or unknown), within 90 s. */
+async function settledAll(ids: string[]): Promise<boolean> {
+  const end = Date.now() + 90_000;
+  while (Date.now() < end) {
+    let settled = true;
+    for (const id of ids) {
+      const view = await untilAccepted(`view ${id}`, () => api('GET', `/api/signals/${id}`));
+      const orders = view.json.signal.orders as Array<{ status: string }>;
+      if (orders.some((o) => o.status === 'pending' || o.status === 'unknown')) settled = false;
+    }
+    if (settled) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
+async function post(signal: Record<string, unknown>): Promise<void> {
+  await untilAccepted(`post ${String(signal['signal_id'])}`, async () => {
+    const res = await api('POST', '/api/signals', { strategy_code: 'chaos', symbol: 'BTC/USDT:USDT', ...signal });
+    if (res.status >= 300 && res.status !== 200) throw new Error(`HTTP ${res.status}`);
+  });
+}
+
+/**
+ * One position's life on every account while a process is killed: open
+ * 0.004 with a stop-loss and a take-profit, reduce half, close; each step
+ * settles before the next is sent. Checked on the simulator's book: each
+ * entry and each closing order once, every open position fully covered by
+ * its stops after the reduce, and nothing left at the end (no position, no
+ * protective order).
+ */
+async function actionRound(round: number, victim: Proc, killAfter: number, accountIds: number[]): Promise<void> {
+  const base = `chaos-${initialSeed}-${round}`;
+  const steps: Array<Record<string, unknown>> = [
+    { signal_id: `${base}-open`, side: 'buy', quantity: 0.004, stop_loss: 50_000, take_profit: 70_000 },
+    { signal_id: `${base}-reduce`, action: 'reduce', close_fraction: 0.5 },
+    { signal_id: `${base}-close`, action: 'close' },
+  ];
+  const killing = (async () => {
+    await sleep(killAfter);
+    await victim.kill();
+    totals.kills[victim.name] = (totals.kills[victim.name] ?? 0) + 1;
+    await sleep(100 + Math.floor(random() * 400));
+    await victim.start();
+  })();
+  let settled = true;
+  let unprotected = 0;
+  for (const [i, step] of steps.entries()) {
+    await post(step);
+    settled = (await settledAll([String(step['signal_id'])])) && settled;
+    // After the reduce: every account holds half, covered by its stop-loss in full.
+    if (i === 1) {
+      for (let n = 1; n <= accountIds.length; n++) if ((await exposureOf(sim, `key-${n}`)).unprotected) unprotected++;
+    }
+  }
+  await killing;
+  const book = await bookOrders(sim);
+  const counts = new Map<string, number>();
+  for (const o of book) if (isRegular(o)) counts.set(o.clientOrderId, (counts.get(o.clientOrderId) ?? 0) + 1);
+  let duplicated = 0;
+  let lost = 0;
+  for (const accountId of accountIds) {
+    const entry = counts.get(clientOrderIdFor(`${base}-open`, accountId)) ?? 0;
+    if (entry === 0) lost++;
+    duplicated += Math.max(0, entry - 1);
+    for (const id of [`${base}-reduce`, `${base}-close`]) duplicated += Math.max(0, (counts.get(actionOrderId(clientOrderIdFor(id, accountId), 'close', 'long')) ?? 0) - 1);
+  }
+  let orphaned = 0;
+  let leftOpen = 0;
+  for (let n = 1; n <= accountIds.length; n++) {
+    const end = await exposureOf(sim, `key-${n}`);
+    orphaned += end.orphaned;
+    if (end.positions.length > 0) leftOpen++;
+  }
+  totals.rounds++;
+  totals.signals += steps.length;
+  totals.expected += accountIds.length;
+  totals.onExchange += accountIds.length - lost;
+  totals.duplicated += duplicated;
+  totals.lost += lost;
+  totals.unprotected += unprotected;
+  totals.orphaned += orphaned;
+  totals.leftOpen += leftOpen;
+  if (!settled) totals.unsettled++;
+  const bad = duplicated || lost || unprotected || orphaned || leftOpen;
+  if (round % 10 === 0 || round === ROUNDS || bad) {
+    log(`round ${round}/${ROUNDS}: duplicated ${totals.duplicated}, lost ${totals.lost}, unprotected ${totals.unprotected}, orphaned ${totals.orphaned}, left open ${totals.leftOpen}${bad ? `  <- round ${round} killed ${victim.name} after ${killAfter} ms` : ''}`);
+  }
+}
 try {
   await simProc.start();
   // Exchange latency keeps orders in flight long enough for the kills to land mid-way.
@@ -207,7 +300,11 @@ try {
   log(`chaos: seed ${initialSeed}, ${ROUNDS} rounds × ${SIGNALS} signals × ${ACCOUNTS} accounts (2 in the center, 2 on each node), ${values.direct ? 'direct' : 'queue'} mode, ${values.mysql ? 'MySQL' : 'SQLite'}, ${EXCHANGE}, exchange latency ${values.latency} ms`);
 
   const victims = [centerProc, ...nodes, ...workers];
-  for (let round = 1; round <= ROUNDS; round++) {
+  for (let round = 1; values.actions && round <= ROUNDS; round++) {
+    const victim = victims[Math.floor(random() * victims.length)] as Proc;
+    await actionRound(round, victim, Math.floor(random() * 3 * (200 + 3 * Number(values.latency))), accountIds);
+  }
+  for (let round = 1; !values.actions && round <= ROUNDS; round++) {
     const ids = Array.from({ length: SIGNALS }, (_, i) => `chaos-${initialSeed}-${round}-${i}`);
     const victim = victims[Math.floor(random() * victims.length)] as Proc;
     const killAfter = Math.floor(random() * (200 + 3 * Number(values.latency)));
@@ -284,5 +381,7 @@ try {
 log('');
 log('rounds, signals, expected orders, orders on exchange, duplicated, lost');
 log(`${totals.rounds}, ${totals.signals}, ${totals.expected}, ${totals.onExchange}, ${totals.duplicated}, ${totals.lost}`);
+if (values.actions) log(`positions without a full stop after the reduce: ${totals.unprotected}; protective orders left after the close: ${totals.orphaned}; positions left open: ${totals.leftOpen}`);
 log(`kills: ${Object.entries(totals.kills).map(([k, v]) => `${k} ${v}`).join(', ')}; rounds not settled within 90 s: ${totals.unsettled}`);
-process.exit(totals.duplicated === 0 && totals.lost === 0 && totals.unsettled === 0 && totals.rounds === ROUNDS ? 0 : 1);
+const clean = totals.duplicated === 0 && totals.lost === 0 && totals.unsettled === 0 && totals.unprotected === 0 && totals.orphaned === 0 && totals.leftOpen === 0;
+process.exit(clean && totals.rounds === ROUNDS ? 0 : 1);

@@ -53,6 +53,7 @@ function fakeTrader(opts: { long: number; mark: number | null; failCancel?: (o: 
     async fetchPositions() {
       return long > 0 ? [{ symbol: SYMBOL, side: 'long', contracts: long, contract_size: 1, entry_price: 60000, mark_price: opts.mark, notional: null, unrealized_pnl: null, leverage: null, liquidation_price: null, margin_mode: null }] : [];
     },
+    positionMode: () => 'one_way',
     async openOrders() {
       return [...book.values()].filter((o) => o.open).map((o) => o.resting);
     },

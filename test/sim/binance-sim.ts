@@ -198,6 +198,8 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
         return [200, { ok: true }];
       case 'GET /__sim/orders':
         return [200, sim.orders(query.get('apiKey') ?? undefined)];
+      case 'GET /__sim/positions':
+        return [200, sim.positions(query.get('apiKey') ?? '')];
       case 'GET /__sim/counts':
         return [200, Object.fromEntries(counts)];
       case 'POST /__sim/reset':

@@ -6,6 +6,7 @@ import { keyHint } from '../crypto/secret-box.js';
 import type { NodeRow } from '../db/schema.js';
 import { idParam, input, notFound, type CenterEnv } from './env.js';
 import { accountView } from './views.js';
+import { positionsOf } from '../positions.js';
 
 const secret = (what: string) => v.pipe(v.string(`expected ${what} as a string`), v.minLength(1, `expected a non-empty ${what}`), v.maxLength(1024));
 const nodeRef = v.nullable(v.pipe(v.string('expected a node_code or null'), v.regex(NODE_CODE_PATTERN, 'expected a node_code or null')));
@@ -76,6 +77,13 @@ export function accountRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
   });
 
   app.get('/api/accounts/:id', async (c) => c.json({ success: true, account: await view(idParam(c, 'id')) }));
+
+  // tradectl's book of the account's positions beside the exchange's (last sync), with drift.
+  app.get('/api/accounts/:id/position-book', async (c) => {
+    const id = idParam(c, 'id');
+    await view(id);
+    return c.json({ success: true, positions: await positionsOf(k, id) });
+  });
 
   app.patch('/api/accounts/:id', async (c) => {
     const id = idParam(c, 'id');

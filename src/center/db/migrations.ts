@@ -290,7 +290,7 @@ const INITIAL_TABLES = [
 ] as const;
 
 /** Every table the migrations create; a new one joins this list. */
-export const TABLES = [...INITIAL_TABLES, 'fact_order_leg', 'fact_leg_fill'] as const;
+export const TABLES = [...INITIAL_TABLES, 'fact_order_leg', 'fact_leg_fill', 'fact_follower_position', 'fact_realised_pnl'] as const;
 
 /**
  * The binary collation this MySQL or MariaDB server has, most exact first:
@@ -415,6 +415,65 @@ function orderLegs(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * Each follower's position as tradectl's fills make it, per (account,
+ * symbol, side), and the profit or loss each closing fill realised against
+ * it: what drift is measured against, and what settlement on profit and
+ * reports read.
+ */
+function followerPositions(dialect: DialectName): Migration {
+  const id = idColumn(dialect);
+  const pk = <T extends { primaryKey(): T; autoIncrement(): T }>(c: T) => c.primaryKey().autoIncrement();
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('fact_follower_position')
+        .addColumn('id', id, pk)
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('entry_price', 'varchar(40)')
+        .addColumn('realised_pnl', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_follower_position').unique().on('fact_follower_position').columns(['account_id', 'symbol', 'side']).execute();
+      await db.schema
+        .createTable('fact_realised_pnl')
+        .addColumn('id', id, pk)
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('user_id', 'bigint', (c) => c.notNull())
+        .addColumn('order_id', 'bigint', (c) => c.notNull())
+        .addColumn('fill_key', 'varchar(80)', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('quantity', 'varchar(40)', (c) => c.notNull())
+        .addColumn('entry_price', 'varchar(40)', (c) => c.notNull())
+        .addColumn('exit_price', 'varchar(40)', (c) => c.notNull())
+        .addColumn('gross_pnl', 'varchar(40)', (c) => c.notNull())
+        .addColumn('fee', 'varchar(40)', (c) => c.notNull())
+        .addColumn('net_pnl', 'varchar(40)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_realised_fill').unique().on('fact_realised_pnl').columns(['order_id', 'fill_key']).execute();
+      // What the exchange holds, in the base currency (contracts × contract size), and when the account's positions were last read.
+      await db.schema.alterTable('fact_position').addColumn('size', 'double precision').execute();
+      await db.schema.alterTable('fact_exchange_account').addColumn('positions_synced_at', 'bigint').execute();
+      await db.schema.createIndex('idx_realised_account').on('fact_realised_pnl').columns(['account_id', 'created_at']).execute();
+      if (dialect === 'mysql') {
+        const collation = await binaryCollation(db);
+        for (const table of ['fact_follower_position', 'fact_realised_pnl']) await sql`alter table ${sql.table(table)} convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+      }
+    },
+    async down(db: AnyDb) {
+      await db.schema.alterTable('fact_exchange_account').dropColumn('positions_synced_at').execute();
+      await db.schema.alterTable('fact_position').dropColumn('size').execute();
+      await db.schema.dropTable('fact_realised_pnl').ifExists().execute();
+      await db.schema.dropTable('fact_follower_position').ifExists().execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
@@ -426,6 +485,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0007_signal_margin_mode': signalMarginMode,
     '0008_signal_actions': signalActions,
     '0009_order_legs': orderLegs(dialect),
+    '0010_follower_positions': followerPositions(dialect),
   };
 }
 

@@ -20,6 +20,8 @@ export interface Database {
   fact_fill: FillTable;
   fact_order_leg: OrderLegTable;
   fact_leg_fill: LegFillTable;
+  fact_follower_position: FollowerPositionTable;
+  fact_realised_pnl: RealisedPnlTable;
   fact_account: AccountBalanceTable;
   fact_position: PositionTable;
   fact_ledger: LedgerTable;
@@ -74,6 +76,8 @@ export interface ExchangeAccountTable {
   enabled: number;
   created_at: number;
   updated_at: number;
+  /** When the account's positions were last read from the exchange (migration 0010). */
+  positions_synced_at: number | null;
 }
 
 export interface StrategyTable {
@@ -212,6 +216,41 @@ export interface LegFillTable {
   created_at: number;
 }
 
+/** A follower's position as tradectl's fills make it (migration 0010); drift is measured against the exchange's (`fact_position`). */
+export interface FollowerPositionTable {
+  id: Generated<number>;
+  account_id: number;
+  symbol: string;
+  /** 'long' | 'short' */
+  side: string;
+  /** Decimal text, base currency; '0' once closed. */
+  quantity: string;
+  /** Average entry price of what is held; null when flat. */
+  entry_price: string | null;
+  /** Decimal text, quote currency: what its closes realised, net of their fees. */
+  realised_pnl: string;
+  updated_at: number;
+}
+
+/** What one closing fill realised (migration 0010), once per fill. */
+export interface RealisedPnlTable {
+  id: Generated<number>;
+  account_id: number;
+  user_id: number;
+  order_id: number;
+  /** The fill's key: its cumulative quantity, or `leg<id>:` and it for a leg's. */
+  fill_key: string;
+  symbol: string;
+  side: string;
+  quantity: string;
+  entry_price: string;
+  exit_price: string;
+  gross_pnl: string;
+  fee: string;
+  net_pnl: string;
+  created_at: number;
+}
+
 export interface AccountBalanceTable {
   id: Generated<number>;
   account_id: number;
@@ -236,6 +275,8 @@ export interface PositionTable {
   liquidation_price: number | null;
   margin_mode: string | null;
   synced_at: number;
+  /** Base currency: contracts × contract size (migration 0010; null on rows synced before it). */
+  size: number | null;
 }
 
 export interface LedgerTable {

@@ -6,6 +6,8 @@ import { insertRows, updateRowsById, type RowValue } from '../db/bulk-writes.js'
 import type { Database, FillTable, LegFillTable, OrderLegTable, OrderRow, OrderUpdate } from '../db/schema.js';
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
+import { spotOnly } from '../../exchange/market-types.js';
+import { bookFills, type BookedFill, type FillEffect } from './position-book.js';
 
 /** `done`: an action with no order of its own (update_protection, cancel, a close with nothing to close) did what it was asked. */
 export const ORDER_STATUSES = ['pending', 'unknown', 'open', 'partially_filled', 'filled', 'done', 'rejected', 'failed', 'skipped'] as const;
@@ -32,6 +34,8 @@ export interface OrderOutcome {
   legs?: LegOutcome[] | undefined;
   /** False for a close or a reduce: the order's fill sums its legs', which are booked on the legs, not twice. */
   ownFill?: boolean | undefined;
+  /** How the node sent the account's orders (a one-way account's opposite open nets); absent: one-way. */
+  positionMode?: 'one_way' | 'hedge' | undefined;
 }
 
 /** One closing order of an action, as the node reported it. */
@@ -73,6 +77,7 @@ export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOu
   );
   return {
     ...(legs && legs.length > 0 ? { legs, ownFill: action !== 'close' && action !== 'reduce' } : {}),
+    ...(result.position_mode ? { positionMode: result.position_mode } : {}),
     status: result.status,
     exchangeOrderId: result.order_id,
     filledQuantity: result.filled_quantity,
@@ -311,12 +316,17 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
     }
     await updateRowsById(trx, 'fact_order', updates.map((u) => ({ id: u.id, values: u.update as Record<string, RowValue | undefined> })));
     const legged = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.legs?.length ?? 0) > 0);
-    const legFills = legged.length > 0 ? await applyLegs(trx, legged, orders, now) : [];
+    const legWork = legged.length > 0 ? await applyLegs(trx, legged, orders, now) : [];
+    const legFills = legWork.map((l) => l.fill);
     // Settlement last: the inviters' rows and the one pool row are shared by
     // every concurrent applier, so their locks are held for the shortest time.
     const fills = plans.flatMap((p) => (!(p instanceof Error) && p.fill ? [p.fill] : []));
     if (fills.length > 0) await insertRows(trx, 'fact_fill', fills);
     if (legFills.length > 0) await insertRows(trx, 'fact_leg_fill', legFills);
+    if (fills.length > 0 || legFills.length > 0) {
+      const outcomes = new Map(batch.map((item) => [item.orderId, item.outcome]));
+      await bookFills(trx, await bookedFills(trx, fills, legWork, orders, outcomes), now);
+    }
     if (fills.length > 0 || legFills.length > 0) {
       const userOf = (orderId: number) => (orders.get(orderId) as AppliedOrder).user_id;
       await settleFills(
@@ -359,7 +369,14 @@ const LEG_COLUMNS = ['id', 'order_id', 'client_order_id', 'status', 'exchange_or
  * order's, a leg's fill is keyed by its cumulative quantity, so a replay
  * adds nothing.
  */
-async function applyLegs(trx: Kysely<Database>, items: readonly ApplyItem[], orders: ReadonlyMap<number, AppliedOrder>, now: number): Promise<Array<Insertable<LegFillTable>>> {
+interface LegFill {
+  fill: Insertable<LegFillTable>;
+  positionSide: 'long' | 'short';
+  /** This increment's share of the leg's fee. */
+  fee: number;
+}
+
+async function applyLegs(trx: Kysely<Database>, items: readonly ApplyItem[], orders: ReadonlyMap<number, AppliedOrder>, now: number): Promise<LegFill[]> {
   const orderIds = items.map((i) => i.orderId);
   const read = () => trx.selectFrom('fact_order_leg').select(LEG_COLUMNS).where('order_id', 'in', orderIds).execute();
   const known = new Map((await read()).map((l) => [`${l.order_id}|${l.client_order_id}`, l]));
@@ -403,18 +420,94 @@ async function applyLegs(trx: Kysely<Database>, items: readonly ApplyItem[], ord
   }
   if (inserts.length > 0) await insertRows(trx, 'fact_order_leg', inserts);
   const legs = inserts.length > 0 ? new Map((await read()).map((l) => [`${l.order_id}|${l.client_order_id}`, l])) : known;
-  const fills: Array<Insertable<LegFillTable>> = [];
+  const fills: LegFill[] = [];
   for (const item of items) {
     for (const leg of item.outcome.legs ?? []) {
       const row = legs.get(`${item.orderId}|${leg.clientOrderId}`);
       if (!row || leg.filledPrice === null || !(leg.filledQuantity > Number(row.filled_quantity) + 1e-12)) continue;
       const increment = fillIncrement(row.filled_quantity, row.filled_price, leg.filledQuantity, leg.filledPrice);
-      fills.push({ leg_id: row.id, order_id: item.orderId, cumulative_quantity: increment.cumulative, quantity: increment.quantity, price: increment.price, notional_units: increment.units, created_at: now });
+      fills.push({
+        fill: { leg_id: row.id, order_id: item.orderId, cumulative_quantity: increment.cumulative, quantity: increment.quantity, price: increment.price, notional_units: increment.units, created_at: now },
+        positionSide: leg.positionSide,
+        fee: feeShare(leg.fee, Number(increment.quantity), leg.filledQuantity),
+      });
       updates.push({ id: row.id, values: { filled_quantity: increment.cumulative, filled_price: String(leg.filledPrice), updated_at: now } });
     }
   }
   await updateRowsById(trx, 'fact_order_leg', mergeUpdates(updates));
   return fills;
+}
+
+/** A fill's share of a cumulative fee: quote-currency fees only (a fee in the base or a third currency is not netted). */
+function feeShare(fee: { cost: number; currency: string | null } | null | undefined, quantity: number, cumulative: number): number {
+  if (!fee || !(cumulative > 0) || (fee.currency !== null && fee.currency !== 'USDT' && fee.currency !== 'USDC' && fee.currency !== 'USD')) return 0;
+  return (fee.cost * quantity) / cumulative;
+}
+
+/**
+ * What each new fill does to its follower's position: an order's own fill
+ * opens the signal's side (a legacy reduce-only one closes the other), and
+ * nets against the other side on a one-way account; a leg's fill closes its
+ * side. Spot accounts hold coins, not positions, and are not booked.
+ */
+async function bookedFills(
+  trx: Kysely<Database>,
+  fills: ReadonlyArray<Insertable<FillTable>>,
+  legs: readonly LegFill[],
+  orders: ReadonlyMap<number, AppliedOrder>,
+  outcomes: ReadonlyMap<number, OrderOutcome>,
+): Promise<BookedFill[]> {
+  const ids = [...new Set([...fills.map((f) => f.order_id), ...legs.map((l) => l.fill.order_id)])];
+  const info = await trx
+    .selectFrom('fact_order as o')
+    .innerJoin('fact_signal as s', 's.id', 'o.signal_row_id')
+    .innerJoin('fact_exchange_account as a', 'a.id', 'o.account_id')
+    .select(['o.id', 'o.symbol', 'o.side', 's.reduce_only', 'a.exchange'])
+    .where('o.id', 'in', ids)
+    .execute();
+  const byId = new Map(info.map((r) => [r.id, r]));
+  const out: BookedFill[] = [];
+  const base = (orderId: number) => {
+    const row = byId.get(orderId);
+    const order = orders.get(orderId);
+    if (!row || !order || spotOnly(row.exchange)) return undefined;
+    return { row, order };
+  };
+  // A reverse's close first, then its new entry: the entry must not net against the side the close just closed.
+  for (const leg of legs) {
+    const found = base(leg.fill.order_id);
+    if (!found) continue;
+    out.push({
+      orderId: leg.fill.order_id,
+      fillKey: `leg${leg.fill.leg_id}:${leg.fill.cumulative_quantity}`,
+      accountId: found.order.account_id,
+      userId: found.order.user_id,
+      symbol: found.row.symbol,
+      effect: { kind: 'close', side: leg.positionSide },
+      quantity: Number(leg.fill.quantity),
+      price: Number(leg.fill.price),
+      fee: leg.fee,
+    });
+  }
+  for (const fill of fills) {
+    const found = base(fill.order_id);
+    if (!found || (found.row.side !== 'buy' && found.row.side !== 'sell')) continue;
+    const outcome = outcomes.get(fill.order_id);
+    const side: 'long' | 'short' = found.row.side === 'buy' ? 'long' : 'short';
+    const effect: FillEffect = found.row.reduce_only === 1 ? { kind: 'close', side: side === 'long' ? 'short' : 'long' } : { kind: 'open', side, nets: outcome?.positionMode !== 'hedge' };
+    out.push({
+      orderId: fill.order_id,
+      fillKey: String(fill.cumulative_quantity),
+      accountId: found.order.account_id,
+      userId: found.order.user_id,
+      symbol: found.row.symbol,
+      effect,
+      quantity: Number(fill.quantity),
+      price: Number(fill.price),
+      fee: feeShare(outcome?.fee, Number(fill.quantity), outcome?.filledQuantity ?? 0),
+    });
+  }
+  return out;
 }
 
 /** One update per row: a leg can be both re-stated and newly filled in one answer. */

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Credentials } from '../../src/core/credentials.js';
+import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
+import { DIALECTS, onDialect } from '../helpers/databases.js';
+import { seriesValue } from '../helpers/metrics.js';
+import { call } from '../helpers/node-harness.js';
+
+/**
+ * The center's book of each follower's position, on both databases: built
+ * from fills (entries, legacy reduce-only closes, actions' closing legs),
+ * with the average entry and what each close realised net of its fee; set
+ * beside the exchange's positions after a sync, and drift counted when a
+ * follower trades by hand. The paper exchange fills a market entry at the
+ * signal's reference price and a close at its table price (SOL 150), with a
+ * 0.04% fee.
+ */
+for (const dialect of DIALECTS) {
+  describe(`follower positions on ${dialect}`, onDialect(dialect), () => {
+    let h: CenterHarness;
+    const accounts: number[] = [];
+    const keys: string[] = [];
+
+    before(async () => {
+      h = await startCenterHarness(dialect);
+      const owner = (await h.api('POST', '/api/users', { username: `book-${dialect}`, points: 1000 })).body.user.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'book' });
+      for (const [i, multiplier] of [1, 3].entries()) {
+        keys.push(`book-key-${dialect}-${i}`);
+        const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: keys[i], api_secret: 'book-secret' })).body.account.id;
+        await h.api('POST', '/api/strategies/book/bindings', { account_id: id, multiplier });
+        accounts.push(id);
+      }
+    });
+    after(() => h?.close());
+
+    const send = async (signal: Record<string, unknown>) => {
+      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'book', symbol: 'SOL/USDT:USDT', ...signal });
+      assert.equal(res.status, 201, res.text);
+      return res.body.signal;
+    };
+    const book = async (i: number) => (await h.api('GET', `/api/accounts/${accounts[i]}/position-book`)).body.positions;
+    const drifting = async () => seriesValue((await call(`${h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text, 'tradectl_center_position_drift_accounts');
+
+    test('entries, a reduce and a close build the book; each close realises its PnL net of its fee', async () => {
+      await send({ signal_id: `book-open-${dialect}`, side: 'buy', quantity: 2, price: 140, stop_loss: 130, take_profit: 170 });
+      assert.deepEqual(
+        (await book(1)).map((p: Record<string, unknown>) => [p['symbol'], p['side'], p['quantity'], p['entry_price'], p['realised_pnl'], p['state']]),
+        [['SOL/USDT:USDT', 'long', 6, 140, 0, 'not_synced']],
+      );
+      await send({ signal_id: `book-reduce-${dialect}`, action: 'reduce', close_fraction: 0.5 });
+      // Account ×3: 3 closed at 150 against 140 = +30, less 3 × 150 × 0.0004 = 0.18.
+      const half = await book(1);
+      assert.deepEqual(half.map((p: Record<string, unknown>) => [p['quantity'], p['entry_price'], p['realised_pnl']]), [[3, 140, 29.82]]);
+
+      assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
+      const synced = await book(1);
+      assert.deepEqual(synced.map((p: Record<string, unknown>) => [p['quantity'], p['exchange_quantity'], p['state']]), [[3, 3, 'ok']]);
+      assert.equal(await drifting(), 0);
+
+      await send({ signal_id: `book-close-${dialect}`, action: 'close' });
+      const closed = await book(1);
+      assert.deepEqual(
+        closed.map((p: Record<string, unknown>) => [p['quantity'], p['entry_price'], p['realised_pnl'], p['exchange_quantity'], p['state']]),
+        [[0, null, 59.64, 3, 'not_synced']],
+        'flat on the book; the sync that saw 3 predates the close, so that is not drift',
+      );
+      assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
+      assert.deepEqual(await book(1), [], 'flat on both books');
+      assert.deepEqual(await book(0), []);
+    });
+
+    test('a follower that trades by hand drifts from the book, and /metrics counts it', async () => {
+      await send({ signal_id: `book-open2-${dialect}`, side: 'sell', quantity: 1, price: 160 });
+      // The follower buys back half of the short on the exchange, outside tradectl.
+      const trader = await h.center.ctx.local.traders.trader({ exchange: 'paper', credentials: new Credentials(keys[0] as string, 'book-secret'), sandbox: false });
+      await trader.placeOrder({ symbol: 'SOL/USDT:USDT', side: 'buy', type: 'market', amount: 0.5, price: undefined, clientOrderId: 'byhand1', reduceOnly: true });
+      assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
+      const drifted = await book(0);
+      assert.deepEqual(drifted.map((p: Record<string, unknown>) => [p['side'], p['quantity'], p['exchange_quantity'], p['state']]), [['short', 1, 0.5, 'drift']]);
+      assert.equal(await drifting(), 1, 'one account drifts');
+      // The close sizes from the exchange's position (0.5) and the book follows.
+      await send({ signal_id: `book-close2-${dialect}`, action: 'close' });
+      assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
+      const after = await book(0);
+      assert.deepEqual(after.map((p: Record<string, unknown>) => [p['side'], p['quantity'], p['exchange_quantity'], p['state']]), [['short', 0.5, 0, 'drift']], 'tradectl still books the half it never closed');
+    });
+  });
+}
