@@ -7,13 +7,14 @@ import type { NodeCall, NodeClient } from './transport/node-client.js';
 import { STAGES, type StageTimings } from './dispatch/stage-timings.js';
 import { nodeAvailability } from './nodes.js';
 import { driftingAccounts } from './positions.js';
+import { unprotectedCount } from './dispatch/unprotected.js';
 import type { QueueMode } from './queue/queue-mode.js';
 
 /** Statuses an order does not leave (but for a late fill): counted, not gauged. */
 const FINAL_STATUSES = ['filled', 'done', 'rejected', 'failed', 'skipped'] as const;
 const OPEN_STATUSES = ['pending', 'unknown', 'open', 'partially_filled'] as const;
 const RECONCILE_OUTCOMES = ['ok', 'error'] as const;
-const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting', 'unapplied'] as const;
+const RECONCILE_RESULTS = ['settled', 'resent', 'expired', 'waiting', 'unapplied', 'protecting'] as const;
 const WORKER_OUTCOMES = ['done', 'failed', 'dead_letter'] as const;
 
 /** The center's metrics (`GET /metrics`, names `tradectl_center_*`). */
@@ -154,6 +155,11 @@ function storedSeries(registry: LazyRegistry, sources: CenterSources): void {
       const rows = await orders();
       return FINAL_STATUSES.map((status) => [{ status }, Number(rows.find((r) => r.status === status)?.n ?? 0)]);
     },
+  });
+  registry.gauge({
+    name: 'tradectl_center_orders_unprotected',
+    help: 'Filled orders whose stop-loss or take-profit (asked for by their signal) has not been placed; the reconciler sends them again while their signal is younger than signal_max_age',
+    read: async () => [[{}, await unprotectedCount(k)]],
   });
   registry.gauge({
     name: 'tradectl_center_position_drift_accounts',

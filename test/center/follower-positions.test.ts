@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { Credentials } from '../../src/core/credentials.js';
+import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { seriesValue } from '../helpers/metrics.js';
@@ -84,6 +86,60 @@ for (const dialect of DIALECTS) {
       assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
       const after = await book(0);
       assert.deepEqual(after.map((p: Record<string, unknown>) => [p['side'], p['quantity'], p['exchange_quantity'], p['state']]), [['short', 0.5, 0, 'drift']], 'tradectl still books the half it never closed');
+    });
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`a filled entry left without its stop is protected by the reconciler on ${dialect}`, onDialect(dialect), () => {
+    let h: CenterHarness;
+    before(async () => {
+      h = await startCenterHarness(dialect);
+      const owner = (await h.api('POST', '/api/users', { username: `guard-${dialect}`, points: 1000 })).body.user.id;
+      await h.api('POST', '/api/strategies', { strategy_code: 'guard' });
+      const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: `guard-key-${dialect}`, api_secret: 'guard-secret' })).body.account.id;
+      await h.api('POST', '/api/strategies/guard/bindings', { account_id: id });
+    });
+    after(() => h?.close());
+    const unprotected = async () => seriesValue((await call(`${h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text, 'tradectl_center_orders_unprotected');
+
+    test('the stop-loss request fails once: the order is filled and counted unprotected until the next pass places it', async () => {
+      const original = h.center.ctx.local.traders;
+      h.center.ctx.local.traders = {
+        stats: () => original.stats(),
+        async trader(account) {
+          const inner = await original.trader(account);
+          return {
+            ...inner,
+            placeOrder: async (request) => {
+              if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', 'the exchange is overloaded (503)');
+              return inner.placeOrder(request);
+            },
+          };
+        },
+      };
+      let first: Record<string, unknown>;
+      try {
+        first = (await h.api('POST', '/api/signals?wait=true', { strategy_code: 'guard', signal_id: `guard-1-${dialect}`, symbol: 'SOL/USDT:USDT', side: 'buy', quantity: 1, stop_loss: 140, take_profit: 170 })).body.signal.orders[0];
+      } finally {
+        h.center.ctx.local.traders = original;
+      }
+      assert.equal(first.status, 'filled');
+      assert.equal(first.stop_loss_order_id, null);
+      assert.equal(first.unprotected, true, 'the signal view says so');
+      assert.ok(first.take_profit_order_id);
+      assert.equal(await unprotected(), 1);
+      const report = await reconcileOnce(h.center.ctx, Date.now() + h.center.ctx.config.reconcile_after + 1000);
+      assert.equal(report.protecting, 1, JSON.stringify(report));
+      await h.idle();
+      const after = (await h.api('GET', `/api/signals/guard-1-${dialect}`)).body.signal.orders[0];
+      assert.ok(after.stop_loss_order_id, JSON.stringify(after));
+      assert.equal(after.take_profit_order_id, first.take_profit_order_id, 'the take-profit found, not placed again');
+      assert.equal(after.filled_quantity, 1);
+      assert.equal(after.unprotected, false);
+      assert.equal(await unprotected(), 0);
+      const again = await reconcileOnce(h.center.ctx, Date.now() + 2 * (h.center.ctx.config.reconcile_after + 1000));
+      assert.equal(again.protecting, 0, 'nothing left to protect');
     });
   });
 }

@@ -228,7 +228,7 @@ for (const dialect of DIALECTS) {
     test('more than a pass of unappliable orders: one pass settles the good order; the others go to the back, still unknown', async () => {
       assert.equal(await unappliedCount(), 0);
       const report = await reconcileOnce(ctx, T);
-      assert.deepEqual(report, { checked: 500, settled: 1, resent: 0, expired: 0, waiting: 0, unapplied: 499 });
+      assert.deepEqual(report, { checked: 500, settled: 1, resent: 0, expired: 0, waiting: 0, unapplied: 499, protecting: 0 });
       const order = await ctx.db.kysely.selectFrom('fact_order').selectAll().where('id', '=', good).executeTakeFirstOrThrow();
       assert.equal(order.status, 'filled');
       assert.equal((await ctx.db.kysely.selectFrom('fact_fill').select('notional_units').where('order_id', '=', good).executeTakeFirstOrThrow()).notional_units, 600n * 10n ** 8n);
@@ -241,7 +241,7 @@ for (const dialect of DIALECTS) {
     });
 
     test('an order that failed waits reconcile_after before it is tried again, while the rest get their turn', async () => {
-      assert.deepEqual(await reconcileOnce(ctx, T), { checked: 5, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 5 });
+      assert.deepEqual(await reconcileOnce(ctx, T), { checked: 5, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 5, protecting: 0 });
       assert.equal((await reconcileOnce(ctx, T)).checked, 0, 'nothing is due again yet');
       assert.deepEqual(await statuses(), { 'unknown apply_failed now': BAD });
       const again = await reconcileOnce(ctx, T + ctx.config.reconcile_after);

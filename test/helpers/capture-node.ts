@@ -63,6 +63,9 @@ export async function startCaptureNode(nodeCode: string): Promise<CaptureNode> {
         filled_price: 60000,
         // An action sized from the position names no quantity; the capture node closes a fixed 0.01.
         filled_quantity: a.quantity ?? 0.01,
+        // What a node answers for a filled entry with protection: the legs it placed.
+        ...(parsed.value.signal.stop_loss === undefined ? {} : { stop_loss_order_id: `cap-${node.batches.length}-${i}-sl` }),
+        ...(parsed.value.signal.take_profit === undefined ? {} : { take_profit_order_id: `cap-${node.batches.length}-${i}-tp` }),
         latency_ms: 1,
         ...override,
       }));

@@ -8,7 +8,12 @@ import { transact } from '../db/connect.js';
  * redelivered queue job) can never both send attempt 1: the later one sends
  * a retry, so its node looks the order up before placing anything.
  */
-export async function claimOrders(ctx: CenterContext, orderIds: number[]): Promise<Map<number, number>> {
+/** Statuses an order may be sent again from: not settled, or (`protect`) settled but missing its stop-loss or take-profit. */
+export const CLAIMABLE = { unsettled: ['pending', 'unknown'], protect: ['filled', 'partially_filled', 'open'] } as const;
+export type Claim = keyof typeof CLAIMABLE;
+
+export async function claimOrders(ctx: CenterContext, orderIds: number[], claim: Claim = 'unsettled'): Promise<Map<number, number>> {
+  const statuses = [...CLAIMABLE[claim]];
   if (orderIds.length === 0) return new Map();
   return transact(ctx.db.kysely, async (trx) => {
     const now = Date.now();
@@ -16,13 +21,13 @@ export async function claimOrders(ctx: CenterContext, orderIds: number[]): Promi
       .updateTable('fact_order')
       .set((eb) => ({ attempts: eb('attempts', '+', 1), dispatched_at: now, updated_at: now }))
       .where('id', 'in', orderIds)
-      .where('status', 'in', ['pending', 'unknown'])
+      .where('status', 'in', statuses)
       .execute();
     const claimed = await trx
       .selectFrom('fact_order')
       .select(['id', 'attempts'])
       .where('id', 'in', orderIds)
-      .where('status', 'in', ['pending', 'unknown'])
+      .where('status', 'in', statuses)
       // A locking read on MySQL sees the rows as they are, not the snapshot.
       .$if(ctx.db.dialect === 'mysql', (qb) => qb.forUpdate())
       .execute();

@@ -5,7 +5,7 @@ import { groupByDestination, routerFor, type Groups } from '../routing.js';
 import type { Accepted, Claimed } from './accept.js';
 import { applyBatch } from './apply-batch.js';
 import { noFill } from './apply-results.js';
-import { claimOrders } from './claims.js';
+import { claimOrders, type Claim } from './claims.js';
 import { sendGroup } from './send-group.js';
 import { readTargets, unsealTarget, type SealedTarget } from './targets.js';
 
@@ -19,7 +19,7 @@ export type Delivery = 'direct' | 'queue';
  * offline nodes' accounts are recorded as `node_unavailable`. `retry` marks
  * a resend, so nodes look each order up before placing anything.
  */
-export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orderIds: number[], retry: boolean, delivery: Delivery = ctx.delivery): Promise<void> {
+export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orderIds: number[], retry: boolean, delivery: Delivery = ctx.delivery, claim: Claim = 'unsettled'): Promise<void> {
   if (orderIds.length === 0) return;
   const rows = await ctx.db.kysely
     .selectFrom('fact_order as o')
@@ -44,7 +44,7 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   // other group's. Queued jobs are claimed and read by the worker that sends them.
   const direct = [...routing.local, ...(delivery === 'direct' ? [...routing.remote.values()].flatMap((g) => g.items) : [])];
   // The read does not depend on the claim (only claimed orders are sent): on MySQL they overlap on two connections.
-  const [attempts, read] = await Promise.all([claimOrders(ctx, direct), readTargets(ctx, direct)]);
+  const [attempts, read] = await Promise.all([claimOrders(ctx, direct, claim), readTargets(ctx, direct)]);
   await launch(ctx, signal, routing, retry, delivery, { attempts, sealed: new Map(read.map((t) => [t.order.id, t])) });
 }
 

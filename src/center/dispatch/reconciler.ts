@@ -8,6 +8,7 @@ import { actionOrderId } from '../../core/client-order-id.js';
 import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem, type LegOutcome, type OrderOutcome } from './apply-results.js';
 import { completeSignal, dispatchOrders } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
+import { unprotectedOrders } from './unprotected.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -17,6 +18,8 @@ export interface ReconcileReport {
   waiting: number;
   /** Found, but what was found could not be applied: marked `apply_failed`, tried again after `reconcile_after`. */
   unapplied: number;
+  /** Settled with a fill but without a stop-loss or take-profit the signal asked for: sent again for the node to place it. */
+  protecting: number;
 }
 
 /** Orders looked at per pass. */
@@ -63,7 +66,8 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
     .orderBy('id')
     .limit(RECONCILE_BATCH)
     .execute();
-  const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 0 };
+  const report: ReconcileReport = { checked: rows.length, settled: 0, resent: 0, expired: 0, waiting: 0, unapplied: 0, protecting: 0 };
+  report.protecting = await protectPass(ctx, now);
   if (rows.length === 0) return report;
   // Seen now, whatever comes of it: the next pass starts with the orders this one did not reach.
   await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
@@ -74,7 +78,15 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
   // An action (close, reduce, reverse, …) places orders of its own ids, sized
   // from the position at the time: it is settled by sending it again as a
   // resend, which the node answers by looking each of its orders up first.
-  const isOpen = (t: DispatchTarget) => (signals.get(t.order.signal_row_id)?.action ?? 'open') === 'open';
+  // So is an open with a stop-loss or take-profit while it may still be sent:
+  // a lookup would find its entry filled and settle it without the
+  // protection the node may never have placed (it stopped in between).
+  const isOpen = (t: DispatchTarget) => {
+    const signal = signals.get(t.order.signal_row_id);
+    if (!signal || signal.action !== 'open') return false;
+    const protectedOpen = signal.stop_loss !== null || signal.take_profit !== null;
+    return !protectedOpen || now - signal.accepted_at > ctx.config.signal_max_age;
+  };
   const targets = all.filter(isOpen);
   const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
   const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
@@ -115,6 +127,7 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
       resend.set(signal.id, [...(resend.get(signal.id) ?? []), target.order.id]);
       report.resent++;
     } else if (signal.action === 'open') {
+      // Not found by its lookup (a protected open that young was resent above).
       expired.push({ orderId: target.order.id, outcome: noFill('failed', 'expired', 'not on the exchange, and the signal is older than signal_max_age: not placed late') });
     } else {
       lateActions.push(target);
@@ -195,6 +208,34 @@ async function lookUpLateActions(ctx: CenterContext, targets: DispatchTarget[], 
     }
   }
   return { items, waiting };
+}
+
+/**
+ * Orders whose entry filled (or rests, and may fill) without a stop-loss or
+ * take-profit their signal asked for: the node stopped between the two, a
+ * leg's request failed, or a limit entry filled after its answer. Each is
+ * sent again as a resend while its signal is younger than signal_max_age:
+ * the node finds the entry and places what is missing (for the quantity
+ * filled), so a position is not left unprotected for longer than a
+ * reconcile pass. `tradectl_center_orders_unprotected` counts them.
+ */
+async function protectPass(ctx: CenterContext, now: number): Promise<number> {
+  const cutoff = now - ctx.config.reconcile_after;
+  const rows = await unprotectedOrders(ctx.db.kysely)
+    .select(['o.id', 'o.signal_row_id'])
+    .where('s.accepted_at', '>=', now - ctx.config.signal_max_age)
+    .where(sql<boolean>`coalesce(o.reconciled_at, o.updated_at) <= ${cutoff}`)
+    .orderBy(sql`coalesce(o.reconciled_at, 0)`)
+    .orderBy('o.id')
+    .limit(RECONCILE_BATCH)
+    .execute();
+  if (rows.length === 0) return 0;
+  await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
+  const bySignal = new Map<number, number[]>();
+  for (const r of rows) bySignal.set(r.signal_row_id, [...(bySignal.get(r.signal_row_id) ?? []), r.id]);
+  const signals = await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...bySignal.keys()]).execute();
+  for (const signal of signals) await dispatchOrders(ctx, signal, bySignal.get(signal.id) ?? [], true, 'direct', 'protect');
+  return rows.length;
 }
 
 /** Looks the entries (or the orders `idsOf` names) up where the accounts live; `undefined` when the lookup failed. */
