@@ -5,6 +5,7 @@ import { Credentials } from '../../src/core/credentials.js';
 import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
+import { paperFollowers, type PaperFollowers } from '../helpers/paper-followers.js';
 import { seriesValue } from '../helpers/metrics.js';
 import { call } from '../helpers/node-harness.js';
 
@@ -20,27 +21,18 @@ import { call } from '../helpers/node-harness.js';
 for (const dialect of DIALECTS) {
   describe(`follower positions on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
-    const accounts: number[] = [];
-    const keys: string[] = [];
+    let f: PaperFollowers;
+    let accounts: number[];
+    let keys: string[];
 
     before(async () => {
       h = await startCenterHarness(dialect);
-      const owner = (await h.api('POST', '/api/users', { username: `book-${dialect}`, points: 1000 })).body.user.id;
-      await h.api('POST', '/api/strategies', { strategy_code: 'book' });
-      for (const [i, multiplier] of [1, 3].entries()) {
-        keys.push(`book-key-${dialect}-${i}`);
-        const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: keys[i], api_secret: 'book-secret' })).body.account.id;
-        await h.api('POST', '/api/strategies/book/bindings', { account_id: id, multiplier });
-        accounts.push(id);
-      }
+      f = await paperFollowers(h, `book-${dialect}`, [1, 3]);
+      ({ accounts, keys } = f);
     });
     after(() => h?.close());
 
-    const send = async (signal: Record<string, unknown>) => {
-      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'book', symbol: 'SOL/USDT:USDT', ...signal });
-      assert.equal(res.status, 201, res.text);
-      return res.body.signal;
-    };
+    const send = (signal: Record<string, unknown>) => f.send(signal);
     const book = async (i: number) => (await h.api('GET', `/api/accounts/${accounts[i]}/position-book`)).body.positions;
     const drifting = async () => seriesValue((await call(`${h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text, 'tradectl_center_position_drift_accounts');
 
@@ -75,7 +67,7 @@ for (const dialect of DIALECTS) {
     test('a follower that trades by hand drifts from the book, and /metrics counts it', async () => {
       await send({ signal_id: `book-open2-${dialect}`, side: 'sell', quantity: 1, price: 160 });
       // The follower buys back half of the short on the exchange, outside tradectl.
-      const trader = await h.center.ctx.local.traders.trader({ exchange: 'paper', credentials: new Credentials(keys[0] as string, 'book-secret'), sandbox: false });
+      const trader = await h.center.ctx.local.traders.trader({ exchange: 'paper', credentials: new Credentials(keys[0] as string, f.secret), sandbox: false });
       await trader.placeOrder({ symbol: 'SOL/USDT:USDT', side: 'buy', type: 'market', amount: 0.5, price: undefined, clientOrderId: 'byhand1', reduceOnly: true });
       assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
       const drifted = await book(0);

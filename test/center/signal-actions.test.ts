@@ -4,6 +4,7 @@ import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
+import { paperFollowers, type PaperFollowers } from '../helpers/paper-followers.js';
 
 /**
  * Actions through the center, on both databases: followers of different
@@ -13,26 +14,18 @@ import { DIALECTS, onDialect } from '../helpers/databases.js';
 for (const dialect of DIALECTS) {
   describe(`signal actions through the center on ${dialect}`, onDialect(dialect), () => {
     let h: CenterHarness;
+    let f: PaperFollowers;
     let owner: number;
-    const accounts: number[] = [];
+    let accounts: number[];
 
     before(async () => {
       h = await startCenterHarness(dialect);
-      owner = (await h.api('POST', '/api/users', { username: `act-${dialect}`, points: 1000 })).body.user.id;
-      await h.api('POST', '/api/strategies', { strategy_code: 'act' });
-      for (const [i, multiplier] of [1, 3].entries()) {
-        const id = (await h.api('POST', '/api/accounts', { user_id: owner, exchange: 'paper', api_key: `act-key-${dialect}-${i}`, api_secret: 'act-secret' })).body.account.id;
-        await h.api('POST', '/api/strategies/act/bindings', { account_id: id, multiplier });
-        accounts.push(id);
-      }
+      f = await paperFollowers(h, `act-${dialect}`, [1, 3]);
+      ({ owner, accounts } = f);
     });
     after(() => h?.close());
 
-    const send = async (signal: Record<string, unknown>) => {
-      const res = await h.api('POST', '/api/signals?wait=true', { strategy_code: 'act', symbol: 'SOL/USDT:USDT', ...signal });
-      assert.equal(res.status, 201, res.text);
-      return res.body.signal;
-    };
+    const send = (signal: Record<string, unknown>) => f.send(signal);
     const fills = (signal: { orders: Array<{ account_id: number; status: string; filled_quantity: number }> }) =>
       accounts.map((id) => {
         const order = signal.orders.find((o) => o.account_id === id);
