@@ -134,9 +134,14 @@ for (const dialect of DIALECTS) {
       await send({ signal_id: `act-open3-${dialect}`, side: 'buy', quantity: 1 });
       const close = await sendLosingCloses({ signal_id: `act-close3-${dialect}`, action: 'close' });
       assert.deepEqual(fills(close), [['unknown', 0], ['unknown', 0]]);
+      // An update_protection never confirmed either: it places nothing that can hold a fill, so it simply expires.
+      const moved = await send({ signal_id: `act-move3-${dialect}`, action: 'update_protection', stop_loss: 100 });
+      await h.center.ctx.db.kysely.updateTable('fact_order').set({ status: 'unknown', updated_at: 0 }).where('id', 'in', moved.orders.map((o: { order_id: number }) => o.order_id)).execute();
       const late = Date.now() + h.center.ctx.config.signal_max_age + h.center.ctx.config.reconcile_after + 1000;
       const report = await reconcileOnce(h.center.ctx, late);
       assert.equal(report.resent, 0, 'too old to be sent again');
+      const expired = (await h.api('GET', `/api/signals/act-move3-${dialect}`)).body.signal.orders.map((o: { status: string; error: { code: string } }) => [o.status, o.error?.code]);
+      assert.deepEqual(expired, [['failed', 'expired'], ['failed', 'expired']]);
       const settled = (await h.api('GET', `/api/signals/act-close3-${dialect}`)).body.signal;
       assert.deepEqual(fills(settled), [['filled', 1], ['filled', 3]], 'the close that did fill is booked');
       assert.deepEqual(settled.orders.map((o: { legs: Array<Record<string, unknown>> }) => o.legs.map((l) => [l['position_side'], l['filled_quantity']])), [[['long', 1]], [['long', 3]]]);

@@ -474,10 +474,11 @@ async function bookedFills(
     return { row, order };
   };
   // A reverse's close first, then its new entry: the entry must not net against the side the close just closed.
+  const legsFirst = new Set<BookedFill>();
   for (const leg of legs) {
     const found = base(leg.fill.order_id);
     if (!found) continue;
-    out.push({
+    const booked: BookedFill = {
       orderId: leg.fill.order_id,
       fillKey: `leg${leg.fill.leg_id}:${leg.fill.cumulative_quantity}`,
       accountId: found.order.account_id,
@@ -487,7 +488,9 @@ async function bookedFills(
       quantity: Number(leg.fill.quantity),
       price: Number(leg.fill.price),
       fee: leg.fee,
-    });
+    };
+    legsFirst.add(booked);
+    out.push(booked);
   }
   for (const fill of fills) {
     const found = base(fill.order_id);
@@ -507,7 +510,10 @@ async function bookedFills(
       fee: feeShare(outcome?.fee, Number(fill.quantity), outcome?.filledQuantity ?? 0),
     });
   }
-  return out;
+  // Orders in the order they were accepted (their ids), so that a close
+  // answered together with an earlier signal's entry (one group commit) is
+  // booked after it; within an order, its legs before its own fill.
+  return out.sort((x, y) => x.orderId - y.orderId || Number(legsFirst.has(y)) - Number(legsFirst.has(x)));
 }
 
 /** One update per row: a leg can be both re-stated and newly filled in one answer. */

@@ -166,17 +166,27 @@ async function reconcilePass(ctx: CenterContext, now: number): Promise<Reconcile
  * its legs); with nothing found the order is `expired`. A failed lookup
  * leaves it for the next pass.
  */
-async function lookUpLateActions(ctx: CenterContext, targets: DispatchTarget[], signals: ReadonlyMap<number, SignalRow>, now: number): Promise<{ items: ApplyItem[]; waiting: number }> {
+async function lookUpLateActions(ctx: CenterContext, late: DispatchTarget[], signals: ReadonlyMap<number, SignalRow>, now: number): Promise<{ items: ApplyItem[]; waiting: number }> {
   const items: ApplyItem[] = [];
   let waiting = 0;
-  const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
-  const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
-  waiting += groups.unavailable.length;
+  let targets = late;
   const idsOf = (t: DispatchTarget) => {
     const action = signals.get(t.order.signal_row_id)?.action;
     const closes = (['long', 'short'] as const).map((side) => actionOrderId(t.account.client_order_id, 'close', side));
     return action === 'reverse' ? [...closes, t.account.client_order_id] : action === 'close' || action === 'reduce' ? closes : [];
   };
+  // An update_protection or a cancel places nothing that could hold a fill: it expires without a lookup
+  // (a node refuses an account listed with no order to look up, which would fail the whole group).
+  const expireOf = (t: DispatchTarget): ApplyItem => {
+    const action = signals.get(t.order.signal_row_id)?.action ?? 'action';
+    return { orderId: t.order.id, outcome: noFill('failed', 'expired', `never confirmed, and the ${action} signal is older than signal_max_age: not sent again`) };
+  };
+  items.push(...targets.filter((t) => idsOf(t).length === 0).map(expireOf));
+  targets = targets.filter((t) => idsOf(t).length > 0);
+  if (targets.length === 0) return { items, waiting };
+  const router = await routerFor(ctx, targets.map((t) => t.nodeId), now);
+  const groups = groupByDestination(targets, (t) => router.read(t.nodeId));
+  waiting += groups.unavailable.length;
   for (const [node, group] of [[null, groups.local] as const, ...[...groups.remote.values()].map((g) => [g.node, g.items] as const)]) {
     if (group.length === 0) continue;
     const results = await lookUp(ctx, transportOf(ctx, node), group, now, idsOf);
@@ -254,8 +264,8 @@ async function lookUp(
     const { account_id, exchange, credentials, sandbox } = t.account;
     const entry = byAccount.get(key) ?? { account_id, exchange, credentials, sandbox, orders: [] };
     const ids = idsOf(t);
-    // A node answers at most MAX_ORDERS_PER_ACCOUNT per account; the rest wait for the next pass.
-    if (entry.orders.length + ids.length > MAX_ORDERS_PER_ACCOUNT) continue;
+    // A node answers at most MAX_ORDERS_PER_ACCOUNT per account (and refuses none); the rest wait for the next pass.
+    if (ids.length === 0 || entry.orders.length + ids.length > MAX_ORDERS_PER_ACCOUNT) continue;
     for (const id of ids) entry.orders.push({ client_order_id: id, symbol: t.order.symbol, kind: 'entry' });
     byAccount.set(key, entry);
   }
