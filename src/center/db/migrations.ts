@@ -459,6 +459,8 @@ function followerPositions(dialect: DialectName): Migration {
       // What the exchange holds, in the base currency (contracts × contract size), and when the account's positions were last read.
       await db.schema.alterTable('fact_position').addColumn('size', 'double precision').execute();
       await db.schema.alterTable('fact_exchange_account').addColumn('positions_synced_at', 'bigint').execute();
+      // The position mode the account's node last reported: fills found by a lookup (which says none) are booked by it.
+      await db.schema.alterTable('fact_exchange_account').addColumn('position_mode', 'varchar(8)').execute();
       await db.schema.createIndex('idx_realised_account').on('fact_realised_pnl').columns(['account_id', 'created_at']).execute();
       if (dialect === 'mysql') {
         const collation = await binaryCollation(db);
@@ -466,6 +468,7 @@ function followerPositions(dialect: DialectName): Migration {
       }
     },
     async down(db: AnyDb) {
+      await db.schema.alterTable('fact_exchange_account').dropColumn('position_mode').execute();
       await db.schema.alterTable('fact_exchange_account').dropColumn('positions_synced_at').execute();
       await db.schema.alterTable('fact_position').dropColumn('size').execute();
       await db.schema.dropTable('fact_realised_pnl').ifExists().execute();

@@ -78,6 +78,8 @@ export interface ExchangeAccountTable {
   updated_at: number;
   /** When the account's positions were last read from the exchange (migration 0010). */
   positions_synced_at: number | null;
+  /** 'one_way' | 'hedge', as the account's node last reported it (migration 0010). */
+  position_mode: string | null;
 }
 
 export interface StrategyTable {

@@ -34,7 +34,7 @@ export interface OrderOutcome {
   legs?: LegOutcome[] | undefined;
   /** False for a close or a reduce: the order's fill sums its legs', which are booked on the legs, not twice. */
   ownFill?: boolean | undefined;
-  /** How the node sent the account's orders (a one-way account's opposite open nets); absent: one-way. */
+  /** How the node sent the account's orders (a one-way account's opposite open nets); absent: as last reported for the account, else one-way. */
   positionMode?: 'one_way' | 'hedge' | undefined;
 }
 
@@ -121,6 +121,8 @@ const FINAL = new Set<OrderStatus>(['filled', 'done', 'rejected', 'failed', 'ski
 export function nextStatus(current: OrderStatus, incoming: OrderStatus, moreFilled: boolean): OrderStatus {
   if (moreFilled) return incoming === 'filled' || incoming === 'partially_filled' || incoming === 'open' ? incoming : 'partially_filled';
   if (FINAL.has(current)) return current;
+  // `failed` says a request never reached the exchange; an order already on its book is not undone by a later one that did not.
+  if (incoming === 'failed' && (current === 'open' || current === 'partially_filled')) return current;
   return RANK[incoming] >= RANK[current] ? incoming : current;
 }
 
@@ -462,10 +464,18 @@ async function bookedFills(
     .selectFrom('fact_order as o')
     .innerJoin('fact_signal as s', 's.id', 'o.signal_row_id')
     .innerJoin('fact_exchange_account as a', 'a.id', 'o.account_id')
-    .select(['o.id', 'o.symbol', 'o.side', 's.reduce_only', 'a.exchange'])
+    .select(['o.id', 'o.account_id', 'o.symbol', 'o.side', 's.reduce_only', 'a.exchange', 'a.position_mode'])
     .where('o.id', 'in', ids)
     .execute();
   const byId = new Map(info.map((r) => [r.id, r]));
+  // What a node reports of the account's position mode is kept, for the fills a lookup finds (a lookup reports none).
+  const modes = new Map<number, 'one_way' | 'hedge'>();
+  for (const r of info) {
+    const mode = outcomes.get(r.id)?.positionMode;
+    if (mode && mode !== r.position_mode) modes.set(r.account_id, mode);
+  }
+  for (const [accountId, mode] of modes) await trx.updateTable('fact_exchange_account').set({ position_mode: mode }).where('id', '=', accountId).execute();
+  const modeOf = (orderId: number) => outcomes.get(orderId)?.positionMode ?? byId.get(orderId)?.position_mode ?? 'one_way';
   const out: BookedFill[] = [];
   const base = (orderId: number) => {
     const row = byId.get(orderId);
@@ -497,7 +507,7 @@ async function bookedFills(
     if (!found || (found.row.side !== 'buy' && found.row.side !== 'sell')) continue;
     const outcome = outcomes.get(fill.order_id);
     const side: 'long' | 'short' = found.row.side === 'buy' ? 'long' : 'short';
-    const effect: FillEffect = found.row.reduce_only === 1 ? { kind: 'close', side: side === 'long' ? 'short' : 'long' } : { kind: 'open', side, nets: outcome?.positionMode !== 'hedge' };
+    const effect: FillEffect = found.row.reduce_only === 1 ? { kind: 'close', side: side === 'long' ? 'short' : 'long' } : { kind: 'open', side, nets: modeOf(fill.order_id) !== 'hedge' };
     out.push({
       orderId: fill.order_id,
       fillKey: String(fill.cumulative_quantity),
