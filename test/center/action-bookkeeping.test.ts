@@ -7,9 +7,27 @@ import { actionOrderId } from '../../src/core/client-order-id.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { Credentials } from '../../src/core/credentials.js';
 import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
+import type { TraderPool } from '../../src/exchange/trader-pool.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { paperFollowers } from '../helpers/paper-followers.js';
+
+/** The pool, with every stop-loss request answered 503: the entry fills, its stop is not placed. */
+function failingStops(original: TraderPool): TraderPool {
+  return {
+    stats: () => original.stats(),
+    async trader(account) {
+      const inner = await original.trader(account);
+      return {
+        ...inner,
+        placeOrder: async (request) => {
+          if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', '503');
+          return inner.placeOrder(request);
+        },
+      };
+    },
+  };
+}
 
 for (const dialect of DIALECTS) {
   describe(`action bookkeeping regressions on ${dialect}`, onDialect(dialect), () => {
@@ -60,13 +78,7 @@ for (const dialect of DIALECTS) {
     test('the protection pass leaves an unprotected reverse alone once later signals have moved the position on', async () => {
       const f = await paperFollowers(h, `rE-${dialect}`, [1]);
       const original = h.center.ctx.local.traders;
-      h.center.ctx.local.traders = {
-        stats: () => original.stats(),
-        async trader(account: any) {
-          const inner = await original.trader(account);
-          return { ...inner, placeOrder: async (request: any) => { if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', '503'); return inner.placeOrder(request); } };
-        },
-      } as any;
+      h.center.ctx.local.traders = failingStops(original);
       let rev: any;
       try {
         rev = (await f.send({ signal_id: `rE-rev-${dialect}`, action: 'reverse', side: 'sell', quantity: 1, stop_loss: 170 })).orders[0];
@@ -86,13 +98,7 @@ for (const dialect of DIALECTS) {
     test('the protection pass places no stop for an open whose position a later close flattened', async () => {
       const f = await paperFollowers(h, `rF-${dialect}`, [1]);
       const original = h.center.ctx.local.traders;
-      h.center.ctx.local.traders = {
-        stats: () => original.stats(),
-        async trader(account: any) {
-          const inner = await original.trader(account);
-          return { ...inner, placeOrder: async (request: any) => { if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', '503'); return inner.placeOrder(request); } };
-        },
-      } as any;
+      h.center.ctx.local.traders = failingStops(original);
       try {
         await f.send({ signal_id: `rF-open-${dialect}`, side: 'buy', quantity: 1, stop_loss: 130 });
       } finally { h.center.ctx.local.traders = original; }
