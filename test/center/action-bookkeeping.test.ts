@@ -7,27 +7,10 @@ import { actionOrderId } from '../../src/core/client-order-id.js';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { Credentials } from '../../src/core/credentials.js';
 import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
-import type { TraderPool } from '../../src/exchange/trader-pool.js';
+import { failingStops } from '../helpers/trader-faults.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { paperFollowers } from '../helpers/paper-followers.js';
-
-/** The pool, with every stop-loss request answered 503: the entry fills, its stop is not placed. */
-function failingStops(original: TraderPool): TraderPool {
-  return {
-    stats: () => original.stats(),
-    async trader(account) {
-      const inner = await original.trader(account);
-      return {
-        ...inner,
-        placeOrder: async (request) => {
-          if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', '503');
-          return inner.placeOrder(request);
-        },
-      };
-    },
-  };
-}
 
 for (const dialect of DIALECTS) {
   describe(`action bookkeeping regressions on ${dialect}`, onDialect(dialect), () => {
@@ -38,20 +21,7 @@ for (const dialect of DIALECTS) {
     after(() => h?.close());
     const book = async (id: number) => (await h.api('GET', `/api/accounts/${id}/position-book`)).body.positions.map((p: any) => [p.side, p.quantity, p.realised_pnl]);
 
-    test('an open and a close answered together are booked in signal order: the book ends flat', async () => {
-      const f = await paperFollowers(h, `rA-${dialect}`, [1]);
-      const post = (s: Record<string, unknown>) => h.api('POST', '/api/signals', { strategy_code: `rA-${dialect}`, symbol: 'SOL/USDT:USDT', ...s });
-      const a = await post({ signal_id: `rA-open-${dialect}`, side: 'buy', quantity: 1, price: 140 });
-      const b = await post({ signal_id: `rA-close-${dialect}`, action: 'close' });
-      assert.ok(a.status < 300 && b.status < 300, a.text + b.text);
-      await h.idle();
-      const close = (await h.api('GET', `/api/signals/rA-close-${dialect}`)).body.signal.orders[0];
-      await h.api('POST', '/api/sync/positions', {});
-      const positions = (await h.api('GET', `/api/accounts/${f.accounts[0] as number}/position-book`)).body.positions;
-      assert.deepEqual(await book(f.accounts[0] as number), [], 'exchange is flat after open+close; the book should be too');
-    });
-
-    test('an open and a later close applied in one pass, the close listed first: the book ends flat', async () => {
+    test('an open and a later close applied in one pass (as a group commit applies them): booked in signal order, the book ends flat', async () => {
       const f = await paperFollowers(h, `rA2-${dialect}`, [1]);
       const open = (await f.send({ signal_id: `rA2-open-${dialect}`, side: 'buy', quantity: 1, price: 140 })).orders[0];
       const close = (await f.send({ signal_id: `rA2-close-${dialect}`, action: 'close' })).orders[0];

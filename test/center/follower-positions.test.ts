@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { reconcileOnce } from '../../src/center/dispatch/reconciler.js';
 import { Credentials } from '../../src/core/credentials.js';
-import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { ADMIN_TOKEN, startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { paperFollowers, type PaperFollowers } from '../helpers/paper-followers.js';
+import { failingStops } from '../helpers/trader-faults.js';
 import { seriesValue } from '../helpers/metrics.js';
 import { call } from '../helpers/node-harness.js';
 
@@ -97,19 +97,7 @@ for (const dialect of DIALECTS) {
 
     test('the stop-loss request fails once: the order is filled and counted unprotected until the next pass places it', async () => {
       const original = h.center.ctx.local.traders;
-      h.center.ctx.local.traders = {
-        stats: () => original.stats(),
-        async trader(account) {
-          const inner = await original.trader(account);
-          return {
-            ...inner,
-            placeOrder: async (request) => {
-              if (request.trigger?.kind === 'stop_loss') throw new ExchangeFailure('exchange_unavailable', 'the exchange is overloaded (503)');
-              return inner.placeOrder(request);
-            },
-          };
-        },
-      };
+      h.center.ctx.local.traders = failingStops(original);
       let first: Record<string, unknown>;
       try {
         first = (await h.api('POST', '/api/signals?wait=true', { strategy_code: 'guard', signal_id: `guard-1-${dialect}`, symbol: 'SOL/USDT:USDT', side: 'buy', quantity: 1, stop_loss: 140, take_profit: 170 })).body.signal.orders[0];

@@ -5,6 +5,7 @@ import { ExchangeFailure } from '../../src/exchange/exchange-failure.js';
 import { startCenterHarness, type CenterHarness } from '../helpers/center-harness.js';
 import { DIALECTS, onDialect } from '../helpers/databases.js';
 import { paperFollowers, type PaperFollowers } from '../helpers/paper-followers.js';
+import { withTraders } from '../helpers/trader-faults.js';
 
 /**
  * Actions through the center, on both databases: followers of different
@@ -95,23 +96,16 @@ for (const dialect of DIALECTS) {
     async function sendLosingCloses(signal: Record<string, unknown>) {
       const original = h.center.ctx.local.traders;
       // The close reaches the exchange, but its answer and every lookup are lost.
-      h.center.ctx.local.traders = {
-        stats: () => original.stats(),
-        async trader(account) {
-          const inner = await original.trader(account);
-          return {
-            ...inner,
-            placeOrder: async (request) => {
-              const placed = await inner.placeOrder(request);
-              if (/X[LS]$/.test(request.clientOrderId)) throw new ExchangeFailure('unknown_outcome', 'connection reset', { ambiguous: true });
-              return placed;
-            },
-            findOrder: async () => {
-              throw new ExchangeFailure('exchange_unavailable', 'connection reset');
-            },
-          };
+      h.center.ctx.local.traders = withTraders(original, (inner) => ({
+        placeOrder: async (request) => {
+          const placed = await inner.placeOrder(request);
+          if (/X[LS]$/.test(request.clientOrderId)) throw new ExchangeFailure('unknown_outcome', 'connection reset', { ambiguous: true });
+          return placed;
         },
-      };
+        findOrder: async () => {
+          throw new ExchangeFailure('exchange_unavailable', 'connection reset');
+        },
+      }));
       try {
         return await send(signal);
       } finally {
