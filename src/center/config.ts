@@ -59,6 +59,7 @@ export const CenterOnlyEntries = {
   reconcile_interval: secondsSetting(0.1, 3600, 15),
   reconcile_after: secondsSetting(1, 86_400, 60),
   signal_max_age: secondsSetting(0, 86_400, 120),
+  protect_window: secondsSetting(0, 90 * 86_400, 7 * 86_400),
   use_node_execution_queue: booleanSetting(false),
   node_execute_queue: v.optional(v.pipe(textSetting(), v.check((x) => x === undefined || /^[A-Za-z0-9:._-]{1,64}$/.test(x), 'expected 1-64 letters, digits or :._-')), 'node-execute'),
   node_execute_poll_timeout: secondsSetting(0.1, 3600, 30),

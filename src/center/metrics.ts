@@ -7,7 +7,7 @@ import type { NodeCall, NodeClient } from './transport/node-client.js';
 import { STAGES, type StageTimings } from './dispatch/stage-timings.js';
 import { nodeAvailability } from './nodes.js';
 import { driftingAccounts } from './positions.js';
-import { unprotectedCount } from './dispatch/unprotected.js';
+import { excessProtection, unprotectedCount } from './dispatch/unprotected.js';
 import type { QueueMode } from './queue/queue-mode.js';
 
 /** Statuses an order does not leave (but for a late fill): counted, not gauged. */
@@ -158,8 +158,13 @@ function storedSeries(registry: LazyRegistry, sources: CenterSources): void {
   });
   registry.gauge({
     name: 'tradectl_center_orders_unprotected',
-    help: 'Filled orders whose stop-loss or take-profit (asked for by their signal) has not been placed; the reconciler sends them again while their signal is younger than signal_max_age',
+    help: 'Filled orders whose stop-loss or take-profit (asked for by their signal) is missing or covers less than the fill; the reconciler sends them again, protect-only, while their signal is younger than protect_window',
     read: async () => [[{}, await unprotectedCount(k)]],
+  });
+  registry.gauge({
+    name: 'tradectl_center_protection_excess',
+    help: "Position sides whose live stop-loss or take-profit orders would close more than tradectl's fills hold (a stop that outlived its close); the reconciler sends the latest action again, protect-only",
+    read: async () => [[{}, (await excessProtection(k)).length]],
   });
   registry.gauge({
     name: 'tradectl_center_position_drift_accounts',

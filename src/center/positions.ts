@@ -26,7 +26,22 @@ export interface FollowerPositionView {
   synced_at: string | null;
   /** `ok`, `drift` (the two differ), or `not_synced` (no sync since tradectl's last change). */
   state: 'ok' | 'drift' | 'not_synced';
+  /** tradectl's stop-losses and take-profits on this side, resting as their nodes last reported. */
+  protective_orders: ProtectiveOrderView[];
+  /** A leg would close more than tradectl holds (a stop that outlived its close): the reconciler sends the latest action again. */
+  excess_protection: boolean;
   updated_at: string;
+}
+
+export interface ProtectiveOrderView {
+  leg: 'stop_loss' | 'take_profit';
+  order_id: string;
+  client_order_id: string;
+  amount: number;
+  trigger_price: number;
+  /** The tradectl order whose request placed it (GET /api/orders/{id}). */
+  placed_by: number;
+  placed_at: string;
 }
 
 export function drifts(quantity: number, exchange: number): boolean {
@@ -37,13 +52,14 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 /** One account's positions, tradectl's and the exchange's side by side, every (symbol, side) either knows. */
 export async function positionsOf(db: Kysely<Database>, accountId: number): Promise<FollowerPositionView[]> {
-  const [book, exchange, account] = await Promise.all([
+  const [book, exchange, account, protective] = await Promise.all([
     db.selectFrom('fact_follower_position').selectAll().where('account_id', '=', accountId).execute(),
     db.selectFrom('fact_position').selectAll().where('account_id', '=', accountId).execute(),
     db.selectFrom('fact_exchange_account').select('positions_synced_at').where('id', '=', accountId).executeTakeFirst(),
+    db.selectFrom('fact_protective_order').selectAll().where('account_id', '=', accountId).where('state', '=', 'live').orderBy('id').execute(),
   ]);
   const syncedAt = account?.positions_synced_at ?? null;
-  const keys = new Set([...book.map((b) => `${b.symbol}|${b.side}`), ...exchange.map((e) => `${e.symbol}|${e.side}`)]);
+  const keys = new Set([...book.map((b) => `${b.symbol}|${b.side}`), ...exchange.map((e) => `${e.symbol}|${e.side}`), ...protective.map((p) => `${p.symbol}|${p.side}`)]);
   const out: FollowerPositionView[] = [];
   for (const key of [...keys].sort()) {
     const [symbol, side] = key.split('|') as [string, 'long' | 'short'];
@@ -52,7 +68,9 @@ export async function positionsOf(db: Kysely<Database>, accountId: number): Prom
     const quantity = mine ? Number(mine.quantity) : 0;
     // A sync that found no position on this side reads as zero.
     const exchangeQuantity = theirs ? (theirs.size ?? theirs.contracts) : syncedAt === null ? null : 0;
-    if (quantity === 0 && !exchangeQuantity) continue;
+    const guards = protective.filter((p) => p.symbol === symbol && p.side === side);
+    if (quantity === 0 && !exchangeQuantity && guards.length === 0) continue;
+    const legTotal = (leg: string) => guards.filter((p) => p.leg === leg).reduce((sum, p) => sum + Number(p.amount), 0);
     const updatedAt = mine?.updated_at ?? 0;
     const state = syncedAt === null || syncedAt < updatedAt || exchangeQuantity === null ? 'not_synced' : drifts(quantity, exchangeQuantity) ? 'drift' : 'ok';
     out.push({
@@ -65,6 +83,16 @@ export async function positionsOf(db: Kysely<Database>, accountId: number): Prom
       exchange_entry_price: theirs?.entry_price ?? null,
       synced_at: iso(syncedAt),
       state,
+      protective_orders: guards.map((p) => ({
+        leg: p.leg as ProtectiveOrderView['leg'],
+        order_id: p.exchange_order_id,
+        client_order_id: p.client_order_id,
+        amount: Number(p.amount),
+        trigger_price: Number(p.trigger_price),
+        placed_by: p.order_id,
+        placed_at: iso(p.created_at) as string,
+      })),
+      excess_protection: Math.max(legTotal('stop_loss'), legTotal('take_profit')) > quantity * (1 + 1e-9) + 1e-12,
       updated_at: iso(updatedAt || syncedAt) as string,
     });
   }

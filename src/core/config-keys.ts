@@ -25,6 +25,7 @@ export const CENTER_CONFIG_KEYS = [
   'reconcile_interval',
   'reconcile_after',
   'signal_max_age',
+  'protect_window',
   'require_points',
   'fee_rate',
   'referral_shares',

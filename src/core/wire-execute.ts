@@ -200,6 +200,12 @@ export interface ExecuteBatch {
   attempt: number;
   /** True when this request may repeat an earlier one: look every order up before placing it. */
   retry: boolean;
+  /**
+   * Place nothing that opens or closes: find the signal's orders (entry,
+   * closes) by their ids and only make its protection follow what they
+   * filled. The center's protection pass sends it; implies `retry`.
+   */
+  protectOnly: boolean;
   signal: Signal;
   accounts: AccountOrder[];
 }
@@ -209,6 +215,7 @@ export const ExecuteRequestSchema = v.pipe(
     request_id: v.optional(v.pipe(v.string(), v.maxLength(128))),
     attempt: v.optional(v.pipe(v.number('expected an integer >= 1'), v.integer('expected an integer >= 1'), v.minValue(1)), 1),
     retry: v.optional(v.boolean('expected true or false'), false),
+    protect_only: v.optional(v.boolean('expected true or false'), false),
     signal: SignalSchema,
     accounts: v.pipe(
       v.array(ExecuteAccountSchema, 'expected an array of accounts'),
@@ -237,7 +244,8 @@ export const ExecuteRequestSchema = v.pipe(
     return {
       request_id: req.request_id,
       attempt: req.attempt,
-      retry: req.retry || req.attempt > 1,
+      retry: req.retry || req.attempt > 1 || req.protect_only,
+      protectOnly: req.protect_only,
       signal,
       accounts: req.accounts.map((a) => ({
         account_id: a.account_id,
@@ -263,6 +271,7 @@ export function executeRequestOf(batch: ExecuteBatch): Record<string, unknown> {
     request_id: batch.request_id,
     attempt: batch.attempt,
     retry: batch.retry,
+    ...(batch.protectOnly ? { protect_only: true } : {}),
     signal: batch.signal,
     accounts: batch.accounts.map((a) => ({ ...accountToWire(a), quantity: a.quantity, client_order_id: a.client_order_id })),
   };

@@ -101,7 +101,16 @@ export function actionResultOf(signal: Signal, account: AccountOrder, progress: 
   }
 
   if (signal.action === 'reverse') {
-    if (progress.open) return { ...resultOf(account, progress.open, latencyMs), ...steps };
+    if (progress.open) {
+      // The new side's own stop-loss and take-profit (and what growing one replaced) join the close's steps.
+      const own = resultOf(account, progress.open, latencyMs);
+      const merged = { ...own, ...steps };
+      const ownProtection = [...(steps.protection ?? []), ...(own.protection ?? [])];
+      const ownCanceled = [...(steps.canceled ?? []), ...(own.canceled ?? [])];
+      if (ownProtection.length > 0) merged.protection = ownProtection;
+      if (ownCanceled.length > 0) merged.canceled = ownCanceled;
+      return merged;
+    }
     const blocking = closed.find((leg) => leg.status !== 'filled');
     if (!blocking && !progress.notOpened) {
       // The old side is closed and the new one was not reached: a resend finds the close and opens it.

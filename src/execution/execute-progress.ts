@@ -3,7 +3,7 @@ import type { AccountResult, ResultStatus } from '../core/wire-execute.js';
 import type { AccountOrder } from '../core/wire-execute.js';
 import type { ProtectionLeg } from '../core/client-order-id.js';
 import type { ExchangeFailure } from '../exchange/exchange-failure.js';
-import type { OrderSnapshot } from '../exchange/trader.js';
+import type { OrderSnapshot, RestingOrder } from '../exchange/trader.js';
 
 /**
  * What one account's execution had done so far. The work updates it step by
@@ -34,8 +34,14 @@ export interface AccountProgress {
 
 export interface LegProgress {
   phase: 'pending' | 'sending' | 'done';
+  /** The position side it protects (the entry's), and at what price it triggers. */
+  positionSide: 'long' | 'short';
+  triggerPrice: number;
   order?: OrderSnapshot;
   error?: ErrorBody;
+  /** A resend grew the leg to a larger fill: the smaller orders it replaced, and what cancelling each did. */
+  replaces: RestingOrder[];
+  canceled: Array<{ order: RestingOrder; gone?: boolean; error?: ErrorBody }>;
 }
 
 export function newProgress(): AccountProgress {
@@ -43,7 +49,7 @@ export function newProgress(): AccountProgress {
 }
 
 /** Failures that happened before anything reached the exchange's order book. */
-const NOT_SENT_CODES = new Set(['exchange_not_supported', 'exchange_unavailable', 'timeout', 'internal_error']);
+const NOT_SENT_CODES = new Set(['exchange_not_supported', 'exchange_unavailable', 'timeout', 'internal_error', 'order_not_found']);
 
 /** The status of a result whose work ended in `failure` before any order existed. */
 export function failureStatus(failure: ExchangeFailure): ResultStatus {
@@ -130,5 +136,40 @@ export function resultOf(account: AccountOrder, progress: AccountProgress, laten
   const tpError = legError(tp, progress.abandoned);
   if (slError) result.stop_loss_error = slError;
   if (tpError) result.take_profit_error = tpError;
+  const protection = LEGS.flatMap((leg) => protectionOf(leg, progress.legs[leg], entry));
+  if (protection.length > 0) result.protection = protection;
+  const canceled = LEGS.flatMap((leg) => (progress.legs[leg]?.canceled ?? []).map((c) => canceledOf(leg, c, progress.legs[leg] as LegProgress)));
+  if (canceled.length > 0) result.canceled = canceled;
   return result;
+}
+
+const LEGS: readonly ProtectionLeg[] = ['stop_loss', 'take_profit'];
+
+/** A leg that rests on the exchange, with its size, so the center knows what protects the position and how much. */
+function protectionOf(leg: ProtectionLeg, state: LegProgress | undefined, entry: OrderSnapshot): NonNullable<AccountResult['protection']> {
+  const order = state?.order;
+  if (!state || !order || (order.status !== 'open' && order.status !== 'unknown')) return [];
+  return [
+    {
+      position_side: state.positionSide,
+      leg,
+      client_order_id: order.clientOrderId ?? '',
+      order_id: order.id,
+      amount: order.amount ?? entry.filled,
+      trigger_price: state.triggerPrice,
+      replaces: state.replaces.map((o) => o.id),
+      ...(state.error ? { error: state.error } : {}),
+    },
+  ];
+}
+
+function canceledOf(leg: ProtectionLeg, c: LegProgress['canceled'][number], state: LegProgress): NonNullable<AccountResult['canceled']>[number] {
+  return {
+    order_id: c.order.id,
+    client_order_id: c.order.clientOrderId,
+    kind: leg,
+    position_side: state.positionSide,
+    ...(c.gone ? { gone: true } : {}),
+    ...(c.error ? { error: c.error } : {}),
+  };
 }

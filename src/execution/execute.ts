@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { protectionOrderId, type ProtectionLeg } from '../core/client-order-id.js';
+import type { ProtectionLeg } from '../core/client-order-id.js';
 import type { AccountOrder, AccountResult, ExecuteBatch, Signal } from '../core/wire-execute.js';
 import { normaliseError } from '../exchange/ccxt-errors.js';
 import { ExchangeFailure } from '../exchange/exchange-failure.js';
@@ -8,7 +8,8 @@ import type { TraderPool } from '../exchange/trader-pool.js';
 import type { OrderSnapshot, Trader } from '../exchange/trader.js';
 import { actionResultOf } from './action-result.js';
 import { newActionProgress, type ActionProgress } from './action-progress.js';
-import { entryStatus, newProgress, resultOf, type AccountProgress, type LegProgress } from './execute-progress.js';
+import { placeLeg } from './entry-protection.js';
+import { entryStatus, newProgress, resultOf, type AccountProgress } from './execute-progress.js';
 import { cancelResting, closePositions, updateProtection } from './position-actions.js';
 import { withDeadline, type Limiter } from './limiter.js';
 import type { SymbolTurns } from './symbol-turns.js';
@@ -38,7 +39,7 @@ export interface ExecuteDeps {
  * placed. An order request whose answer is lost is reported `unknown`.
  */
 export async function execute(batch: ExecuteBatch, deps: ExecuteDeps): Promise<AccountResult[]> {
-  return Promise.all(batch.accounts.map((account) => executeAccount(batch.signal, account, batch.retry, deps)));
+  return Promise.all(batch.accounts.map((account) => executeAccount(batch.signal, account, batch.retry, batch.protectOnly, deps)));
 }
 
 /**
@@ -60,13 +61,13 @@ interface AccountJob {
   result(latencyMs: number): AccountResult;
 }
 
-function openJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): AccountJob {
+function openJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: ExecuteDeps): AccountJob {
   const progress = newProgress();
   return {
     afterEarlier: (waiting) => {
       progress.entryPhase = waiting ? 'after_earlier' : 'waiting';
     },
-    run: (lookupFirst) => placeAll(signal, account, lookupFirst, progress, deps),
+    run: (lookupFirst) => placeAll(signal, account, lookupFirst, progress, deps, protectOnly),
     failed: (error) => {
       if (progress.entryPhase === 'done') return;
       progress.failure = new ExchangeFailure(error.code, error.message, { ambiguous: progress.entryPhase === 'sending' });
@@ -92,14 +93,14 @@ function withMode(result: AccountResult, mode: 'one_way' | 'hedge' | undefined):
   return result;
 }
 
-function actionJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): AccountJob {
+function actionJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: ExecuteDeps): AccountJob {
   const progress = newActionProgress();
   return {
     afterEarlier: (waiting) => {
       progress.phase = waiting ? 'after_earlier' : 'waiting';
     },
     run: async (lookupFirst) => {
-      await runAction(signal, account, lookupFirst, progress, deps);
+      await runAction(signal, account, lookupFirst, progress, deps, protectOnly);
       progress.phase = 'done';
     },
     failed: (error) => {
@@ -123,9 +124,9 @@ function actionJob(signal: Signal, account: AccountOrder, deps: ExecuteDeps): Ac
   };
 }
 
-async function executeAccount(signal: Signal, account: AccountOrder, retry: boolean, deps: ExecuteDeps): Promise<AccountResult> {
+async function executeAccount(signal: Signal, account: AccountOrder, retry: boolean, protectOnly: boolean, deps: ExecuteDeps): Promise<AccountResult> {
   const started = performance.now();
-  const job = signal.action === 'open' ? openJob(signal, account, deps) : actionJob(signal, account, deps);
+  const job = signal.action === 'open' ? openJob(signal, account, protectOnly, deps) : actionJob(signal, account, protectOnly, deps);
   // Every order of an action derives from this id, so one key covers them all.
   const key = `${account.exchange}|${account.credentials.fingerprint()}|${account.client_order_id}`;
   const earlier = deps.inFlight.get(key);
@@ -181,19 +182,19 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
  * one and opens the new side only once that close is complete: opening
  * against a position still there would net into it on a one-way account.
  */
-async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps): Promise<void> {
+async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps, protectOnly: boolean): Promise<void> {
   let trader: Trader | undefined;
   try {
     if (signal.action !== 'cancel' && spotOnly(account.exchange)) {
       throw new ExchangeFailure('invalid_order', `${account.exchange} accounts hold coins, not positions: a ${signal.action} signal is for derivatives accounts (sell the coins with an open sell); nothing was placed`);
     }
     trader = await deps.traders.trader(account);
-    if (signal.action === 'close' || signal.action === 'reduce') await closePositions(trader, signal, account, lookupFirst, progress);
+    if (signal.action === 'close' || signal.action === 'reduce') await closePositions(trader, signal, account, lookupFirst, progress, undefined, protectOnly);
     else if (signal.action === 'update_protection') await updateProtection(trader, signal, account, lookupFirst, progress);
     else if (signal.action === 'cancel') await cancelResting(trader, signal, account, progress);
     else if (signal.action === 'reverse') {
       const old: 'long' | 'short' = signal.side === 'buy' ? 'short' : 'long';
-      await closePositions(trader, signal, account, lookupFirst, progress, [old]);
+      await closePositions(trader, signal, account, lookupFirst, progress, [old], protectOnly);
       const incomplete = progress.closes.find((c) => !c.order || c.order.status === 'unknown' || entryStatus(c.order) !== 'filled');
       if (incomplete) {
         const why = incomplete.error?.message ?? `its close order is ${incomplete.order ? entryStatus(incomplete.order) : 'unanswered'}`;
@@ -203,7 +204,7 @@ async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boo
       if (progress.abandoned) return;
       progress.open = newProgress();
       progress.open.turnAt = progress.turnAt;
-      await placeAll(signal, account, lookupFirst, progress.open, deps);
+      await placeAll(signal, account, lookupFirst, progress.open, deps, protectOnly);
     }
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
@@ -212,13 +213,13 @@ async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boo
   }
 }
 
-async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: ExecuteDeps): Promise<void> {
+async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: ExecuteDeps, protectOnly = false): Promise<void> {
   let trader: Trader;
   try {
     trader = await deps.traders.trader(account);
-    // The margin mode first: on OKX the leverage is set per margin mode.
-    if (signal.margin_mode !== undefined && !progress.abandoned) await setMarginMode(trader, signal, account);
-    if (signal.leverage !== undefined && !progress.abandoned) await setLeverage(trader, signal, account);
+    // The margin mode first: on OKX the leverage is set per margin mode. A protect-only resend places no entry to set them for.
+    if (signal.margin_mode !== undefined && !progress.abandoned && !protectOnly) await setMarginMode(trader, signal, account);
+    if (signal.leverage !== undefined && !progress.abandoned && !protectOnly) await setLeverage(trader, signal, account);
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
     progress.entryPhase = 'done';
@@ -226,7 +227,7 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
     return;
   }
 
-  const entry = await placeEntry(trader, signal, account, lookupFirst, progress);
+  const entry = await placeEntry(trader, signal, account, lookupFirst, progress, protectOnly);
   progress.entryDoneAt = performance.now();
   progress.positionMode = trader.positionMode(signal.symbol) ?? undefined;
   if (!entry) return;
@@ -239,6 +240,10 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
     for (const [leg] of legs) {
       progress.legs[leg] = {
         phase: 'done',
+        positionSide: signal.side === 'buy' ? 'long' : 'short',
+        triggerPrice: signal[leg] as number,
+        replaces: [],
+        canceled: [],
         error: { code: 'entry_not_filled', message: 'not placed: the entry has no fill yet; protect the position once it fills' },
       };
     }
@@ -271,9 +276,9 @@ async function setLeverage(trader: Trader, signal: Signal, account: AccountOrder
   }
 }
 
-async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress): Promise<OrderSnapshot | null> {
+async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, protectOnly: boolean): Promise<OrderSnapshot | null> {
   try {
-    if (lookupFirst) {
+    if (lookupFirst || protectOnly) {
       const existing = await lookup(trader, signal.symbol, account.client_order_id, false, account);
       if (existing) {
         progress.deduplicated = true;
@@ -281,6 +286,7 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
         progress.entryPhase = 'done';
         return existing;
       }
+      if (protectOnly) throw new ExchangeFailure('order_not_found', `protect only: the exchange has no entry ${account.client_order_id}, so nothing was placed`);
     }
     if (progress.abandoned) return null;
     const { side } = signal;
@@ -311,50 +317,5 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
     progress.failure = normaliseError(error, account.credentials);
     progress.entryPhase = 'done';
     return null;
-  }
-}
-
-async function placeLeg(
-  trader: Trader,
-  signal: Signal,
-  account: AccountOrder,
-  entry: OrderSnapshot,
-  leg: ProtectionLeg,
-  triggerPrice: number,
-  lookupFirst: boolean,
-  progress: AccountProgress,
-): Promise<void> {
-  const state: LegProgress = { phase: 'pending' };
-  progress.legs[leg] = state;
-  const clientOrderId = protectionOrderId(account.client_order_id, leg);
-  try {
-    if (lookupFirst) {
-      const existing = await lookup(trader, signal.symbol, clientOrderId, true, account);
-      if (existing) {
-        Object.assign(state, { phase: 'done', order: existing });
-        return;
-      }
-    }
-    if (progress.abandoned) return;
-    state.phase = 'sending';
-    let order: OrderSnapshot;
-    try {
-      order = await trader.placeOrder({
-        symbol: signal.symbol,
-        side: signal.side === 'buy' ? 'sell' : 'buy',
-        type: 'market',
-        amount: entry.filled,
-        price: undefined,
-        clientOrderId,
-        reduceOnly: true,
-        trigger: { kind: leg, price: triggerPrice },
-      });
-    } catch (error) {
-      order = await resolveAmbiguous(trader, signal.symbol, clientOrderId, true, account, normaliseError(error, account.credentials));
-    }
-    Object.assign(state, { phase: 'done', order });
-  } catch (error) {
-    const failure = normaliseError(error, account.credentials);
-    Object.assign(state, { phase: 'done', error: { code: failure.ambiguous ? 'unknown_outcome' : failure.code, message: failure.message } });
   }
 }

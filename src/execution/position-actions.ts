@@ -206,7 +206,15 @@ function closeAmount(signal: Signal, account: AccountOrder, size: number): numbe
  * left. `sides` overrides the signal's (a reverse closes the side opposite
  * its new one). Resolves to the sides whose outcome is known and complete.
  */
-export async function closePositions(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, sides = sidesOf(signal)): Promise<void> {
+export async function closePositions(
+  trader: Trader,
+  signal: Signal,
+  account: AccountOrder,
+  lookupFirst: boolean,
+  progress: ActionProgress,
+  sides = sidesOf(signal),
+  protectOnly = false,
+): Promise<void> {
   progress.phase = 'reading';
   const state = await readState(trader, signal.symbol, account);
   progress.phase = 'working';
@@ -216,7 +224,7 @@ export async function closePositions(trader: Trader, signal: Signal, account: Ac
       const clientOrderId = actionOrderId(account.client_order_id, 'close', side);
       let remaining = held?.size ?? 0;
       // A resend looks its close order up whether or not the position is still there: the earlier attempt may have closed it.
-      if (held || lookupFirst) {
+      if (held || lookupFirst || protectOnly) {
         const step: CloseStep = { positionSide: side, clientOrderId, before: held?.size ?? 0, phase: 'sending' };
         const record = () => {
           if (!progress.closes.includes(step)) progress.closes.push(step);
@@ -229,13 +237,14 @@ export async function closePositions(trader: Trader, signal: Signal, account: Ac
             account,
             lookupFirst,
             () => {
-              if (progress.abandoned || !held) return false;
+              if (progress.abandoned || !held || protectOnly) return false;
               record();
               return true;
             },
           );
           // Not sent: the deadline passed (leave everything as it is), or a resend found no close order and there is no position.
-          if (!placed && held) return;
+          // Protect only: no close is placed; the protection follows the position as read.
+          if (!placed && held && !protectOnly) return;
           if (placed) {
             record();
             Object.assign(step, { phase: 'done', order: placed.order, deduplicated: placed.deduplicated || undefined });

@@ -115,15 +115,30 @@ function marketable(side: Side, limit: number, mark: number): boolean {
   return side === 'BUY' ? limit >= mark : limit <= mark;
 }
 
-/** Fills an order completely at `price` and moves position and wallet. */
+/** Fills `qty` more of an order at `price` (all that is left, unless a counterparty took part) and moves position and wallet. */
 function execute(book: BinanceBook, account: Account, order: BookOrder, qty: number, price: number, fee: number, now: number): void {
   const market = book.market(order.symbol);
   book.fill(account, order.symbol, order.positionSide, order.side, qty, price, fee, now);
-  order.status = 'FILLED';
-  order.executedQty = fmtQty(market, qty);
-  order.avgPrice = fmtPrice(market, price);
+  const before = Number(order.executedQty);
+  const executed = before + qty;
+  order.avgPrice = fmtPrice(market, (Number(order.avgPrice) * before + price * qty) / executed);
+  order.executedQty = fmtQty(market, executed);
+  order.status = executed >= Number(order.origQty) - EPS ? 'FILLED' : 'PARTIALLY_FILLED';
   order.updateTime = now;
   book.track(account, order);
+}
+
+/**
+ * A counterparty takes `qty` of a resting LIMIT order at its price (maker):
+ * the order becomes PARTIALLY_FILLED, or FILLED once nothing is left, as
+ * the exchange's own book would do it.
+ */
+export function fillPart(book: BinanceBook, apiKey: string, clientOrderId: string, qty: number, now: number): void {
+  const account = book.accounts.get(apiKey);
+  const order = account?.openOrders.get(clientOrderId);
+  if (!account || !order || order.type !== 'LIMIT') throw new Error(`no resting LIMIT order ${clientOrderId} for that account`);
+  const left = Number(order.origQty) - Number(order.executedQty);
+  execute(book, account, order, Math.min(qty, left), Number(order.price), MAKER_FEE, now);
 }
 
 /** `POST /fapi/v1/order`: MARKET and LIMIT (conditional types belong to the algo endpoint). */

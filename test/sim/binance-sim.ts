@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { BinanceBook, type Position, type SimAccountInit, type SimOrder } from './binance-book.js';
 import { BinanceError, errors } from './binance-errors.js';
-import { setMarkPrice } from './binance-orders.js';
+import { fillPart, setMarkPrice } from './binance-orders.js';
 import { ORDER_ROUTES, requestWeight, route } from './binance-routes.js';
 import { listenTracked } from './loopback-server.js';
 
@@ -43,6 +43,8 @@ export interface BinanceSim {
   setLatency(ms: number): void;
   /** Exchange id, e.g. 'BTCUSDT'. Crossed resting limits fill and crossed trigger orders fire. */
   setMarkPrice(symbol: string, price: number): void;
+  /** A counterparty takes `qty` (base currency) of the account's resting LIMIT order at its price: a partial fill. */
+  fillPart(apiKey: string, clientOrderId: string, qty: number): void;
   /** Queue a fault; faults are matched in order. */
   fault(fault: SimFault): void;
   clearFaults(): void;
@@ -135,6 +137,7 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       latency = Math.max(0, ms);
     },
     setMarkPrice: (symbol, price) => setMarkPrice(book, symbol, price, Date.now()),
+    fillPart: (apiKey, clientOrderId, qty) => fillPart(book, apiKey, clientOrderId, qty, Date.now()),
     fault: (f) => {
       if (!FAULT_KINDS.has(f.kind)) throw new Error(`unknown fault kind ${String(f.kind)}`);
       faults.push({ ...f, left: f.times ?? 1 });

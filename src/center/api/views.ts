@@ -1,3 +1,4 @@
+import { isShort } from '../dispatch/unprotected.js';
 import type { AccountRow, NodeRow, OrderLegRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
 import { STAGES, stageTimings, type StageTimings } from '../dispatch/stage-timings.js';
 import { nodeAvailability } from '../nodes.js';
@@ -96,11 +97,19 @@ export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string |
     fee: order.fee_cost === null ? null : { cost: Number(order.fee_cost), currency: order.fee_currency },
     stop_loss_order_id: order.stop_loss_order_id,
     take_profit_order_id: order.take_profit_order_id,
-    // Held without a leg its signal asked for: the reconciler is placing it (see tradectl_center_orders_unprotected).
+    // How much of the fill its own stop-loss and take-profit cover, as last reported (null: not reported).
+    protected_quantity: nullableNumber(order.protected_quantity),
+    // Held without (all of) a leg its signal asked for: the reconciler is placing or growing it (see tradectl_center_orders_unprotected).
     unprotected:
       (order.status === 'filled' || order.status === 'partially_filled') &&
       (signal.action === 'open' || signal.action === 'reverse') &&
-      ((signal.stop_loss !== null && order.stop_loss_order_id === null) || (signal.take_profit !== null && order.take_profit_order_id === null)),
+      (signal.stop_loss !== null || signal.take_profit !== null) &&
+      isShort({
+        status: order.status,
+        filled_quantity: order.filled_quantity,
+        protected_quantity: order.protected_quantity,
+        missing: (signal.stop_loss !== null && order.stop_loss_order_id === null) || (signal.take_profit !== null && order.take_profit_order_id === null),
+      }),
     stop_loss_error: errorOf(order.stop_loss_error),
     take_profit_error: errorOf(order.take_profit_error),
     error: order.error_code === null ? null : { code: order.error_code, message: order.error_message ?? '' },

@@ -290,7 +290,7 @@ const INITIAL_TABLES = [
 ] as const;
 
 /** Every table the migrations create; a new one joins this list. */
-export const TABLES = [...INITIAL_TABLES, 'fact_order_leg', 'fact_leg_fill', 'fact_follower_position', 'fact_realised_pnl'] as const;
+export const TABLES = [...INITIAL_TABLES, 'fact_order_leg', 'fact_leg_fill', 'fact_follower_position', 'fact_realised_pnl', 'fact_protective_order'] as const;
 
 /**
  * The binary collation this MySQL or MariaDB server has, most exact first:
@@ -477,6 +477,49 @@ function followerPositions(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * The stop-losses and take-profits that protect each follower's position, as
+ * the nodes last reported them: placed (`live`), then `canceled` or `gone`
+ * once an action cancelled or replaced them. With the position book, it
+ * shows what protects each position, and what outlived it. An order's
+ * `protected_quantity` is how much of its entry its own protection covers,
+ * so the protection pass can tell a stop a later fill outgrew.
+ */
+function protectiveOrders(dialect: DialectName): Migration {
+  const id = idColumn(dialect);
+  return {
+    async up(db: AnyDb) {
+      await db.schema
+        .createTable('fact_protective_order')
+        .addColumn('id', id, (c) => c.primaryKey().autoIncrement())
+        .addColumn('account_id', 'bigint', (c) => c.notNull())
+        .addColumn('order_id', 'bigint', (c) => c.notNull())
+        .addColumn('symbol', 'varchar(64)', (c) => c.notNull())
+        .addColumn('side', 'varchar(8)', (c) => c.notNull())
+        .addColumn('leg', 'varchar(16)', (c) => c.notNull())
+        .addColumn('client_order_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('exchange_order_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('amount', 'varchar(40)', (c) => c.notNull())
+        .addColumn('trigger_price', 'varchar(40)', (c) => c.notNull())
+        .addColumn('state', 'varchar(16)', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uq_protective_order').unique().on('fact_protective_order').columns(['account_id', 'exchange_order_id']).execute();
+      await db.schema.createIndex('idx_protective_position').on('fact_protective_order').columns(['account_id', 'symbol', 'side', 'state']).execute();
+      await db.schema.alterTable('fact_order').addColumn('protected_quantity', 'varchar(40)').execute();
+      if (dialect === 'mysql') {
+        const collation = await binaryCollation(db);
+        await sql`alter table fact_protective_order convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
+      }
+    },
+    async down(db: AnyDb) {
+      await db.schema.alterTable('fact_order').dropColumn('protected_quantity').execute();
+      await db.schema.dropTable('fact_protective_order').ifExists().execute();
+    },
+  };
+}
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
@@ -489,6 +532,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0008_signal_actions': signalActions,
     '0009_order_legs': orderLegs(dialect),
     '0010_follower_positions': followerPositions(dialect),
+    '0011_protective_orders': protectiveOrders(dialect),
   };
 }
 

@@ -21,6 +21,7 @@ export interface Database {
   fact_order_leg: OrderLegTable;
   fact_leg_fill: LegFillTable;
   fact_follower_position: FollowerPositionTable;
+  fact_protective_order: ProtectiveOrderTable;
   fact_realised_pnl: RealisedPnlTable;
   fact_account: AccountBalanceTable;
   fact_position: PositionTable;
@@ -149,6 +150,8 @@ export interface OrderTable {
   fee_currency: string | null;
   stop_loss_order_id: string | null;
   take_profit_order_id: string | null;
+  /** How much of the entry its own protection covers, as last reported (the smaller leg's amount; migration 0011). */
+  protected_quantity: string | null;
   stop_loss_error: string | null;
   take_profit_error: string | null;
   error_code: string | null;
@@ -231,6 +234,28 @@ export interface FollowerPositionTable {
   entry_price: string | null;
   /** Decimal text, quote currency: what its closes realised, net of their fees. */
   realised_pnl: string;
+  updated_at: number;
+}
+
+/** A stop-loss or take-profit protecting a follower's position (migration 0011), as its node last reported it. */
+export interface ProtectiveOrderTable {
+  id: Generated<number>;
+  account_id: number;
+  /** The order whose request placed it (an open, or the action that resized or moved it). */
+  order_id: number;
+  symbol: string;
+  /** The position side it protects: 'long' | 'short'. */
+  side: string;
+  /** 'stop_loss' | 'take_profit' */
+  leg: string;
+  client_order_id: string;
+  exchange_order_id: string;
+  /** Decimal text, base currency: what it closes when it fires. */
+  amount: string;
+  trigger_price: string;
+  /** 'live' (resting when last reported), 'canceled' (by an action, or replaced), 'gone' (no longer open when an action came to cancel it). */
+  state: string;
+  created_at: number;
   updated_at: number;
 }
 

@@ -3,7 +3,7 @@ import type { AccountResult } from '../../core/wire-execute.js';
 import type { OrderReport } from '../../core/wire-query.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import { insertRows, updateRowsById, type RowValue } from '../db/bulk-writes.js';
-import type { Database, FillTable, LegFillTable, OrderLegTable, OrderRow, OrderUpdate } from '../db/schema.js';
+import type { Database, FillTable, LegFillTable, OrderLegTable, OrderRow, OrderUpdate, ProtectiveOrderTable } from '../db/schema.js';
 import { settleFills, type SettlementRules } from '../settle/settlement.js';
 import { notionalUnits } from '../settle/units.js';
 import { spotOnly } from '../../exchange/market-types.js';
@@ -36,6 +36,25 @@ export interface OrderOutcome {
   ownFill?: boolean | undefined;
   /** How the node sent the account's orders (a one-way account's opposite open nets); absent: as last reported for the account, else one-way. */
   positionMode?: 'one_way' | 'hedge' | undefined;
+  /** Stop-losses and take-profits resting after this request (placed, resized, moved or found), and the ones it cancelled. */
+  protection?: ProtectiveOutcome[] | undefined;
+  canceledProtection?: CanceledProtection[] | undefined;
+}
+
+/** A protective order a node reported resting on the exchange. */
+export interface ProtectiveOutcome {
+  positionSide: 'long' | 'short';
+  leg: 'stop_loss' | 'take_profit';
+  clientOrderId: string;
+  exchangeOrderId: string;
+  amount: number;
+  triggerPrice: number;
+}
+
+/** A protective order an action cancelled (`gone`: it was no longer open). */
+export interface CanceledProtection {
+  exchangeOrderId: string;
+  gone: boolean;
 }
 
 /** One closing order of an action, as the node reported it. */
@@ -75,8 +94,16 @@ export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOu
       error: leg.error,
     }),
   );
+  const protection = (result.protection ?? []).flatMap((p): ProtectiveOutcome[] =>
+    p.order_id === null ? [] : [{ positionSide: p.position_side, leg: p.leg, clientOrderId: p.client_order_id, exchangeOrderId: p.order_id, amount: p.amount, triggerPrice: p.trigger_price }],
+  );
+  const canceledProtection = (result.canceled ?? []).flatMap((c): CanceledProtection[] =>
+    c.error || (c.kind !== 'stop_loss' && c.kind !== 'take_profit') ? [] : [{ exchangeOrderId: c.order_id, gone: c.gone === true }],
+  );
   return {
     ...(legs && legs.length > 0 ? { legs, ownFill: action !== 'close' && action !== 'reduce' } : {}),
+    ...(protection.length > 0 ? { protection } : {}),
+    ...(canceledProtection.length > 0 ? { canceledProtection } : {}),
     ...(result.position_mode ? { positionMode: result.position_mode } : {}),
     status: result.status,
     exchangeOrderId: result.order_id,
@@ -273,6 +300,9 @@ const APPLY_COLUMNS = [
   'stop_loss_error',
   'take_profit_error',
   'node_received_ms',
+  'symbol',
+  'side',
+  'protected_quantity',
 ] as const;
 type AppliedOrder = Pick<OrderRow, (typeof APPLY_COLUMNS)[number]>;
 
@@ -320,6 +350,8 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
     const legged = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.legs?.length ?? 0) > 0);
     const legWork = legged.length > 0 ? await applyLegs(trx, legged, orders, now) : [];
     const legFills = legWork.map((l) => l.fill);
+    const protective = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.protection || item.outcome.canceledProtection));
+    if (protective.length > 0) await applyProtection(trx, protective, orders, now);
     // Settlement last: the inviters' rows and the one pool row are shared by
     // every concurrent applier, so their locks are held for the shortest time.
     const fills = plans.flatMap((p) => (!(p instanceof Error) && p.fill ? [p.fill] : []));
@@ -554,17 +586,24 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   setIfChanged(update, order, 'exchange_order_id', outcome.exchangeOrderId);
   setIfChanged(update, order, 'stop_loss_order_id', outcome.stopLossOrderId);
   setIfChanged(update, order, 'take_profit_order_id', outcome.takeProfitOrderId);
+  setIfChanged(update, order, 'protected_quantity', protectedQuantity(order, outcome));
   if (outcome.fee) {
     setIfChanged(update, order, 'fee_cost', String(outcome.fee.cost));
     setIfChanged(update, order, 'fee_currency', outcome.fee.currency?.slice(0, 16) ?? null);
   }
-  // Errors describe the latest attempt; a success clears them.
-  if (update.status !== undefined || moreFilled) {
+  // Errors describe the latest attempt; a success clears them. A node's
+  // report of an action's steps says whether its protection followed (a
+  // filled close whose stop could not be cancelled keeps saying so until a
+  // resend cancels it).
+  const stepReport = outcome.legs !== undefined || outcome.protection !== undefined || outcome.canceledProtection !== undefined;
+  const restated = stepReport && outcome.status === order.status;
+  if (update.status !== undefined || moreFilled || restated) {
     const accepted = (update.status ?? order.status) as OrderStatus;
     const failed = accepted === 'rejected' || accepted === 'failed' || accepted === 'unknown';
+    const kept = failed || (stepReport && outcome.status === accepted);
     // Codes and currencies come from a node: held to their columns' size, so an odd one cannot make the whole result unrecordable.
-    setIfChanged(update, order, 'error_code', failed ? (outcome.error?.code.slice(0, 32) ?? null) : null, true);
-    setIfChanged(update, order, 'error_message', failed ? (outcome.error?.message.slice(0, 1000) ?? null) : null, true);
+    setIfChanged(update, order, 'error_code', kept ? (outcome.error?.code.slice(0, 32) ?? null) : null, true);
+    setIfChanged(update, order, 'error_message', kept ? (outcome.error?.message.slice(0, 1000) ?? null) : null, true);
   }
   if (outcome.stopLossError !== undefined) setIfChanged(update, order, 'stop_loss_error', outcome.stopLossError?.slice(0, 1000) ?? null, true);
   if (outcome.takeProfitError !== undefined) setIfChanged(update, order, 'take_profit_error', outcome.takeProfitError?.slice(0, 1000) ?? null, true);
@@ -585,6 +624,68 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   if (update.status && FINAL.has(update.status as OrderStatus)) update.completed_at = now;
   update.updated_at = now;
   return { update, fill };
+}
+
+/** The smaller of the entry's own legs' amounts, from a report that lists them; else undefined (nothing learned). */
+function protectedQuantity(order: AppliedOrder, outcome: OrderOutcome): string | undefined {
+  const own = order.side === 'buy' ? 'long' : order.side === 'sell' ? 'short' : undefined;
+  const amounts = (outcome.protection ?? []).filter((p) => p.positionSide === own && (p.leg === 'stop_loss' ? outcome.stopLossOrderId : outcome.takeProfitOrderId) === p.exchangeOrderId).map((p) => p.amount);
+  return amounts.length > 0 ? String(Math.min(...amounts)) : undefined;
+}
+
+/**
+ * Records the protective orders the items' results reported: new ones as
+ * `live` (with their size and trigger), cancelled ones as `canceled` or
+ * `gone`. A cancelled order never comes back to life, whatever order
+ * answers are applied in. Items go in order id order, so an order placed
+ * and cancelled by two answers applied together ends cancelled.
+ */
+async function applyProtection(trx: Kysely<Database>, items: readonly ApplyItem[], orders: ReadonlyMap<number, AppliedOrder>, now: number): Promise<void> {
+  const accounts = [...new Set(items.map((i) => (orders.get(i.orderId) as AppliedOrder).account_id))];
+  const ids = [...new Set(items.flatMap((i) => [...(i.outcome.protection ?? []).map((p) => p.exchangeOrderId), ...(i.outcome.canceledProtection ?? []).map((c) => c.exchangeOrderId)]))].map((id) => id.slice(0, 64));
+  const known = new Map<string, { id: number; amount: string; trigger_price: string; state: string }>(
+    (await trx.selectFrom('fact_protective_order').select(['id', 'account_id', 'exchange_order_id', 'amount', 'trigger_price', 'state']).where('account_id', 'in', accounts).where('exchange_order_id', 'in', ids).execute()).map(
+      (r) => [`${r.account_id}|${r.exchange_order_id}`, r] as const,
+    ),
+  );
+  const inserts = new Map<string, Insertable<ProtectiveOrderTable>>();
+  const updates = new Map<number, Record<string, RowValue | undefined>>();
+  for (const item of [...items].sort((a, b) => a.orderId - b.orderId)) {
+    const order = orders.get(item.orderId) as AppliedOrder;
+    for (const p of item.outcome.protection ?? []) {
+      const key = `${order.account_id}|${p.exchangeOrderId.slice(0, 64)}`;
+      const values = { amount: String(p.amount), trigger_price: String(p.triggerPrice) };
+      const row = known.get(key);
+      if (row) {
+        if (row.state === 'live' && (row.amount !== values.amount || row.trigger_price !== values.trigger_price)) updates.set(row.id, { ...updates.get(row.id), ...values, updated_at: now });
+        continue;
+      }
+      if (inserts.has(key)) continue;
+      inserts.set(key, {
+        account_id: order.account_id,
+        order_id: order.id,
+        symbol: order.symbol,
+        side: p.positionSide,
+        leg: p.leg,
+        client_order_id: p.clientOrderId.slice(0, 64),
+        exchange_order_id: p.exchangeOrderId.slice(0, 64),
+        ...values,
+        state: 'live',
+        created_at: now,
+        updated_at: now,
+      });
+    }
+    for (const c of item.outcome.canceledProtection ?? []) {
+      const key = `${order.account_id}|${c.exchangeOrderId.slice(0, 64)}`;
+      const state = c.gone ? 'gone' : 'canceled';
+      const pending = inserts.get(key);
+      if (pending) pending.state = state;
+      const row = known.get(key);
+      if (row?.state === 'live') updates.set(row.id, { ...updates.get(row.id), state, updated_at: now });
+    }
+  }
+  if (inserts.size > 0) await insertRows(trx, 'fact_protective_order', [...inserts.values()]);
+  await updateRowsById(trx, 'fact_protective_order', [...updates].map(([id, values]) => ({ id, values })));
 }
 
 function setIfChanged<K extends keyof OrderUpdate & keyof AppliedOrder>(

@@ -45,7 +45,8 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   const direct = [...routing.local, ...(delivery === 'direct' ? [...routing.remote.values()].flatMap((g) => g.items) : [])];
   // The read does not depend on the claim (only claimed orders are sent): on MySQL they overlap on two connections.
   const [attempts, read] = await Promise.all([claimOrders(ctx, direct, claim), readTargets(ctx, direct)]);
-  await launch(ctx, signal, routing, retry, delivery, { attempts, sealed: new Map(read.map((t) => [t.order.id, t])) });
+  // The protection pass's resends place nothing but protection (see reconciler.ts).
+  await launch(ctx, signal, routing, retry, delivery, { attempts, sealed: new Map(read.map((t) => [t.order.id, t])) }, claim === 'protect');
 }
 
 /** Dispatches a signal `acceptSignal` has just written, with the routing and claims it made then. */
@@ -60,17 +61,17 @@ async function markDispatched(ctx: CenterContext, signal: SignalRow, now: number
   await ctx.db.kysely.updateTable('fact_signal').set({ status: 'dispatched', dispatched_at: now }).where('id', '=', signal.id).where('dispatched_at', 'is', null).execute();
 }
 
-async function launch(ctx: CenterContext, signal: SignalRow, routing: Groups<number>, retry: boolean, delivery: Delivery, claimed: Claimed): Promise<void> {
+async function launch(ctx: CenterContext, signal: SignalRow, routing: Groups<number>, retry: boolean, delivery: Delivery, claimed: Claimed, protectOnly = false): Promise<void> {
   // Unsealed group by group as each is launched: secrets are decrypted only
   // for the request that carries them, and a credential that cannot be
   // decrypted fails its own group (a rejected job), not the launch of the rest.
   const sendDirect = async (node: NodeRow | null, ids: number[]): Promise<void> => {
     const mine = ids.filter((id) => claimed.attempts.has(id)).sort((a, b) => a - b);
     const targets = mine.map((id) => unsealTarget(ctx, claimed.sealed.get(id) as SealedTarget));
-    return sendGroup(ctx, signal, node, ids, retry, randomUUID(), { attempts: new Map(mine.map((id) => [id, claimed.attempts.get(id) as number])), targets });
+    return sendGroup(ctx, signal, node, ids, retry, randomUUID(), { attempts: new Map(mine.map((id) => [id, claimed.attempts.get(id) as number])), targets }, protectOnly);
   };
   const sendRemote = (node: NodeRow, ids: number[]): Promise<void> => {
-    if (delivery === 'direct' || !ctx.queue) return sendDirect(node, ids);
+    if (delivery === 'direct' || !ctx.queue || protectOnly) return sendDirect(node, ids);
     return ctx.queue.send(ctx, signal, node, ids, retry);
   };
 

@@ -8,7 +8,7 @@ import { actionOrderId } from '../../core/client-order-id.js';
 import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem, type LegOutcome, type OrderOutcome } from './apply-results.js';
 import { completeSignal, dispatchOrders } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
-import { unprotectedOrders } from './unprotected.js';
+import { excessProtection, needsProtection, shortCandidates, type ExcessPosition } from './unprotected.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -221,31 +221,60 @@ async function lookUpLateActions(ctx: CenterContext, late: DispatchTarget[], sig
 }
 
 /**
- * Orders whose entry filled (or rests, and may fill) without a stop-loss or
- * take-profit their signal asked for: the node stopped between the two, a
- * leg's request failed, or a limit entry filled after its answer. Each is
- * sent again as a resend while its signal is younger than signal_max_age:
- * the node finds the entry and places what is missing (for the quantity
- * filled), so a position is not left unprotected for longer than a
- * reconcile pass. `tradectl_center_orders_unprotected` counts them.
+ * The protection pass (see `unprotected.ts`): entries whose protection is
+ * missing or smaller than their fill (or that rest and may fill), and
+ * position sides whose protection outlived or outgrew them, are sent again
+ * protect-only while their signal is younger than `protect_window`: the
+ * node finds the orders by their ids and places, grows, resizes or cancels
+ * protection only, never an entry or a close, so sending late is safe. Each
+ * order at most once per `reconcile_after`, those looked at least recently
+ * first. `tradectl_center_orders_unprotected` and
+ * `tradectl_center_protection_excess` count what is left.
  */
 async function protectPass(ctx: CenterContext, now: number): Promise<number> {
   const cutoff = now - ctx.config.reconcile_after;
-  const rows = await unprotectedOrders(ctx.db.kysely)
-    .select(['o.id', 'o.signal_row_id'])
-    .where('s.accepted_at', '>=', now - ctx.config.signal_max_age)
+  const since = now - ctx.config.protect_window;
+  const candidates = await shortCandidates(ctx.db.kysely, since)
     .where(sql<boolean>`coalesce(o.reconciled_at, o.updated_at) <= ${cutoff}`)
     .orderBy(sql`coalesce(o.reconciled_at, 0)`)
     .orderBy('o.id')
     .limit(RECONCILE_BATCH)
     .execute();
+  const short = candidates.filter(needsProtection);
+  const excess = await excessProtection(ctx.db.kysely, since);
+  const tidy = excess.length === 0 ? [] : await latestActions(ctx, excess, since, cutoff);
+  const rows = [...short.map((r) => ({ id: r.id, signal_row_id: r.signal_row_id })), ...tidy].slice(0, RECONCILE_BATCH);
+  // Every candidate looked at counts as seen, sent or not, so the ones that need nothing do not hold the front of the line.
+  const seen = [...new Set([...candidates.map((r) => r.id), ...rows.map((r) => r.id)])];
+  if (seen.length > 0) await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', seen).execute();
   if (rows.length === 0) return 0;
-  await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', rows.map((r) => r.id)).execute();
   const bySignal = new Map<number, number[]>();
-  for (const r of rows) bySignal.set(r.signal_row_id, [...(bySignal.get(r.signal_row_id) ?? []), r.id]);
+  for (const r of rows) bySignal.set(r.signal_row_id, [...new Set([...(bySignal.get(r.signal_row_id) ?? []), r.id])]);
   const signals = await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...bySignal.keys()]).execute();
   for (const signal of signals) await dispatchOrders(ctx, signal, bySignal.get(signal.id) ?? [], true, 'direct', 'protect');
   return rows.length;
+}
+
+/**
+ * For each position side with excess protection: the account's latest
+ * order on the symbol, when it is settled and young enough to send again.
+ * An action's resend makes the protection follow the position; an open's
+ * cancels what a grown stop replaced (see entry-protection.ts).
+ */
+async function latestActions(ctx: CenterContext, excess: readonly ExcessPosition[], since: number, cutoff: number): Promise<Array<{ id: number; signal_row_id: number }>> {
+  const accounts = [...new Set(excess.map((e) => e.accountId))];
+  const wanted = new Set(excess.map((e) => `${e.accountId}|${e.symbol}`));
+  const rows = await ctx.db.kysely
+    .selectFrom('fact_order as o')
+    .innerJoin('fact_signal as s', 's.id', 'o.signal_row_id')
+    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.symbol'])
+    .where('o.account_id', 'in', accounts)
+    .where('o.status', 'in', ['filled', 'partially_filled', 'done', 'rejected', 'failed'])
+    .where('s.accepted_at', '>=', since)
+    .where(sql<boolean>`coalesce(o.reconciled_at, o.updated_at) <= ${cutoff}`)
+    .where(sql<boolean>`not exists (select 1 from fact_order later where later.account_id = o.account_id and later.symbol = o.symbol and later.id > o.id and later.status <> 'skipped')`)
+    .execute();
+  return rows.filter((r) => wanted.has(`${r.account_id}|${r.symbol}`)).map((r) => ({ id: r.id, signal_row_id: r.signal_row_id }));
 }
 
 /** Looks the entries (or the orders `idsOf` names) up where the accounts live; `undefined` when the lookup failed. */

@@ -22,7 +22,8 @@ export interface Prepared {
  * when `node` is null, else one POST to the node. Direct mode, the reconciler and the queue worker all
  * end here. `requestId` names this job in both sides' logs (`X-Request-Id`);
  * a queued job carries the one the center gave it. `prepared`: the caller
- * already claimed these orders and read their targets.
+ * already claimed these orders and read their targets. `protectOnly`: the
+ * node places no entry or close, only the protection of what they filled.
  */
 export async function sendGroup(
   ctx: CenterContext,
@@ -32,6 +33,7 @@ export async function sendGroup(
   retry: boolean,
   requestId: string = randomUUID(),
   prepared?: Prepared,
+  protectOnly = false,
 ): Promise<void> {
   // The targets are read alongside the claim, as dispatchOrders does: only claimed ones are unsealed and sent.
   const [claimed, read] = prepared ? [prepared.attempts, undefined] : await Promise.all([claimOrders(ctx, orderIds), readTargets(ctx, orderIds)]);
@@ -39,7 +41,7 @@ export async function sendGroup(
   const log = ctx.logger.child({ request_id: requestId });
   const group = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
   const attempt = Math.max(...claimed.values());
-  const base = { request_id: requestId, attempt, retry: retry || attempt > 1, signal: signalOfRow(signal) };
+  const base = { request_id: requestId, attempt, retry: retry || attempt > 1 || protectOnly, protectOnly, signal: signalOfRow(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
   log.debug(job, 'sending job');
   // Counted from here to its answer, so answers that came first may wait a little for it and share a transaction.
