@@ -12,7 +12,8 @@ import { call } from '../helpers/node-harness.js';
 /**
  * The center's book of each follower's position, on both databases: built
  * from fills (entries, legacy reduce-only closes, actions' closing legs),
- * with the average entry and what each close realised net of its fee; set
+ * with the average entry and what each close realised net of its own fee and
+ * its share of the entry's; set
  * beside the exchange's positions after a sync, and drift counted when a
  * follower trades by hand. The paper exchange fills a market entry at the
  * signal's reference price and a close at its table price (SOL 150), with a
@@ -36,16 +37,17 @@ for (const dialect of DIALECTS) {
     const book = async (i: number) => (await h.api('GET', `/api/accounts/${accounts[i]}/position-book`)).body.positions;
     const drifting = async () => seriesValue((await call(`${h.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text, 'tradectl_center_position_drift_accounts');
 
-    test('entries, a reduce and a close build the book; each close realises its PnL net of its fee', async () => {
+    test('entries, a reduce and a close build the book; each close realises its PnL net of the fees of both sides', async () => {
       await send({ signal_id: `book-open-${dialect}`, side: 'buy', quantity: 2, price: 140, stop_loss: 130, take_profit: 170 });
       assert.deepEqual(
         (await book(1)).map((p: Record<string, unknown>) => [p['symbol'], p['side'], p['quantity'], p['entry_price'], p['realised_pnl'], p['state']]),
         [['SOL/USDT:USDT', 'long', 6, 140, 0, 'not_synced']],
       );
       await send({ signal_id: `book-reduce-${dialect}`, action: 'reduce', close_fraction: 0.5 });
-      // Account ×3: 3 closed at 150 against 140 = +30, less 3 × 150 × 0.0004 = 0.18.
+      // Account ×3: 3 closed at 150 against 140 = +30, less the close's fee 3 × 150 × 0.0004 = 0.18
+      // and half the entry's, 6 × 140 × 0.0004 / 2 = 0.168.
       const half = await book(1);
-      assert.deepEqual(half.map((p: Record<string, unknown>) => [p['quantity'], p['entry_price'], p['realised_pnl']]), [[3, 140, 29.82]]);
+      assert.deepEqual(half.map((p: Record<string, unknown>) => [p['quantity'], p['entry_price'], p['realised_pnl']]), [[3, 140, 29.652]]);
 
       assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);
       const synced = await book(1);
@@ -56,7 +58,7 @@ for (const dialect of DIALECTS) {
       const closed = await book(1);
       assert.deepEqual(
         closed.map((p: Record<string, unknown>) => [p['quantity'], p['entry_price'], p['realised_pnl'], p['exchange_quantity'], p['state']]),
-        [[0, null, 59.64, 3, 'not_synced']],
+        [[0, null, 59.304, 3, 'not_synced']],
         'flat on the book; the sync that saw 3 predates the close, so that is not drift',
       );
       assert.equal((await h.api('POST', '/api/sync/positions', {})).status, 200);

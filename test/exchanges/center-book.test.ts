@@ -83,6 +83,8 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
     /** What each follower's book realised so far, from the fills the signal views report. */
     const realised = new Map<number, { long: number; short: number }>();
     const entries = new Map<number, { long: number; short: number }>();
+    /** What opening each side paid in fees and no close has carried yet. */
+    const entryFees = new Map<number, { long: number; short: number }>();
 
     before(async () => {
       sim = await venue.start();
@@ -115,6 +117,7 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
         followers.push({ id, multiplier, account });
         realised.set(id, { long: 0, short: 0 });
         entries.set(id, { long: 0, short: 0 });
+        entryFees.set(id, { long: 0, short: 0 });
       }
     });
     after(async () => {
@@ -189,12 +192,20 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
       return out;
     }
 
-    /** What a closing leg realised per docs/center-api.md: (exit − entry) × quantity (the other way for a short), less its fee. */
-    const realisedBy = (leg: LegView, entry: number) => {
-      assert.ok(leg.filled_price !== null, JSON.stringify(leg));
-      const move = leg.position_side === 'short' ? entry - leg.filled_price : leg.filled_price - entry;
-      return move * leg.filled_quantity - (leg.fee?.cost ?? 0);
+    /**
+     * What a closing leg realised per docs/center-api.md: (exit − entry) ×
+     * quantity (the other way for a short), less its fee and its share of
+     * what opening the side paid in fees.
+     */
+    const realisedBy = (leg: LegView, entry: number, fees: { long: number; short: number }) => {
+      assert.ok(leg.filled_price !== null && leg.position_before !== null && leg.position_side !== null, JSON.stringify(leg));
+      const side = leg.position_side as 'long' | 'short';
+      const move = side === 'short' ? entry - leg.filled_price : leg.filled_price - entry;
+      const share = (fees[side] * leg.filled_quantity) / leg.position_before;
+      fees[side] -= share;
+      return move * leg.filled_quantity - (leg.fee?.cost ?? 0) - share;
     };
+    const feeOf = (order: OrderView) => order.fee?.cost ?? 0;
 
     test('open buy with a stop-loss and a take-profit: each follower filled at its size, protected on the exchange, booked long', async () => {
       const sig = await step({ side: 'buy', quantity: 2 * q, stop_loss: venue.stopLoss, take_profit: venue.takeProfit });
@@ -206,6 +217,7 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
         assert.deepEqual([order.stop_loss_error, order.take_profit_error, order.unprotected], [null, null, false], JSON.stringify(order));
         assert.ok(order.filled_price !== null && order.filled_price > 0, JSON.stringify(order));
         (entries.get(f.id) as { long: number }).long = order.filled_price;
+        (entryFees.get(f.id) as { long: number }).long = feeOf(order);
         assert.deepEqual(onExchange(f.account), {
           positions: [['long', size]],
           protection: [['stop_loss', 'sell', size, venue.stopLoss], ['take_profit', 'sell', size, venue.takeProfit]],
@@ -248,7 +260,7 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
           protection: [['stop_loss', 'sell', left, breakeven], ['take_profit', 'sell', left, venue.takeProfit]],
         });
         const pnl = realised.get(f.id) as { long: number };
-        pnl.long += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { long: number }).long);
+        pnl.long += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { long: number }).long, entryFees.get(f.id) as { long: number; short: number });
       }
       const books = await syncAndCompare();
       for (const f of followers) {
@@ -274,9 +286,10 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
         assert.deepEqual(legsOf(order), [['close', 'long', 'filled', size, size, 0]], 'the long it closed');
         assert.ok(order.filled_price !== null, JSON.stringify(order));
         (entries.get(f.id) as { short: number }).short = order.filled_price;
+        (entryFees.get(f.id) as { short: number }).short = feeOf(order);
         assert.deepEqual(onExchange(f.account), { positions: [['short', size]], protection: [['stop_loss', 'buy', size, 64_000]] });
         const pnl = realised.get(f.id) as { long: number };
-        pnl.long += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { long: number }).long);
+        pnl.long += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { long: number }).long, entryFees.get(f.id) as { long: number; short: number });
         // Before a sync, the closed long still shows what it realised in all.
         const long = (await book(f.id)).find((r) => r.side === 'long');
         assert.ok(long, 'the long closed since the last sync is still listed');
@@ -306,7 +319,7 @@ for (const venue of VENUES.filter((v: Venue) => !v.spot)) {
           'nothing resting on the exchange',
         );
         const pnl = realised.get(f.id) as { short: number };
-        pnl.short += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { short: number }).short);
+        pnl.short += realisedBy((order.legs ?? [])[0] as LegView, (entries.get(f.id) as { short: number }).short, entryFees.get(f.id) as { long: number; short: number });
         const short = (await book(f.id)).find((r) => r.side === 'short');
         assert.ok(short, 'the short closed since the last sync is still listed');
         assert.deepEqual([short.quantity, short.entry_price, short.state], [0, null, 'not_synced'], JSON.stringify(short));

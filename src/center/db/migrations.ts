@@ -483,7 +483,9 @@ function followerPositions(dialect: DialectName): Migration {
  * once an action cancelled or replaced them. With the position book, it
  * shows what protects each position, and what outlived it. An order's
  * `protected_quantity` is how much of its entry its own protection covers,
- * so the protection pass can tell a stop a later fill outgrew.
+ * so the protection pass can tell a stop a later fill outgrew. The position
+ * book also keeps what opening each position paid in fees, so that a close
+ * realises its PnL net of both sides' fees.
  */
 function protectiveOrders(dialect: DialectName): Migration {
   const id = idColumn(dialect);
@@ -508,12 +510,17 @@ function protectiveOrders(dialect: DialectName): Migration {
       await db.schema.createIndex('uq_protective_order').unique().on('fact_protective_order').columns(['account_id', 'exchange_order_id']).execute();
       await db.schema.createIndex('idx_protective_position').on('fact_protective_order').columns(['account_id', 'symbol', 'side', 'state']).execute();
       await db.schema.alterTable('fact_order').addColumn('protected_quantity', 'varchar(40)').execute();
+      // Realised PnL nets the entry's fees too: what opening the held quantity paid, and each close's share of it.
+      await db.schema.alterTable('fact_follower_position').addColumn('entry_fees', 'varchar(40)', (c) => c.notNull().defaultTo('0')).execute();
+      await db.schema.alterTable('fact_realised_pnl').addColumn('entry_fee', 'varchar(40)', (c) => c.notNull().defaultTo('0')).execute();
       if (dialect === 'mysql') {
         const collation = await binaryCollation(db);
         await sql`alter table fact_protective_order convert to character set utf8mb4 collate ${sql.raw(collation)}`.execute(db);
       }
     },
     async down(db: AnyDb) {
+      await db.schema.alterTable('fact_realised_pnl').dropColumn('entry_fee').execute();
+      await db.schema.alterTable('fact_follower_position').dropColumn('entry_fees').execute();
       await db.schema.alterTable('fact_order').dropColumn('protected_quantity').execute();
       await db.schema.dropTable('fact_protective_order').ifExists().execute();
     },

@@ -232,7 +232,9 @@ export interface FollowerPositionTable {
   quantity: string;
   /** Average entry price of what is held; null when flat. */
   entry_price: string | null;
-  /** Decimal text, quote currency: what its closes realised, net of their fees. */
+  /** Decimal text, quote currency: fees paid opening what is held, charged to its closes in proportion (migration 0011). */
+  entry_fees: Generated<string>;
+  /** Decimal text, quote currency: what its closes realised, net of their fees and the entry fees of what they closed. */
   realised_pnl: string;
   updated_at: number;
 }
@@ -273,7 +275,10 @@ export interface RealisedPnlTable {
   entry_price: string;
   exit_price: string;
   gross_pnl: string;
+  /** The closing fill's fee plus `entry_fee`. */
   fee: string;
+  /** The share of the position's entry fees this close carries (migration 0011). */
+  entry_fee: Generated<string>;
   net_pnl: string;
   created_at: number;
 }

@@ -29,6 +29,8 @@ interface Held {
   id: number | undefined;
   quantity: number;
   entry: number | null;
+  /** Quote-currency fees paid opening what is held, not yet charged to a close. */
+  entryFees: number;
   realised: number;
   changed: boolean;
 }
@@ -40,8 +42,10 @@ const money = (x: number) => String(Number(x.toFixed(8)));
 /**
  * Books fills into each follower's position (`fact_follower_position`) and
  * what each closing fill realised (`fact_realised_pnl`): opening fills move
- * the average entry, closing fills realise (exit − entry) × quantity (the
- * other way for a short) less their fee. Runs in the transaction that
+ * the average entry and add their fee to what the position paid to open;
+ * closing fills realise (exit − entry) × quantity (the other way for a
+ * short) less their own fee and the entry fees of what they closed, in
+ * proportion, so a round trip's realised PnL counts both sides' fees. Runs in the transaction that
  * inserts the fills, whose unique keys make a replay book nothing. A close
  * beyond what tradectl booked (a position opened by hand) realises only
  * what tradectl holds; the rest shows as drift against the exchange.
@@ -51,12 +55,17 @@ export async function bookFills(trx: Kysely<Database>, fills: readonly BookedFil
   const accountIds = [...new Set(fills.map((f) => f.accountId))];
   const symbols = [...new Set(fills.map((f) => f.symbol))];
   const rows = await trx.selectFrom('fact_follower_position').selectAll().where('account_id', 'in', accountIds).where('symbol', 'in', symbols).execute();
-  const book = new Map<string, Held>(rows.map((r) => [`${r.account_id}|${r.symbol}|${r.side}`, { id: r.id, quantity: Number(r.quantity), entry: r.entry_price === null ? null : Number(r.entry_price), realised: Number(r.realised_pnl), changed: false }]));
+  const book = new Map<string, Held>(
+    rows.map((r) => [
+      `${r.account_id}|${r.symbol}|${r.side}`,
+      { id: r.id, quantity: Number(r.quantity), entry: r.entry_price === null ? null : Number(r.entry_price), entryFees: Number(r.entry_fees), realised: Number(r.realised_pnl), changed: false },
+    ]),
+  );
   const held = (fill: BookedFill, side: PositionSide): Held => {
     const key = `${fill.accountId}|${fill.symbol}|${side}`;
     let h = book.get(key);
     if (!h) {
-      h = { id: undefined, quantity: 0, entry: null, realised: 0, changed: false };
+      h = { id: undefined, quantity: 0, entry: null, entryFees: 0, realised: 0, changed: false };
       book.set(key, h);
     }
     return h;
@@ -67,7 +76,8 @@ export async function bookFills(trx: Kysely<Database>, fills: readonly BookedFil
     const closed = Math.min(quantity, h.quantity);
     if (!(closed > 0) || h.entry === null) return;
     const gross = (fill.price - h.entry) * closed * (side === 'long' ? 1 : -1);
-    const fee = (fill.fee * closed) / fill.quantity;
+    const entryFee = (h.entryFees * closed) / h.quantity;
+    const fee = (fill.fee * closed) / fill.quantity + entryFee;
     realised.push({
       account_id: fill.accountId,
       user_id: fill.userId,
@@ -80,14 +90,17 @@ export async function bookFills(trx: Kysely<Database>, fills: readonly BookedFil
       exit_price: String(fill.price),
       gross_pnl: money(gross),
       fee: money(fee),
+      entry_fee: money(entryFee),
       net_pnl: money(gross - fee),
       created_at: now,
     });
     h.quantity = clean(h.quantity - closed);
+    h.entryFees = Number((h.entryFees - entryFee).toFixed(10));
     h.realised = Number((h.realised + gross - fee).toFixed(8));
     if (h.quantity <= 0) {
       h.quantity = 0;
       h.entry = null;
+      h.entryFees = 0;
     }
     h.changed = true;
   };
@@ -97,6 +110,7 @@ export async function bookFills(trx: Kysely<Database>, fills: readonly BookedFil
     const total = clean(h.quantity + quantity);
     h.entry = clean(((h.entry ?? 0) * h.quantity + fill.price * quantity) / total);
     h.quantity = total;
+    h.entryFees = Number((h.entryFees + (fill.fee * quantity) / fill.quantity).toFixed(10));
     h.changed = true;
   };
   for (const fill of fills) {
@@ -117,7 +131,7 @@ export async function bookFills(trx: Kysely<Database>, fills: readonly BookedFil
   }
   const inserts = [...book].filter(([, h]) => h.changed && h.id === undefined);
   const updates = [...book].filter(([, h]) => h.changed && h.id !== undefined);
-  const values = (h: Held) => ({ quantity: String(h.quantity), entry_price: h.entry === null ? null : String(h.entry), realised_pnl: String(h.realised), updated_at: now });
+  const values = (h: Held) => ({ quantity: String(h.quantity), entry_price: h.entry === null ? null : String(h.entry), entry_fees: String(h.entryFees), realised_pnl: String(h.realised), updated_at: now });
   if (inserts.length > 0) {
     await insertRows(
       trx,
