@@ -94,6 +94,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(stops().map((o) => o.origQty), ['0.020'], 'the stop for the whole fill, the smaller one cancelled');
       assert.deepEqual(stops('CANCELED').map((o) => o.origQty), ['0.010']);
       assert.notEqual(more.stop_loss_order_id, part.stop_loss_order_id, 'the order reports the stop that protects it now');
+      assert.deepEqual(
+        more.protective_orders.filter((p: { leg: string }) => p.leg === 'stop_loss').map((p: { amount: number; state: string }) => [p.amount, p.state]),
+        [[0.01, 'canceled'], [0.02, 'live']],
+        'the signal view lists what the order placed and what became of it',
+      );
       const held = (await book()).find((p: { side: string }) => p.side === 'long');
       assert.equal(held.quantity, 0.02);
       assert.deepEqual(

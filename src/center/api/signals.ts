@@ -10,7 +10,7 @@ import { dispatchAccepted, newSignalId } from '../dispatch/dispatcher.js';
 import { signalFieldsView } from '../db/signal-rows.js';
 import { syncAccounts } from '../sync.js';
 import { idParam, input, iso, MAX_BODY, notFound, type CenterEnv } from './env.js';
-import { legView, orderView, slowestStages } from './views.js';
+import { legView, orderView, protectiveView, slowestStages } from './views.js';
 
 const SyncFilter = v.object({
   account_ids: v.optional(v.pipe(v.array(v.pipe(v.number('expected account ids'), v.safeInteger('expected account ids'), v.minValue(1))), v.maxLength(10_000))),
@@ -37,10 +37,13 @@ export function signalRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
     for (const o of orders) summary[o.status] = (summary[o.status] ?? 0) + 1;
     // An action's closing orders, with the order they belong to (none for an open).
     const legs = signal.action === 'open' || orders.length === 0 ? [] : await k.selectFrom('fact_order_leg').selectAll().where('order_id', 'in', orders.map((o) => o.id)).orderBy('id').execute();
+    // The stop-losses and take-profits each order's requests placed (and what became of them).
+    const guards = orders.length === 0 ? [] : await k.selectFrom('fact_protective_order').selectAll().where('order_id', 'in', orders.map((o) => o.id)).orderBy('id').execute();
     const views = orders.map(({ node_code, ...o }) => {
       const view = orderView(o, signal, node_code);
       const mine = legs.filter((l) => l.order_id === o.id);
-      return mine.length === 0 ? view : { ...view, legs: mine.map(legView) };
+      const placed = guards.filter((g) => g.order_id === o.id);
+      return { ...view, ...(mine.length > 0 ? { legs: mine.map(legView) } : {}), ...(placed.length > 0 ? { protective_orders: placed.map(protectiveView) } : {}) };
     });
     return {
       ...signalFieldsView(signal),

@@ -1,5 +1,5 @@
 import { isShort } from '../dispatch/unprotected.js';
-import type { AccountRow, NodeRow, OrderLegRow, OrderRow, SignalRow, UserRow } from '../db/schema.js';
+import type { AccountRow, NodeRow, OrderLegRow, OrderRow, ProtectiveOrderRow, SignalRow, UserRow } from '../db/schema.js';
 import { STAGES, stageTimings, type StageTimings } from '../dispatch/stage-timings.js';
 import { nodeAvailability } from '../nodes.js';
 import { fromUnits } from '../settle/units.js';
@@ -73,6 +73,19 @@ export function legView(leg: OrderLegRow) {
     position_before: nullableNumber(leg.position_before),
     position_after: nullableNumber(leg.position_after),
     error: leg.error_code === null ? null : { code: leg.error_code, message: leg.error_message ?? '' },
+  };
+}
+
+/** A stop-loss or take-profit an order's requests placed, and its state as last reported (`live`, `canceled`, `gone`). */
+export function protectiveView(p: ProtectiveOrderRow) {
+  return {
+    leg: p.leg,
+    position_side: p.side,
+    exchange_order_id: p.exchange_order_id,
+    client_order_id: p.client_order_id,
+    amount: Number(p.amount),
+    trigger_price: Number(p.trigger_price),
+    state: p.state,
   };
 }
 

@@ -336,5 +336,6 @@ export type BindingRow = Selectable<StrategyBindingTable>;
 export type SignalRow = Selectable<SignalTable>;
 export type OrderRow = Selectable<OrderTable>;
 export type OrderLegRow = Selectable<OrderLegTable>;
+export type ProtectiveOrderRow = Selectable<ProtectiveOrderTable>;
 export type NewOrder = Insertable<OrderTable>;
 export type OrderUpdate = Updateable<OrderTable>;
