@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -42,7 +42,10 @@ export async function startMariaDb(): Promise<TestMariaDb> {
   const log = join(dir, 'error.log');
   // mariadbd refuses to run as root unless told to; as anyone else it runs as that user.
   const user = process.getuid?.() === 0 ? ['--user=root'] : [];
-  const common = ['--no-defaults', `--datadir=${data}`, '--innodb-log-file-size=8M', ...user];
+  // Its own temporary directory: a shared /tmp lets anything that cleans it up delete the server's temporary tables mid-query.
+  const scratch = join(dir, 'tmp');
+  mkdirSync(scratch);
+  const common = ['--no-defaults', `--datadir=${data}`, `--tmpdir=${scratch}`, '--innodb-log-file-size=8M', ...user];
   const installed = spawnSync(installDb, [...common, '--auth-root-authentication-method=normal', '--skip-test-db'], { encoding: 'utf8', timeout: START_DEADLINE_MS });
   if (installed.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
