@@ -331,6 +331,16 @@ export const CanceledOrderSchema = v.object({
   error: v.optional(ErrorBodySchema),
 });
 
+/** A tradectl stop-loss or take-profit resting on the symbol when a protect-only request ended. */
+export const RestingProtectionSchema = v.object({
+  position_side: PositionSideSchema,
+  leg: v.picklist(['stop_loss', 'take_profit']),
+  client_order_id: v.string(),
+  order_id: v.string(),
+  amount: v.number(),
+  trigger_price: v.number(),
+});
+
 export const AccountResultSchema = v.object({
   account_id: AccountIdSchema,
   success: v.boolean(),
@@ -362,6 +372,8 @@ export const AccountResultSchema = v.object({
   closed: v.optional(v.array(ClosedLegSchema)),
   protection: v.optional(v.array(ProtectionChangeSchema)),
   canceled: v.optional(v.array(CanceledOrderSchema)),
+  /** Protect-only answers: every tradectl stop-loss and take-profit resting on the symbol afterwards (read from the exchange at the end). */
+  resting_protection: v.optional(v.array(RestingProtectionSchema)),
 });
 
 export type AccountResult = v.InferOutput<typeof AccountResultSchema>;

@@ -20,7 +20,17 @@ export const HeartbeatSchema = v.object({
   capacity: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(MAX_COUNT)),
   /** The URL the node says it is reachable at, when `node_public_url` is set. */
   base_url: v.optional(v.pipe(v.string(), v.maxLength(512), v.url())),
+  /** What this node's execute route honours beyond the original protocol (`NODE_FEATURES`); absent from nodes of earlier versions. */
+  features: v.optional(v.pipe(v.array(v.pipe(v.string(), v.regex(/^[a-z_]{1,32}$/))), v.maxLength(16))),
 });
+
+/**
+ * Request fields a node of this version honours that an earlier node would
+ * silently ignore, announced in its heartbeat so that the center never
+ * sends them where they would be ignored: `protect_only` (an earlier node
+ * would answer it as a plain resend, which places what it does not find).
+ */
+export const NODE_FEATURES = ['protect_only'] as const;
 export type Heartbeat = v.InferOutput<typeof HeartbeatSchema>;
 
 /** Node codes appear in URLs and logs: keep them to a safe alphabet. */

@@ -104,22 +104,33 @@ async function growLeg(trader: Trader, signal: Signal, account: AccountOrder, en
     await cancelReplaced(trader, account, state);
     return;
   }
-  const nextId = chain[rank(current) + 1];
-  if (nextId === undefined) {
-    Object.assign(state, { phase: 'done', order: snapshotOf(current), error: { code: 'invalid_order', message: `the ${leg} was grown ${MAX_GROWTHS} times already; it covers ${current.amount} of the ${entry.filled} filled` } });
-    return;
-  }
-  const placed = await placeOnce(trader, legRequest(signal, nextId, entry.filled, leg, (current.trigger as { price: number }).price), account, true, () => {
+  const request = (id: string) => legRequest(signal, id, entry.filled, leg, (current.trigger as { price: number }).price);
+  const beforeSend = () => {
     if (progress.abandoned) return false;
     state.phase = 'sending';
     return true;
-  });
-  if (!placed) {
-    Object.assign(state, { phase: 'done', order: snapshotOf(current), error: { code: 'timeout', message: `not grown to the ${entry.filled} filled: account_timeout was reached first; the smaller ${leg} stays` } });
-    return;
+  };
+  for (let at = rank(current) + 1; at < chain.length; at++) {
+    const placed = await placeOnce(trader, request(chain[at] as string), account, true, beforeSend);
+    if (!placed) {
+      Object.assign(state, { phase: 'done', order: snapshotOf(current), error: { code: 'timeout', message: `not grown to the ${entry.filled} filled: account_timeout was reached first; the smaller ${leg} stays` } });
+      return;
+    }
+    const status = placed.order.status;
+    if (status === 'open' || status === 'unknown') {
+      // The replacement rests: only now may what it replaces go.
+      Object.assign(state, { phase: 'done', order: placed.order, replaces: live });
+      await cancelReplaced(trader, account, state);
+      return;
+    }
+    if (status === 'closed') {
+      // An earlier replacement fired: the position it protected is (partly) closed, so nothing is grown or cancelled here.
+      Object.assign(state, { phase: 'done', order: snapshotOf(current), error: { code: 'exchange_error', message: `the larger ${leg} ${placed.order.id} placed earlier has triggered; the smaller one stays as it is` } });
+      return;
+    }
+    // An id an earlier attempt used whose order no longer rests (cancelled by hand, or by the exchange) cannot be used again: the next one can.
   }
-  Object.assign(state, { phase: 'done', order: placed.order, replaces: live });
-  await cancelReplaced(trader, account, state);
+  Object.assign(state, { phase: 'done', order: snapshotOf(current), error: { code: 'invalid_order', message: `the ${leg} was grown ${MAX_GROWTHS} times already; it covers ${current.amount} of the ${entry.filled} filled` } });
 }
 
 /** Cancels what a grown leg replaced, once the replacement exists. */

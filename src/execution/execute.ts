@@ -10,7 +10,7 @@ import { actionResultOf } from './action-result.js';
 import { newActionProgress, type ActionProgress } from './action-progress.js';
 import { placeLeg } from './entry-protection.js';
 import { entryStatus, newProgress, resultOf, type AccountProgress } from './execute-progress.js';
-import { cancelResting, closePositions, updateProtection } from './position-actions.js';
+import { cancelResting, closePositions, tradectlProtection, updateProtection } from './position-actions.js';
 import { withDeadline, type Limiter } from './limiter.js';
 import type { SymbolTurns } from './symbol-turns.js';
 import { lookup, resolveAmbiguous } from './order-calls.js';
@@ -131,7 +131,9 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
   const key = `${account.exchange}|${account.credentials.fingerprint()}|${account.client_order_id}`;
   const earlier = deps.inFlight.get(key);
   // Taken on arrival, so that signals on one account's symbol are worked on in the order they came.
-  const turn = deps.turns.take(`${account.exchange}|${account.credentials.fingerprint()}|${signal.symbol}`, signal.action === 'open' ? 'open' : 'action');
+  // A protect-only resend reads what rests at its end, so nothing else on the symbol may run beside it.
+  const turn = deps.turns.take(`${account.exchange}|${account.credentials.fingerprint()}|${signal.symbol}`, signal.action === 'open' && !protectOnly ? 'open' : 'action');
+  let resting: AccountResult['resting_protection'];
 
   const work = (async () => {
     let lookupFirst = retry;
@@ -142,10 +144,11 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
       job.afterEarlier(false);
       lookupFirst = true;
     }
-    await deps.limiter.run(() => {
-      if (job.abandoned) return Promise.resolve();
+    await deps.limiter.run(async () => {
+      if (job.abandoned) return;
       job.markTurn();
-      return job.run(lookupFirst);
+      await job.run(lookupFirst);
+      if (protectOnly && !job.abandoned && signal.action !== 'cancel') resting = await restingProtection(deps, account, signal.symbol);
     });
   })().catch((error: unknown) => {
     // The work records every exchange failure itself; reaching here is a bug.
@@ -169,12 +172,36 @@ async function executeAccount(signal: Signal, account: AccountOrder, retry: bool
   }
   const answeredAt = performance.now();
   const result = job.result(Math.round(answeredAt - started));
+  if (resting) result.resting_protection = resting;
   const { turnAt, entryDoneAt } = job.timings();
   result.timings_ms = {
     queued: Math.round((turnAt ?? answeredAt) - started),
     exchange: turnAt !== undefined && entryDoneAt !== undefined ? Math.round(entryDoneAt - turnAt) : null,
   };
   return result;
+}
+
+/**
+ * What a protect-only request leaves resting: every tradectl stop-loss and
+ * take-profit on the symbol, read once at its end, so that the center can
+ * tell which of the orders it has on record are gone (an answer lost, a stop
+ * cancelled by hand). Undefined when the read fails: nothing is concluded.
+ */
+async function restingProtection(deps: ExecuteDeps, account: AccountOrder, symbol: string): Promise<AccountResult['resting_protection']> {
+  try {
+    const trader = await deps.traders.trader(account);
+    return tradectlProtection(await trader.openOrders(symbol)).map(({ order, leg, side }) => ({
+      position_side: side,
+      leg,
+      client_order_id: order.clientOrderId ?? '',
+      order_id: order.id,
+      amount: order.amount,
+      trigger_price: (order.trigger as { price: number }).price,
+    }));
+  } catch (error) {
+    deps.logger.warn({ err: normaliseError(error, account.credentials), account_id: account.account_id }, 'could not read the resting protection after a protect-only request');
+    return undefined;
+  }
 }
 
 /**

@@ -62,11 +62,19 @@ async function readState(trader: Trader, symbol: string, account: AccountOrder):
   }
 }
 
-function positionSideOf(order: RestingOrder): PositionSide {
+export function positionSideOf(order: RestingOrder): PositionSide {
   if (order.positionSide) return order.positionSide;
   // One-way mode: a protective (reduce-only) order closes the side opposite its direction; an entry opens its own.
   const closes = order.trigger !== null || order.reduceOnly;
   return (order.side === 'sell') === closes ? 'long' : 'short';
+}
+
+/** tradectl's stop-losses and take-profits resting on the symbol, each with the side it protects. */
+export function tradectlProtection(resting: readonly RestingOrder[]): Array<{ order: RestingOrder; leg: ProtectionLeg; side: PositionSide }> {
+  return resting.flatMap((o) => {
+    const kind = orderIdKind(o.clientOrderId);
+    return o.trigger !== null && (kind === 'stop_loss' || kind === 'take_profit') ? [{ order: o, leg: kind, side: positionSideOf(o) }] : [];
+  });
 }
 
 /** tradectl's protective orders of `leg` on one position side. */

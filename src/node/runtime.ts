@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { VERSION } from '../core/version.js';
-import type { Heartbeat } from '../core/wire-heartbeat.js';
+import { NODE_FEATURES, type Heartbeat } from '../core/wire-heartbeat.js';
 import type { TraderPool } from '../exchange/trader-pool.js';
 import type { ExecuteDeps } from '../execution/execute.js';
 import { createExecutionDeps, type RuntimeParts } from '../execution/execution-deps.js';
@@ -55,6 +55,7 @@ export function heartbeatOf(runtime: NodeRuntime, nodeCode: string): Heartbeat {
     uptime_seconds: Math.round((Date.now() - runtime.startedAt.getTime()) / 1000),
     in_flight: runtime.limiter.active + runtime.limiter.queued,
     capacity: runtime.limiter.capacity,
+    features: [...NODE_FEATURES],
   };
   if (runtime.config.node_public_url) heartbeat.base_url = runtime.config.node_public_url;
   return heartbeat;

@@ -103,6 +103,7 @@ export function nodeRoutes(app: Hono<CenterEnv>, ctx: CenterContext): void {
         in_flight: beat.in_flight,
         capacity: beat.capacity,
         reported_url: beat.base_url ?? null,
+        features: beat.features?.join(',') ?? null,
       })
       .where('node_code', '=', code)
       .executeTakeFirst();

@@ -507,9 +507,12 @@ function protectiveOrders(dialect: DialectName): Migration {
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .addColumn('updated_at', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('uq_protective_order').unique().on('fact_protective_order').columns(['account_id', 'exchange_order_id']).execute();
+      // Exchange ids are unique per symbol on some exchanges, not per account.
+      await db.schema.createIndex('uq_protective_order').unique().on('fact_protective_order').columns(['account_id', 'symbol', 'exchange_order_id']).execute();
       await db.schema.createIndex('idx_protective_position').on('fact_protective_order').columns(['account_id', 'symbol', 'side', 'state']).execute();
       await db.schema.alterTable('fact_order').addColumn('protected_quantity', 'varchar(40)').execute();
+      // What a node can do, from its heartbeat: the center sends protect-only resends only to nodes that honour them.
+      await db.schema.alterTable('dim_execution_node').addColumn('features', 'varchar(255)').execute();
       // Realised PnL nets the entry's fees too: what opening the held quantity paid, and each close's share of it.
       await db.schema.alterTable('fact_follower_position').addColumn('entry_fees', 'varchar(40)', (c) => c.notNull().defaultTo('0')).execute();
       await db.schema.alterTable('fact_realised_pnl').addColumn('entry_fee', 'varchar(40)', (c) => c.notNull().defaultTo('0')).execute();
@@ -519,6 +522,7 @@ function protectiveOrders(dialect: DialectName): Migration {
       }
     },
     async down(db: AnyDb) {
+      await db.schema.alterTable('dim_execution_node').dropColumn('features').execute();
       await db.schema.alterTable('fact_realised_pnl').dropColumn('entry_fee').execute();
       await db.schema.alterTable('fact_follower_position').dropColumn('entry_fees').execute();
       await db.schema.alterTable('fact_order').dropColumn('protected_quantity').execute();

@@ -47,6 +47,8 @@ export interface ExecutionNodeTable {
   in_flight: number | null;
   capacity: number | null;
   reported_url: string | null;
+  /** Comma-separated `features` of its last heartbeat (migration 0011); null from a node of an earlier version. */
+  features: string | null;
 }
 
 export interface UserTable {

@@ -39,6 +39,8 @@ export interface OrderOutcome {
   /** Stop-losses and take-profits resting after this request (placed, resized, moved or found), and the ones it cancelled. */
   protection?: ProtectiveOutcome[] | undefined;
   canceledProtection?: CanceledProtection[] | undefined;
+  /** A protect-only answer: every tradectl stop-loss and take-profit resting on the symbol afterwards. */
+  restingProtection?: ProtectiveOutcome[] | undefined;
 }
 
 /** A protective order a node reported resting on the exchange. */
@@ -100,9 +102,13 @@ export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOu
   const canceledProtection = (result.canceled ?? []).flatMap((c): CanceledProtection[] =>
     c.error || (c.kind !== 'stop_loss' && c.kind !== 'take_profit') ? [] : [{ exchangeOrderId: c.order_id, gone: c.gone === true }],
   );
+  const restingProtection = result.resting_protection?.map(
+    (p): ProtectiveOutcome => ({ positionSide: p.position_side, leg: p.leg, clientOrderId: p.client_order_id, exchangeOrderId: p.order_id, amount: p.amount, triggerPrice: p.trigger_price }),
+  );
   return {
     ...(legs && legs.length > 0 ? { legs, ownFill: action !== 'close' && action !== 'reduce' } : {}),
     ...(protection.length > 0 ? { protection } : {}),
+    ...(restingProtection ? { restingProtection } : {}),
     ...(canceledProtection.length > 0 ? { canceledProtection } : {}),
     ...(result.position_mode ? { positionMode: result.position_mode } : {}),
     status: result.status,
@@ -350,7 +356,7 @@ async function applyChunk(db: Kysely<Database>, batch: readonly ApplyItem[], rul
     const legged = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.legs?.length ?? 0) > 0);
     const legWork = legged.length > 0 ? await applyLegs(trx, legged, orders, now) : [];
     const legFills = legWork.map((l) => l.fill);
-    const protective = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.protection || item.outcome.canceledProtection));
+    const protective = batch.filter((item, j) => !(plans[j] instanceof Error) && (item.outcome.protection || item.outcome.canceledProtection || item.outcome.restingProtection));
     if (protective.length > 0) await applyProtection(trx, protective, orders, now);
     // Settlement last: the inviters' rows and the one pool row are shared by
     // every concurrent applier, so their locks are held for the shortest time.
@@ -595,7 +601,7 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   // report of an action's steps says whether its protection followed (a
   // filled close whose stop could not be cancelled keeps saying so until a
   // resend cancels it).
-  const stepReport = outcome.legs !== undefined || outcome.protection !== undefined || outcome.canceledProtection !== undefined;
+  const stepReport = outcome.legs !== undefined || outcome.protection !== undefined || outcome.canceledProtection !== undefined || outcome.restingProtection !== undefined;
   const restated = stepReport && outcome.status === order.status;
   if (update.status !== undefined || moreFilled || restated) {
     const accepted = (update.status ?? order.status) as OrderStatus;
@@ -638,53 +644,81 @@ function protectedQuantity(order: AppliedOrder, outcome: OrderOutcome): string |
  * `live` (with their size and trigger), cancelled ones as `canceled` or
  * `gone`. A cancelled order never comes back to life, whatever order
  * answers are applied in. Items go in order id order, so an order placed
- * and cancelled by two answers applied together ends cancelled.
+ * and cancelled by two answers applied together ends cancelled. A
+ * protect-only answer lists everything resting on its symbol: an order on
+ * record since before the request was sent that it does not list is `gone`
+ * (a cancel whose answer was lost, a stop cancelled by hand or fired), and
+ * one it lists that the center never heard of is recorded. Rows are keyed by
+ * (account, symbol, exchange id) and inserted without raising on a row
+ * another applier wrote first, so that this never costs an answer its fill.
  */
 async function applyProtection(trx: Kysely<Database>, items: readonly ApplyItem[], orders: ReadonlyMap<number, AppliedOrder>, now: number): Promise<void> {
-  const accounts = [...new Set(items.map((i) => (orders.get(i.orderId) as AppliedOrder).account_id))];
-  const ids = [...new Set(items.flatMap((i) => [...(i.outcome.protection ?? []).map((p) => p.exchangeOrderId), ...(i.outcome.canceledProtection ?? []).map((c) => c.exchangeOrderId)]))].map((id) => id.slice(0, 64));
-  const known = new Map<string, { id: number; amount: string; trigger_price: string; state: string }>(
-    (await trx.selectFrom('fact_protective_order').select(['id', 'account_id', 'exchange_order_id', 'amount', 'trigger_price', 'state']).where('account_id', 'in', accounts).where('exchange_order_id', 'in', ids).execute()).map(
-      (r) => [`${r.account_id}|${r.exchange_order_id}`, r] as const,
-    ),
-  );
+  const orderOf = (item: ApplyItem) => orders.get(item.orderId) as AppliedOrder;
+  const accounts = [...new Set(items.map((i) => orderOf(i).account_id))];
+  const symbols = [...new Set(items.map((i) => orderOf(i).symbol))];
+  const rows = await trx
+    .selectFrom('fact_protective_order')
+    .select(['id', 'account_id', 'symbol', 'exchange_order_id', 'amount', 'trigger_price', 'state', 'created_at'])
+    .where('account_id', 'in', accounts)
+    .where('symbol', 'in', symbols)
+    .where((eb) => eb.or([eb('state', '=', 'live'), eb('exchange_order_id', 'in', items.flatMap((i) => [...(i.outcome.protection ?? []).map((p) => p.exchangeOrderId.slice(0, 64)), ...(i.outcome.canceledProtection ?? []).map((c) => c.exchangeOrderId.slice(0, 64)), ''])) ]))
+    .execute();
+  const keyOf = (accountId: number, symbol: string, exchangeId: string) => `${accountId}|${symbol}|${exchangeId.slice(0, 64)}`;
+  const known = new Map(rows.map((r) => [keyOf(r.account_id, r.symbol, r.exchange_order_id), r] as const));
   const inserts = new Map<string, Insertable<ProtectiveOrderTable>>();
   const updates = new Map<number, Record<string, RowValue | undefined>>();
-  for (const item of [...items].sort((a, b) => a.orderId - b.orderId)) {
-    const order = orders.get(item.orderId) as AppliedOrder;
-    for (const p of item.outcome.protection ?? []) {
-      const key = `${order.account_id}|${p.exchangeOrderId.slice(0, 64)}`;
-      const values = { amount: String(p.amount), trigger_price: String(p.triggerPrice) };
-      const row = known.get(key);
-      if (row) {
-        if (row.state === 'live' && (row.amount !== values.amount || row.trigger_price !== values.trigger_price)) updates.set(row.id, { ...updates.get(row.id), ...values, updated_at: now });
-        continue;
-      }
-      if (inserts.has(key)) continue;
-      inserts.set(key, {
-        account_id: order.account_id,
-        order_id: order.id,
-        symbol: order.symbol,
-        side: p.positionSide,
-        leg: p.leg,
-        client_order_id: p.clientOrderId.slice(0, 64),
-        exchange_order_id: p.exchangeOrderId.slice(0, 64),
-        ...values,
-        state: 'live',
-        created_at: now,
-        updated_at: now,
-      });
+  const setState = (key: string, state: string) => {
+    const pending = inserts.get(key);
+    if (pending) pending.state = state;
+    const row = known.get(key);
+    if (row?.state === 'live') {
+      row.state = state;
+      updates.set(row.id, { ...updates.get(row.id), state, updated_at: now });
     }
-    for (const c of item.outcome.canceledProtection ?? []) {
-      const key = `${order.account_id}|${c.exchangeOrderId.slice(0, 64)}`;
-      const state = c.gone ? 'gone' : 'canceled';
-      const pending = inserts.get(key);
-      if (pending) pending.state = state;
-      const row = known.get(key);
-      if (row?.state === 'live') updates.set(row.id, { ...updates.get(row.id), state, updated_at: now });
+  };
+  const record = (order: AppliedOrder, p: ProtectiveOutcome) => {
+    const key = keyOf(order.account_id, order.symbol, p.exchangeOrderId);
+    const values = { amount: String(p.amount), trigger_price: String(p.triggerPrice) };
+    const row = known.get(key);
+    if (row) {
+      if (row.state === 'live' && (row.amount !== values.amount || row.trigger_price !== values.trigger_price)) updates.set(row.id, { ...updates.get(row.id), ...values, updated_at: now });
+      return;
+    }
+    if (inserts.has(key)) return;
+    inserts.set(key, {
+      account_id: order.account_id,
+      order_id: order.id,
+      symbol: order.symbol,
+      side: p.positionSide,
+      leg: p.leg,
+      client_order_id: p.clientOrderId.slice(0, 64),
+      exchange_order_id: p.exchangeOrderId.slice(0, 64),
+      ...values,
+      state: 'live',
+      created_at: now,
+      updated_at: now,
+    });
+  };
+  for (const item of [...items].sort((a, b) => a.orderId - b.orderId)) {
+    const order = orderOf(item);
+    for (const p of item.outcome.protection ?? []) record(order, p);
+    for (const c of item.outcome.canceledProtection ?? []) setState(keyOf(order.account_id, order.symbol, c.exchangeOrderId), c.gone ? 'gone' : 'canceled');
+    const resting = item.outcome.restingProtection;
+    if (!resting) continue;
+    for (const p of resting) record(order, p);
+    // Only what was on record before the request went out: a stop another request placed meanwhile may not be in the snapshot.
+    const sentAt = item.outcome.answer ? item.outcome.answer.answeredAt - item.outcome.answer.roundTripMs : now;
+    const listed = new Set(resting.map((p) => keyOf(order.account_id, order.symbol, p.exchangeOrderId)));
+    for (const row of rows) {
+      const key = keyOf(row.account_id, row.symbol, row.exchange_order_id);
+      if (row.account_id === order.account_id && row.symbol === order.symbol && row.state === 'live' && row.created_at < sentAt && !listed.has(key)) setState(key, 'gone');
     }
   }
-  if (inserts.size > 0) await insertRows(trx, 'fact_protective_order', [...inserts.values()]);
+  if (inserts.size > 0) {
+    const values = [...inserts.values()];
+    if (trx.getExecutor().adapter instanceof MysqlAdapter) await trx.insertInto('fact_protective_order').ignore().values(values).execute();
+    else await trx.insertInto('fact_protective_order').values(values).onConflict((oc) => oc.doNothing()).execute();
+  }
   await updateRowsById(trx, 'fact_protective_order', [...updates].map(([id, values]) => ({ id, values })));
 }
 

@@ -8,8 +8,12 @@ import { transact } from '../db/connect.js';
  * redelivered queue job) can never both send attempt 1: the later one sends
  * a retry, so its node looks the order up before placing anything.
  */
-/** Statuses an order may be sent again from: not settled, or (`protect`) settled but missing its stop-loss or take-profit. */
-export const CLAIMABLE = { unsettled: ['pending', 'unknown'], protect: ['filled', 'partially_filled', 'open'] } as const;
+/**
+ * Statuses an order may be sent again from: not settled, or (`protect`, a
+ * protect-only resend) on the exchange: filled, resting, or `done` (a close
+ * that found nothing to close may still have a stop to cancel).
+ */
+export const CLAIMABLE = { unsettled: ['pending', 'unknown'], protect: ['filled', 'partially_filled', 'open', 'done'] } as const;
 export type Claim = keyof typeof CLAIMABLE;
 
 export async function claimOrders(ctx: CenterContext, orderIds: number[], claim: Claim = 'unsettled'): Promise<Map<number, number>> {

@@ -31,10 +31,18 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   const now = Date.now();
   const router = await routerFor(ctx, rows.map(nodeIdOf), now);
   const byDestination = groupByDestination(rows, (r) => router.send(nodeIdOf(r)));
+  // Protect-only resends go only where they are honoured: a node of an earlier version would answer one as a plain resend.
+  const honoured = (node: NodeRow) => claim !== 'protect' || (node.features ?? '').split(',').includes('protect_only');
+  for (const [nodeId, g] of byDestination.remote) {
+    if (honoured(g.node)) continue;
+    byDestination.remote.delete(nodeId);
+    ctx.logger.warn({ node_code: g.node.node_code, orders: g.items.length }, 'node does not announce protect_only (upgrade it): its protection resends are not sent');
+  }
   const routing: Groups<number> = {
     local: byDestination.local.map((r) => r.id),
     remote: new Map([...byDestination.remote].map(([nodeId, g]) => [nodeId, { node: g.node, items: g.items.map((r) => r.id) }])),
-    unavailable: byDestination.unavailable.map((u) => ({ item: u.item.id, reason: u.reason })),
+    // A resend the protection pass could not route changes nothing: the order stays as it is for the next pass.
+    unavailable: claim === 'protect' ? [] : byDestination.unavailable.map((u) => ({ item: u.item.id, reason: u.reason })),
   };
   await markDispatched(ctx, signal, now);
 

@@ -8,7 +8,8 @@ import { actionOrderId } from '../../core/client-order-id.js';
 import { applyOutcomes, failuresOf, markUnapplied, noFill, outcomeOfReport, type ApplyItem, type LegOutcome, type OrderOutcome } from './apply-results.js';
 import { completeSignal, dispatchOrders } from './dispatcher.js';
 import { loadTargets, type DispatchTarget } from './targets.js';
-import { excessProtection, needsProtection, shortCandidates, type ExcessPosition } from './unprotected.js';
+import { excessProtection, latestOnSymbol, needsProtection, shortCandidates, type ExcessPosition } from './unprotected.js';
+import { CLAIMABLE } from './claims.js';
 
 export interface ReconcileReport {
   checked: number;
@@ -240,41 +241,54 @@ async function protectPass(ctx: CenterContext, now: number): Promise<number> {
     .orderBy('o.id')
     .limit(RECONCILE_BATCH)
     .execute();
-  const short = candidates.filter(needsProtection);
-  const excess = await excessProtection(ctx.db.kysely, since);
-  const tidy = excess.length === 0 ? [] : await latestActions(ctx, excess, since, cutoff);
-  const rows = [...short.map((r) => ({ id: r.id, signal_row_id: r.signal_row_id })), ...tidy].slice(0, RECONCILE_BATCH);
+  const short = candidates.filter((r) => needsProtection(r, now, ctx.config.signal_max_age));
+  const excess = await excessProtection(ctx.db.kysely);
+  const tidy = excess.length === 0 ? [] : await tidyingOrders(ctx, excess, since, cutoff);
+  const byId = new Map([...short, ...tidy].map((r) => [r.id, { id: r.id, signal_row_id: r.signal_row_id }] as const));
+  const rows = [...byId.values()].slice(0, RECONCILE_BATCH);
   // Every candidate looked at counts as seen, sent or not, so the ones that need nothing do not hold the front of the line.
   const seen = [...new Set([...candidates.map((r) => r.id), ...rows.map((r) => r.id)])];
   if (seen.length > 0) await ctx.db.kysely.updateTable('fact_order').set({ reconciled_at: now }).where('id', 'in', seen).execute();
   if (rows.length === 0) return 0;
   const bySignal = new Map<number, number[]>();
-  for (const r of rows) bySignal.set(r.signal_row_id, [...new Set([...(bySignal.get(r.signal_row_id) ?? []), r.id])]);
+  for (const r of rows) bySignal.set(r.signal_row_id, [...(bySignal.get(r.signal_row_id) ?? []), r.id]);
   const signals = await ctx.db.kysely.selectFrom('fact_signal').selectAll().where('id', 'in', [...bySignal.keys()]).execute();
   for (const signal of signals) await dispatchOrders(ctx, signal, bySignal.get(signal.id) ?? [], true, 'direct', 'protect');
   return rows.length;
 }
 
+/** Sends in all (its own included) after which an order is no longer sent again for protection exceeding its position; then only the alert says so. */
+export const MAX_TIDY_SENDS = 5;
+
 /**
  * For each position side with excess protection: the account's latest
- * order on the symbol, when it is settled and young enough to send again.
- * An action's resend makes the protection follow the position; an open's
- * cancels what a grown stop replaced (see entry-protection.ts).
+ * order on the symbol, when a protect-only resend of it can bring the side's
+ * protection back within the position, it is young enough, and it has not
+ * had its tidying resends yet: a close, a reduce or a reverse whose sides
+ * include the excess side (the node makes that side's protection follow the
+ * position), or an open on that side (the node cancels what its grown stop
+ * replaced). Anything else (a stop that outlived a close followed by an
+ * open) is left to `tradectl_center_protection_excess` and its alert.
  */
-async function latestActions(ctx: CenterContext, excess: readonly ExcessPosition[], since: number, cutoff: number): Promise<Array<{ id: number; signal_row_id: number }>> {
+async function tidyingOrders(ctx: CenterContext, excess: readonly ExcessPosition[], since: number, cutoff: number): Promise<Array<{ id: number; signal_row_id: number }>> {
   const accounts = [...new Set(excess.map((e) => e.accountId))];
-  const wanted = new Set(excess.map((e) => `${e.accountId}|${e.symbol}`));
   const rows = await ctx.db.kysely
     .selectFrom('fact_order as o')
     .innerJoin('fact_signal as s', 's.id', 'o.signal_row_id')
-    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.symbol'])
+    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.symbol', 'o.attempts', 's.action', 's.side', 's.position_side'])
     .where('o.account_id', 'in', accounts)
-    .where('o.status', 'in', ['filled', 'partially_filled', 'done', 'rejected', 'failed'])
+    .where('o.status', 'in', [...CLAIMABLE.protect])
     .where('s.accepted_at', '>=', since)
     .where(sql<boolean>`coalesce(o.reconciled_at, o.updated_at) <= ${cutoff}`)
-    .where(sql<boolean>`not exists (select 1 from fact_order later where later.account_id = o.account_id and later.symbol = o.symbol and later.id > o.id and later.status <> 'skipped')`)
+    .where(latestOnSymbol)
     .execute();
-  return rows.filter((r) => wanted.has(`${r.account_id}|${r.symbol}`)).map((r) => ({ id: r.id, signal_row_id: r.signal_row_id }));
+  const sidesOf = (r: (typeof rows)[number]): string[] => {
+    if (r.action === 'open') return [r.side === 'sell' ? 'short' : 'long'];
+    if (r.action === 'reverse') return [r.side === 'buy' ? 'short' : 'long'];
+    if (r.action === 'close' || r.action === 'reduce') return r.position_side ? [r.position_side] : r.side ? [r.side === 'sell' ? 'long' : 'short'] : ['long', 'short'];
+    return [];
+  };
+  return rows.filter((r) => r.attempts <= MAX_TIDY_SENDS && excess.some((e) => e.accountId === r.account_id && e.symbol === r.symbol && sidesOf(r).includes(e.side)));
 }
 
 /** Looks the entries (or the orders `idsOf` names) up where the accounts live; `undefined` when the lookup failed. */
