@@ -155,8 +155,91 @@ for (const dialect of DIALECTS) {
       await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: `pp-held-${dialect}`, symbol: SYMBOL, side: 'buy', quantity: 0.01 });
       const [close] = await run({ signal_id: `pp-close-never-${dialect}`, action: 'close', symbol: SYMBOL }, `pp-close-never-${dialect}`);
       assert.equal(close?.filled_quantity, 0, JSON.stringify(close));
+      const [reduce] = await run({ signal_id: `pp-reduce-never-${dialect}`, action: 'reduce', symbol: SYMBOL, close_fraction: 0.5 }, `pp-reduce-never-${dialect}`);
+      assert.equal(reduce?.filled_quantity, 0, JSON.stringify(reduce));
+      const [reverse] = await run({ signal_id: `pp-reverse-never-${dialect}`, action: 'reverse', symbol: SYMBOL, side: 'sell', quantity: 0.01 }, `pp-reverse-never-${dialect}`);
+      assert.equal(reverse?.filled_quantity, 0, JSON.stringify(reverse));
+      assert.deepEqual(reverse?.resting_protection, [], 'a protect-only answer lists what rests on the symbol: nothing');
       assert.equal(sim.orders(apiKey).length, count + 1, "only the signal's own entry was placed");
       assert.equal(sim.positions(apiKey).find((p) => p.symbol === 'BTCUSDT')?.amount, 0.01, 'the position is still held');
+    });
+
+    let flats = 0;
+    /** Closes whatever the account holds and lets the pass tidy up, so each test starts flat. */
+    const flat = async () => {
+      sim.setMarkPrice('BTCUSDT', 60_000);
+      await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: `pp-flat-${++flats}-${dialect}`, action: 'close', symbol: SYMBOL });
+      await pass();
+      assert.deepEqual([sim.positions(apiKey).filter((p) => p.amount !== 0).length, stops().length], [0, 0], 'flat');
+    };
+    const hand = () => h.center.ctx.local.traders.trader({ exchange: 'binanceusdm', credentials: new Credentials(apiKey, 'pp-secret'), sandbox: false });
+
+    test('growing a stop never leaves the position without one: a refused larger stop keeps the smaller, and a replacement cancelled by hand is not mistaken for a live one', async () => {
+      await flat();
+      const signalId = `pp-grow-${dialect}`;
+      const first = (await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: signalId, symbol: SYMBOL, side: 'buy', order_type: 'limit', price: 59_000, quantity: 0.04, stop_loss: 55_000 })).body.signal.orders[0];
+      sim.fillPart(apiKey, first.client_order_id, 0.01);
+      await pass();
+      assert.deepEqual(stops().map((o) => o.origQty), ['0.010']);
+
+      // The larger stop is refused (rate limit): the smaller one is not cancelled.
+      sim.fault({ kind: 'rate_limit', method: 'POST', path: '/fapi/v1/algoOrder', apiKey });
+      sim.fillPart(apiKey, first.client_order_id, 0.01);
+      await pass();
+      const refused = await orderOf(signalId);
+      assert.deepEqual([refused.filled_quantity, refused.protected_quantity, refused.unprotected], [0.02, 0.01, true], JSON.stringify(refused));
+      assert.deepEqual(stops().map((o) => o.origQty), ['0.010'], 'the smaller stop stays until a larger one rests');
+      assert.equal(await gauge('tradectl_center_orders_unprotected'), 1);
+
+      // The larger is placed, but cancelling the smaller fails: both rest.
+      sim.fault({ kind: 'http_500', method: 'DELETE', path: '/fapi/v1/algoOrder', apiKey });
+      await pass();
+      assert.deepEqual(stops().map((o) => o.origQty).sort(), ['0.010', '0.020']);
+      // Someone cancels the larger by hand.
+      const trader = await hand();
+      const larger = (await trader.openOrders(SYMBOL)).find((o) => o.amount === 0.02);
+      assert.ok(larger);
+      await trader.cancelOrder(larger);
+      assert.deepEqual(stops().map((o) => o.origQty), ['0.010']);
+
+      // The next pass grows the smaller again, under a new id, before cancelling it.
+      await pass();
+      assert.deepEqual(stops().map((o) => o.origQty), ['0.020'], 'one stop, for the whole fill');
+      const grown = await orderOf(signalId);
+      assert.deepEqual([grown.protected_quantity, grown.unprotected], [0.02, false], JSON.stringify(grown));
+      assert.equal(await gauge('tradectl_center_orders_unprotected'), 0);
+    });
+
+    test("a cancel whose answer was lost: the protect-only resend's snapshot shows the stop gone, and the pass stops", async () => {
+      await flat();
+      await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: `pp-lost-open-${dialect}`, symbol: SYMBOL, side: 'buy', quantity: 0.01, stop_loss: 55_000 });
+      sim.fault({ kind: 'http_503_after', method: 'DELETE', path: '/fapi/v1/algoOrder', apiKey });
+      const closed = (await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: `pp-lost-close-${dialect}`, action: 'close', symbol: SYMBOL })).body.signal.orders[0];
+      assert.equal(closed.status, 'filled', JSON.stringify(closed));
+      assert.equal(stops().length, 0, 'the exchange did cancel it');
+      assert.equal(await gauge('tradectl_center_protection_excess'), 1, 'the center cannot know that yet');
+      assert.equal((await pass()).protecting, 1);
+      assert.deepEqual(await book(), [], 'the snapshot showed nothing resting: the stop is gone');
+      assert.equal(await gauge('tradectl_center_protection_excess'), 0);
+      assert.equal((await pass()).protecting, 0, 'nothing left to send');
+    });
+
+    test('a node that does not announce protect_only gets no protect-only resend', async () => {
+      await flat();
+      const signalId = `pp-old-node-${dialect}`;
+      const first = (await h.api('POST', '/api/signals?wait=true', { strategy_code: 'pp', signal_id: signalId, symbol: SYMBOL, side: 'buy', order_type: 'limit', price: 59_000, quantity: 0.02, stop_loss: 55_000 })).body.signal.orders[0];
+      sim.fillPart(apiKey, first.client_order_id, 0.01);
+      const k = h.center.ctx.db.kysely;
+      await k.updateTable('dim_execution_node').set({ features: null }).where('node_code', '=', 'pp').execute();
+      try {
+        const count = sim.orders(apiKey).length;
+        await pass();
+        assert.equal(sim.orders(apiKey).length, count, 'nothing sent to a node that would answer it as a plain resend');
+      } finally {
+        assert.ok((await sendHeartbeat({ centerUrl: h.url, nodeCode: 'pp', secret: SECRET, mode: 'token', timeoutMs: 5000 }, heartbeatOf(node.runtime, 'pp'))).ok);
+      }
+      await pass();
+      assert.deepEqual(stops().map((o) => o.origQty), ['0.010'], 'protected once the node says it can be');
     });
   });
 }
