@@ -36,6 +36,8 @@ export const ACCOUNT_ERROR_CODES = {
   unknown_outcome:
     'An order request was sent but its answer was lost (timeout, 5xx, connection reset). The order may exist: reconcile by client order id, never re-place blindly.',
   order_not_found: 'The exchange has no order with that client order id (query-orders).',
+  stop_loss_required: 'The account is sized by risk_percent (equity lost if the stop-loss hits) and the signal has no stop_loss. Nothing was placed.',
+  position_limit: "The account's open, capped at its binding's max_position_notional, is below the market's minimum (round_up cannot reach it within the cap). Nothing was placed.",
   entry_not_filled: 'Stop-loss / take-profit were not placed because the entry has not filled.',
   internal_error: 'A bug in tradectl while handling this account; the log has the details.',
   // Center-side outcomes of an order (data API, GET /api/signals/{id}):
