@@ -31,7 +31,7 @@ export async function sizingOverhead(options: { latencies: number[]; samples: nu
   const control = (path: string, body?: unknown) =>
     fetch(`${sim.url}/__sim/${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }).then((r) => r.json() as Promise<Record<string, number>>);
   try {
-    // Room for every entry of the run; 0.000012% of 1e9 USDT is 120 USDT at 60,000: 0.002 BTC, the multiplier's quantity.
+    // Room for every entry of the run; 0.0000125% of 1e9 USDT is 125 USDT at 60,000: 0.002 BTC once rounded down, the multiplier's quantity.
     await control('accounts', [
       { apiKey: 'size-m', secret: 'size-m-secret', usdt: 1e9 },
       { apiKey: 'size-e', secret: 'size-e-secret', usdt: 1e9 },
@@ -40,7 +40,7 @@ export async function sizingOverhead(options: { latencies: number[]; samples: nu
     const viaNode = async (sized: boolean) => {
       const id = `bz${process.pid}x${++n}`;
       const account = sized
-        ? { account_id: 2, exchange: 'binanceusdm', api_key: 'size-e', api_secret: 'size-e-secret', client_order_id: id, sizing: { mode: 'equity_percent', value: 0.000012 } }
+        ? { account_id: 2, exchange: 'binanceusdm', api_key: 'size-e', api_secret: 'size-e-secret', client_order_id: id, sizing: { mode: 'equity_percent', value: 0.0000125 } }
         : { account_id: 1, exchange: 'binanceusdm', api_key: 'size-m', api_secret: 'size-m-secret', client_order_id: id, quantity: 0.002 };
       const body = JSON.stringify({ signal: { signal_id: id, symbol: 'BTC/USDT:USDT', side: 'buy', quantity: 0.002 }, accounts: [account] });
       const t = performance.now();
