@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import { round } from './stats.js';
 import { nodeOverhead } from './node-overhead.js';
+import { sizingOverhead } from './sizing-overhead.js';
 import { queueLatency } from './queue-latency.js';
 import { bundleStartup } from './bundle-startup.js';
 import { fanout, type FanoutResult, type FloorFigures } from './fanout.js';
@@ -15,6 +16,7 @@ import { summariseProfile } from './cpu-profile.js';
  *
  *   npm run bench -- --samples 300 --latency 0,50
  *   npm run bench -- --only fanout --fanout-accounts 100 --fanout-nodes 4 --fanout-signals 5
+ *   npm run bench -- --only sizing --samples 100 --latency 0,50
  */
 const { values } = parseArgs({
   options: {
@@ -24,8 +26,8 @@ const { values } = parseArgs({
     'queue-samples': { type: 'string', default: '200' },
     'startup-runs': { type: 'string', default: '25' },
     out: { type: 'string', default: 'bench/results' },
-    /** Comma-separated sections to run: overhead, queue, startup, fanout (default: all). */
-    only: { type: 'string', default: 'overhead,queue,startup,fanout' },
+    /** Comma-separated sections to run: overhead, sizing, queue, startup, fanout (default: all). */
+    only: { type: 'string', default: 'overhead,sizing,queue,startup,fanout' },
     'fanout-latency': { type: 'string', default: '50' },
     'fanout-accounts': { type: 'string', default: '1000' },
     'fanout-nodes': { type: 'string', default: '20' },
@@ -50,10 +52,10 @@ if (!Number.isInteger(samples) || samples < 10 || latencies.some((l) => !Number.
 }
 
 const sections = new Set(String(values.only).split(',').map((s) => s.trim()));
-const unknownSection = [...sections].find((s) => !['overhead', 'queue', 'startup', 'fanout'].includes(s));
+const unknownSection = [...sections].find((s) => !['overhead', 'sizing', 'queue', 'startup', 'fanout'].includes(s));
 const dialects = String(values['fanout-db']).split(',').map((s) => s.trim());
 if (unknownSection !== undefined || dialects.some((d) => d !== 'sqlite' && d !== 'mysql')) {
-  process.stderr.write('usage: --only overhead,queue,startup,fanout and --fanout-db sqlite,mysql\n');
+  process.stderr.write('usage: --only overhead,sizing,queue,startup,fanout and --fanout-db sqlite,mysql\n');
   process.exit(2);
 }
 
@@ -85,6 +87,25 @@ if (sections.has('overhead')) {
     'goal: ratio p50 <= 1.15 at exchange-like latency. "added" is node p50 - direct p50 (the HTTP hop plus the node\'s work);\n' +
       '"bare hop" is a hello-world Hono round trip with the same client and body, so added - bare hop is the node\'s own work.\n',
   );
+}
+
+if (sections.has('sizing')) {
+  const sizing = await sizingOverhead({ latencies, samples, warmup });
+  figures['sizing_overhead'] = sizing;
+  process.stdout.write('\nSizing: one account\'s market entry through POST /api/execute, sized by the center (multiplier) vs by the node (equity_percent), same run\n');
+  console.table(
+    sizing.map((r) => ({
+      'sim latency ms': r.latency_ms,
+      'multiplier p50': r.multiplier_p50_ms,
+      'equity_percent p50': r.equity_percent_p50_ms,
+      'ratio p50': r.ratio_p50,
+      'multiplier p99': r.multiplier_p99_ms,
+      'equity_percent p99': r.equity_percent_p99_ms,
+      'ratio p99': r.ratio_p99,
+    })),
+  );
+  const calls = sizing[0];
+  if (calls) process.stdout.write(`exchange calls per signal: multiplier ${JSON.stringify(calls.multiplier_calls)}; equity_percent ${JSON.stringify(calls.equity_percent_calls)}\n(the balance and the ticker are read in parallel, before the entry)\n`);
 }
 
 if (sections.has('queue')) {

@@ -36,11 +36,14 @@ export const ACCOUNT_ERROR_CODES = {
   unknown_outcome:
     'An order request was sent but its answer was lost (timeout, 5xx, connection reset). The order may exist: reconcile by client order id, never re-place blindly.',
   order_not_found: 'The exchange has no order with that client order id (query-orders).',
+  stop_loss_required: 'The account is sized by risk_percent (equity lost if the stop-loss hits) and the signal has no stop_loss. Nothing was placed.',
+  position_limit: "The account's open, capped at its binding's max_position_notional, is below the market's minimum (round_up cannot reach it within the cap). Nothing was placed.",
   entry_not_filled: 'Stop-loss / take-profit were not placed because the entry has not filled.',
   internal_error: 'A bug in tradectl while handling this account; the log has the details.',
   // Center-side outcomes of an order (data API, GET /api/signals/{id}):
   node_unavailable: 'The account\'s node is disabled or its heartbeat is stale; nothing was sent.',
   node_refused: 'The node refused the request (auth, bad input, shutting down); nothing was executed.',
+  node_outdated: "The account's order uses a field its node does not announce in its heartbeat (sizing, leverage or margin mode per binding): an earlier node would ignore it and place the wrong size. Nothing was sent; upgrade the node.",
   insufficient_points: 'The account owner has no points and require_points is on; nothing was sent.',
   expired: 'The order was never confirmed and its signal is older than signal_max_age; not placed late.',
   apply_failed: 'What the node or exchange reported could not be recorded (an amount beyond what the books hold); the order stays unknown and is looked up again after reconcile_after.',

@@ -13,6 +13,7 @@ import {
   uniqueAccounts,
   type AccountId,
 } from './wire-fields.js';
+import { SizingReportSchema, SizingSpecSchema, sizingSpecToWire, type SizingSpec } from './sizing.js';
 
 /**
  * `POST /api/execute`: one signal plus the accounts a node must place it on
@@ -178,6 +179,11 @@ export const ExecuteAccountSchema = v.object({
   ...AccountCredentialsEntries,
   quantity: optionalPositiveDecimal('a quantity'),
   client_order_id: v.optional(ClientOrderIdSchema),
+  /** Opens and reverses: size this account on the node (docs/protocol.md, "Sizing"); absent: `quantity`, or the signal's. */
+  sizing: v.optional(SizingSpecSchema),
+  /** Opens and reverses: this account's leverage and margin mode, overriding the signal's. */
+  leverage: SignalEntries.leverage,
+  margin_mode: SignalEntries.margin_mode,
 });
 
 /** One account's share of a signal, with its credentials sealed. */
@@ -193,6 +199,11 @@ export interface AccountOrder {
    */
   quantity: number | undefined;
   client_order_id: string;
+  /** Sized on the node (an open's or a reverse's new side); `quantity` is then the multiplier mode's base, or unset. */
+  sizing?: SizingSpec | undefined;
+  /** Overrides the signal's leverage and margin mode for this account. */
+  leverage?: number | undefined;
+  margin_mode?: 'cross' | 'isolated' | undefined;
 }
 
 export interface ExecuteBatch {
@@ -226,17 +237,29 @@ export const ExecuteRequestSchema = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
     const { signal, accounts } = dataset.value;
-    if (signal.action === 'open' || signal.action === 'reverse' || (signal.action === 'reduce' && signal.close_fraction === undefined)) return;
+    const opening = signal.action === 'open' || signal.action === 'reverse';
     accounts.forEach((account, index) => {
-      if (account.quantity === undefined) return;
-      addIssue({
-        message: `is not used by a ${signal.action} signal: it is sized from each account's position`,
-        path: [
-          { type: 'object', origin: 'value', input: dataset.value as unknown as Record<string, unknown>, key: 'accounts', value: accounts },
-          { type: 'array', origin: 'value', input: accounts, key: index, value: account },
-          { type: 'object', origin: 'value', input: account as unknown as Record<string, unknown>, key: 'quantity', value: account.quantity },
-        ],
-      });
+      const refuse = (key: 'quantity' | 'sizing' | 'leverage' | 'margin_mode', message: string) =>
+        addIssue({
+          message,
+          path: [
+            { type: 'object', origin: 'value', input: dataset.value as unknown as Record<string, unknown>, key: 'accounts', value: accounts },
+            { type: 'array', origin: 'value', input: accounts, key: index, value: account },
+            { type: 'object', origin: 'value', input: account as unknown as Record<string, unknown>, key, value: account[key] },
+          ],
+        });
+      if (!opening) {
+        if (account.quantity !== undefined && !(signal.action === 'reduce' && signal.close_fraction === undefined)) {
+          refuse('quantity', `is not used by a ${signal.action} signal: it is sized from each account's position`);
+        }
+        for (const key of ['sizing', 'leverage', 'margin_mode'] as const) {
+          if (account[key] !== undefined) refuse(key, `is not used by a ${signal.action} signal: only an open or a reverse's new side is sized and levered`);
+        }
+        return;
+      }
+      if (account.sizing && account.sizing.mode !== 'multiplier' && account.quantity !== undefined) {
+        refuse('quantity', `is not used with sizing mode ${account.sizing.mode}: the node sizes the account`);
+      }
     });
   }),
   v.transform((req): ExecuteBatch => {
@@ -252,7 +275,11 @@ export const ExecuteRequestSchema = v.pipe(
         exchange: a.exchange,
         credentials: toCredentials(a),
         sandbox: a.sandbox ?? false,
-        quantity: a.quantity ?? signal.quantity,
+        // A node-sized account has no quantity until the node sizes it; a multiplier one is sized from this.
+        quantity: a.sizing && a.sizing.mode !== 'multiplier' ? undefined : (a.quantity ?? signal.quantity),
+        ...(a.sizing ? { sizing: a.sizing } : {}),
+        ...(a.leverage !== undefined ? { leverage: a.leverage } : {}),
+        ...(a.margin_mode !== undefined ? { margin_mode: a.margin_mode } : {}),
         // A center of the original deployment sends no id; deriving it from (signal, account)
         // keeps its retries exactly-once too.
         client_order_id: a.client_order_id ?? clientOrderIdFor(signal.signal_id, a.account_id),
@@ -273,7 +300,15 @@ export function executeRequestOf(batch: ExecuteBatch): Record<string, unknown> {
     retry: batch.retry,
     ...(batch.protectOnly ? { protect_only: true } : {}),
     signal: batch.signal,
-    accounts: batch.accounts.map((a) => ({ ...accountToWire(a), quantity: a.quantity, client_order_id: a.client_order_id })),
+    accounts: batch.accounts.map((a) => ({
+      ...accountToWire(a),
+      // A node-sized account has no quantity of its own. A node older than sizing would place the signal's: upgrade nodes first (docs/protocol.md, "Sizing").
+      quantity: a.sizing && a.sizing.mode !== 'multiplier' ? undefined : a.quantity,
+      client_order_id: a.client_order_id,
+      ...(a.sizing ? { sizing: sizingSpecToWire(a.sizing) } : {}),
+      ...(a.leverage !== undefined ? { leverage: a.leverage } : {}),
+      ...(a.margin_mode !== undefined ? { margin_mode: a.margin_mode } : {}),
+    })),
   };
 }
 
@@ -368,6 +403,8 @@ export const AccountResultSchema = v.object({
   timings_ms: v.optional(v.object({ queued: v.nullable(v.number()), exchange: v.nullable(v.number()) })),
   /** The position mode the account's orders were sent in, where it trades positions (so a one-way account's opposite open nets). */
   position_mode: v.optional(v.picklist(['one_way', 'hedge'])),
+  /** A sized account's entry: the quantity chosen and why (optional: only sized accounts, and only from nodes that size). */
+  sizing: v.optional(SizingReportSchema),
   /** Actions other than open (optional: nodes of the original deployment send none). */
   closed: v.optional(v.array(ClosedLegSchema)),
   protection: v.optional(v.array(ProtectionChangeSchema)),

@@ -28,9 +28,17 @@ export const HeartbeatSchema = v.object({
  * Request fields a node of this version honours that an earlier node would
  * silently ignore, announced in its heartbeat so that the center never
  * sends them where they would be ignored: `protect_only` (an earlier node
- * would answer it as a plain resend, which places what it does not find).
+ * would answer it as a plain resend, which places what it does not find),
+ * `sizing` (an account's `sizing`, `leverage` and `margin_mode`: an earlier
+ * node would place the signal's quantity at the signal's leverage).
  */
-export const NODE_FEATURES = ['protect_only'] as const;
+export const NODE_FEATURES = ['protect_only', 'sizing'] as const;
+export type NodeFeature = (typeof NODE_FEATURES)[number];
+
+/** Whether a node's stored `features` (comma-separated, from its last heartbeat) include `feature`. */
+export function announces(features: string | null, feature: NodeFeature): boolean {
+  return (features ?? '').split(',').includes(feature);
+}
 export type Heartbeat = v.InferOutput<typeof HeartbeatSchema>;
 
 /** Node codes appear in URLs and logs: keep them to a safe alphabet. */

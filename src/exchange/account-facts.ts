@@ -49,6 +49,8 @@ export function rememberingDetected(trader: Trader, instance: Exchange, facts: A
     setLeverage: (symbol, leverage) => after(trader.setLeverage(symbol, leverage)),
     setMarginMode: (symbol, mode) => after(trader.setMarginMode(symbol, mode)),
     fetchBalances: () => after(trader.fetchBalances()),
+    marketSizing: (symbol) => trader.marketSizing(symbol),
+    lastPrice: (symbol) => after(trader.lastPrice(symbol)),
     fetchPositions: (symbols) => after(trader.fetchPositions(symbols)),
     openOrders: (symbol) => after(trader.openOrders(symbol)),
     cancelOrder: (order) => after(trader.cancelOrder(order)),

@@ -7,7 +7,7 @@ import { ExchangeFailure } from './exchange-failure.js';
 import { normaliseError } from './ccxt-errors.js';
 import { balanceParams, spotOnly } from './market-types.js';
 import { orderParams, positionModeRefused } from './order-params.js';
-import { orderAmount, requireBaseUnits, unitsToBase } from './order-units.js';
+import { marketSizing, orderAmount, requireBaseUnits, unitsToBase, type MarketSizing } from './order-units.js';
 import { restingOrders } from './resting-orders.js';
 import type { MarginMode, OrderRequest, OrderSnapshot, ExchangeOrderState, RestingOrder, Trader } from './trader.js';
 
@@ -198,6 +198,25 @@ export function ccxtTrader(
         out.push({ currency, total: t, free: finite(free[currency]), used: finite(used[currency]) });
       }
       return out.sort((a, b) => a.currency.localeCompare(b.currency));
+    },
+
+    async marketSizing(symbol: string): Promise<MarketSizing> {
+      const check = venue.requireSymbol?.(symbol);
+      if (check) await check;
+      try {
+        return marketSizing(exchange, symbol);
+      } catch (error) {
+        throw fail(error);
+      }
+    },
+
+    async lastPrice(symbol: string): Promise<number | undefined> {
+      try {
+        const ticker = await exchange.fetchTicker(symbol);
+        return finite(ticker.last) ?? finite(ticker.close) ?? finite(ticker.markPrice) ?? undefined;
+      } catch (error) {
+        throw fail(error);
+      }
     },
 
     async fetchPositions(symbols: string[] | undefined): Promise<Position[]> {

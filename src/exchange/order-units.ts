@@ -80,3 +80,62 @@ export function orderAmount(exchange: Exchange, symbol: string, base: number, pr
   }
   return rounded;
 }
+
+/** ccxt's precision modes: a step size (most exchanges since ccxt 4), or a number of decimal places. */
+const TICK_SIZE = 4;
+const DECIMAL_PLACES = 2;
+
+/**
+ * What sizing an order needs of a market, in the base currency: rounding to
+ * its amount precision (down, and up to a minimum) and its minimums.
+ */
+export interface MarketSizing {
+  base: string;
+  /** The currency notional and equity are counted in (the settle currency of a contract, the quote of a spot pair). */
+  quote: string;
+  /** The largest amount at most `base` the market takes (0 when none). */
+  roundDown(base: number): number;
+  /** The smallest amount at least `base` the market takes. */
+  roundUp(base: number): number;
+  /** Minimum amount and minimum order value, when the market has them. */
+  minAmount: number | undefined;
+  minNotional: number | undefined;
+}
+
+export function marketSizing(exchange: Exchange, symbol: string): MarketSizing {
+  const market = exchange.market(symbol);
+  requireBaseUnits(exchange, market);
+  const precision = market.precision?.amount;
+  const stepUnits =
+    typeof precision !== 'number' || !(precision > 0 || exchange.precisionMode === DECIMAL_PLACES)
+      ? undefined
+      : exchange.precisionMode === TICK_SIZE
+        ? precision
+        : exchange.precisionMode === DECIMAL_PLACES
+          ? 10 ** -precision
+          : undefined;
+  const roundDown = (base: number): number => {
+    if (!(base > 0)) return 0;
+    const units = baseToUnits(market, base);
+    if (precision === undefined) return base;
+    try {
+      return unitsToBase(market, Number(exchange.amountToPrecision(symbol, units)));
+    } catch {
+      return 0;
+    }
+  };
+  return {
+    base: market.base,
+    quote: market.settle ?? market.quote,
+    roundDown,
+    roundUp(base) {
+      const down = roundDown(base);
+      if (down >= clean(base)) return down;
+      // Without a known step the amount is sent as it is, and the exchange rounds it.
+      if (stepUnits === undefined) return base;
+      return clean(down + unitsToBase(market, stepUnits));
+    },
+    minAmount: positive(market.limits?.amount?.min) === undefined ? undefined : unitsToBase(market, market.limits.amount?.min as number),
+    minNotional: positive(market.limits?.cost?.min),
+  };
+}

@@ -159,6 +159,15 @@ export function createPaperExchange(options: PaperOptions = {}): PaperExchange {
         async fetchBalances(): Promise<Balance[]> {
           return [{ currency: 'USDT', total: account.usdt, free: account.usdt, used: 0 }];
         },
+        // No precision or minimums: any amount fills, to 1e-8.
+        async marketSizing(symbol) {
+          const [base = symbol, quote = 'USDT'] = symbol.split(/[/:]/);
+          const down = (x: number) => (x > 0 ? Math.floor(Number((x * 1e8).toPrecision(12))) / 1e8 : 0);
+          return { base, quote, roundDown: down, roundUp: (x: number) => Math.ceil(Number((x * 1e8).toPrecision(12))) / 1e8, minAmount: undefined, minNotional: undefined };
+        },
+        async lastPrice(symbol) {
+          return prices[symbol];
+        },
         async fetchPositions(symbols): Promise<Position[]> {
           const out: Position[] = [];
           for (const [symbol, p] of account.positions) {

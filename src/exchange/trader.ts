@@ -1,4 +1,5 @@
 import type { Balance, Position } from '../core/wire-sync.js';
+import type { MarketSizing } from './order-units.js';
 
 /**
  * What the execution path needs from an exchange, and nothing more. The ccxt
@@ -14,6 +15,10 @@ export interface Trader {
   /** Cross or isolated margin for the symbol's next orders; a mode already set is not an error. */
   setMarginMode(symbol: string, mode: MarginMode): Promise<void>;
   fetchBalances(): Promise<Balance[]>;
+  /** The symbol's rounding and minimums, for sizing an order (throws `market_not_found` for an unknown symbol). */
+  marketSizing(symbol: string): Promise<MarketSizing>;
+  /** The symbol's last traded price, read now (one ticker call); `undefined` when the exchange gives none. */
+  lastPrice(symbol: string): Promise<number | undefined>;
   fetchPositions(symbols: string[] | undefined): Promise<Position[]>;
   /**
    * Every order resting on the symbol for this account: unfilled (or partly

@@ -3,6 +3,7 @@ import type { AccountResult, ResultStatus } from '../core/wire-execute.js';
 import type { AccountOrder } from '../core/wire-execute.js';
 import type { ProtectionLeg } from '../core/client-order-id.js';
 import type { ExchangeFailure } from '../exchange/exchange-failure.js';
+import type { SizingReport } from '../core/sizing.js';
 import type { OrderSnapshot, RestingOrder } from '../exchange/trader.js';
 
 /**
@@ -27,6 +28,8 @@ export interface AccountProgress {
   legs: Partial<Record<ProtectionLeg, LegProgress>>;
   /** As the trader last sent the account's orders (`Trader.positionMode`). */
   positionMode?: 'one_way' | 'hedge';
+  /** A node-sized entry: what was chosen and why. */
+  sizing?: SizingReport;
   /** `performance.now()` when the account's turn began, and when the entry's outcome was known. */
   turnAt?: number;
   entryDoneAt?: number;
@@ -76,6 +79,12 @@ function legError(leg: LegProgress | undefined, abandoned: boolean): ErrorBody |
 
 /** The wire result for one account, from its progress at the moment of answering. */
 export function resultOf(account: AccountOrder, progress: AccountProgress, latencyMs: number): AccountResult {
+  const result = entryResultOf(account, progress, latencyMs);
+  if (progress.sizing) result.sizing = progress.sizing;
+  return result;
+}
+
+function entryResultOf(account: AccountOrder, progress: AccountProgress, latencyMs: number): AccountResult {
   const base = {
     account_id: account.account_id,
     success: false,

@@ -14,6 +14,7 @@ import { cancelResting, closePositions, tradectlProtection, updateProtection } f
 import { withDeadline, type Limiter } from './limiter.js';
 import type { SymbolTurns } from './symbol-turns.js';
 import { lookup, resolveAmbiguous } from './order-calls.js';
+import { foundReport, sizeEntry, type RequestPrices } from './sizing.js';
 
 export interface ExecuteDeps {
   traders: TraderPool;
@@ -39,7 +40,14 @@ export interface ExecuteDeps {
  * placed. An order request whose answer is lost is reported `unknown`.
  */
 export async function execute(batch: ExecuteBatch, deps: ExecuteDeps): Promise<AccountResult[]> {
-  return Promise.all(batch.accounts.map((account) => executeAccount(batch.signal, account, batch.retry, batch.protectOnly, deps)));
+  // One ticker call per exchange and symbol for the request's node-sized accounts, however many there are.
+  const run: RunDeps = { ...deps, prices: new Map() };
+  return Promise.all(batch.accounts.map((account) => executeAccount(batch.signal, account, batch.retry, batch.protectOnly, run)));
+}
+
+/** What one request's work shares besides the node's dependencies. */
+interface RunDeps extends ExecuteDeps {
+  prices: RequestPrices;
 }
 
 /**
@@ -61,7 +69,7 @@ interface AccountJob {
   result(latencyMs: number): AccountResult;
 }
 
-function openJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: ExecuteDeps): AccountJob {
+function openJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: RunDeps): AccountJob {
   const progress = newProgress();
   return {
     afterEarlier: (waiting) => {
@@ -93,7 +101,7 @@ function withMode(result: AccountResult, mode: 'one_way' | 'hedge' | undefined):
   return result;
 }
 
-function actionJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: ExecuteDeps): AccountJob {
+function actionJob(signal: Signal, account: AccountOrder, protectOnly: boolean, deps: RunDeps): AccountJob {
   const progress = newActionProgress();
   return {
     afterEarlier: (waiting) => {
@@ -124,7 +132,7 @@ function actionJob(signal: Signal, account: AccountOrder, protectOnly: boolean, 
   };
 }
 
-async function executeAccount(signal: Signal, account: AccountOrder, retry: boolean, protectOnly: boolean, deps: ExecuteDeps): Promise<AccountResult> {
+async function executeAccount(signal: Signal, account: AccountOrder, retry: boolean, protectOnly: boolean, deps: RunDeps): Promise<AccountResult> {
   const started = performance.now();
   const job = signal.action === 'open' ? openJob(signal, account, protectOnly, deps) : actionJob(signal, account, protectOnly, deps);
   // Every order of an action derives from this id, so one key covers them all.
@@ -209,7 +217,7 @@ async function restingProtection(deps: ExecuteDeps, account: AccountOrder, symbo
  * one and opens the new side only once that close is complete: opening
  * against a position still there would net into it on a one-way account.
  */
-async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: ExecuteDeps, protectOnly: boolean): Promise<void> {
+async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: ActionProgress, deps: RunDeps, protectOnly: boolean): Promise<void> {
   let trader: Trader | undefined;
   try {
     if (signal.action !== 'cancel' && spotOnly(account.exchange)) {
@@ -240,13 +248,16 @@ async function runAction(signal: Signal, account: AccountOrder, lookupFirst: boo
   }
 }
 
-async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: ExecuteDeps, protectOnly = false): Promise<void> {
+async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, deps: RunDeps, protectOnly = false): Promise<void> {
   let trader: Trader;
   try {
     trader = await deps.traders.trader(account);
     // The margin mode first: on OKX the leverage is set per margin mode. A protect-only resend places no entry to set them for.
-    if (signal.margin_mode !== undefined && !progress.abandoned && !protectOnly) await setMarginMode(trader, signal, account);
-    if (signal.leverage !== undefined && !progress.abandoned && !protectOnly) await setLeverage(trader, signal, account);
+    // The account's own (its binding's) override the signal's.
+    const marginMode = account.margin_mode ?? signal.margin_mode;
+    const leverage = account.leverage ?? signal.leverage;
+    if (marginMode !== undefined && !progress.abandoned && !protectOnly) await setMarginMode(trader, signal.symbol, marginMode, account);
+    if (leverage !== undefined && !progress.abandoned && !protectOnly) await setLeverage(trader, signal.symbol, leverage, account);
   } catch (error) {
     progress.failure = normaliseError(error, account.credentials);
     progress.entryPhase = 'done';
@@ -254,7 +265,7 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
     return;
   }
 
-  const entry = await placeEntry(trader, signal, account, lookupFirst, progress, protectOnly);
+  const entry = await placeEntry(trader, signal, account, lookupFirst, progress, protectOnly, deps.prices);
   progress.entryDoneAt = performance.now();
   progress.positionMode = trader.positionMode(signal.symbol) ?? undefined;
   if (!entry) return;
@@ -280,34 +291,36 @@ async function placeAll(signal: Signal, account: AccountOrder, lookupFirst: bool
   await Promise.all(legs.map(([leg, price]) => placeLeg(trader, signal, account, entry, leg, price, lookupLegs, progress)));
 }
 
-async function setMarginMode(trader: Trader, signal: Signal, account: AccountOrder): Promise<void> {
+async function setMarginMode(trader: Trader, symbol: string, mode: 'cross' | 'isolated', account: AccountOrder): Promise<void> {
   try {
-    await trader.setMarginMode(signal.symbol, signal.margin_mode as 'cross' | 'isolated');
+    await trader.setMarginMode(symbol, mode);
   } catch (error) {
     const failure = normaliseError(error, account.credentials);
     // Like a leverage change, a lost answer places no order.
     const code = failure.ambiguous ? 'exchange_unavailable' : failure.code;
-    throw new ExchangeFailure(code, `could not set ${signal.margin_mode} margin: ${failure.message}`);
+    throw new ExchangeFailure(code, `could not set ${mode} margin: ${failure.message}`);
   }
 }
 
-async function setLeverage(trader: Trader, signal: Signal, account: AccountOrder): Promise<void> {
+async function setLeverage(trader: Trader, symbol: string, leverage: number, account: AccountOrder): Promise<void> {
   try {
-    await trader.setLeverage(signal.symbol, signal.leverage as number);
+    await trader.setLeverage(symbol, leverage);
   } catch (error) {
     const failure = normaliseError(error, account.credentials);
     // A lost answer to a leverage change places no order, so it is a plain
     // failure here, never "unknown".
     const code = failure.ambiguous ? 'exchange_unavailable' : failure.code;
-    throw new ExchangeFailure(code, `could not set leverage ${signal.leverage}: ${failure.message}`);
+    throw new ExchangeFailure(code, `could not set leverage ${leverage}: ${failure.message}`);
   }
 }
 
-async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, protectOnly: boolean): Promise<OrderSnapshot | null> {
+async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder, lookupFirst: boolean, progress: AccountProgress, protectOnly: boolean, prices: RequestPrices): Promise<OrderSnapshot | null> {
   try {
+    // A resend looks its entry up before anything is sized: an order placed by an earlier attempt is never sized again.
     if (lookupFirst || protectOnly) {
       const existing = await lookup(trader, signal.symbol, account.client_order_id, false, account);
       if (existing) {
+        if (account.sizing) progress.sizing = foundReport(account.sizing, existing.amount);
         progress.deduplicated = true;
         progress.entry = existing;
         progress.entryPhase = 'done';
@@ -317,7 +330,17 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
     }
     if (progress.abandoned) return null;
     const { side } = signal;
-    const amount = account.quantity;
+    let amount = account.quantity;
+    let price = signal.price;
+    if (account.sizing) {
+      const sized = await sizeEntry(trader, signal, account, account.sizing, prices);
+      progress.sizing = sized.report;
+      if (sized.refusal) throw sized.refusal;
+      amount = sized.quantity;
+      // A market order's reference: its minimum order value is checked at the price it was sized at.
+      price ??= sized.price;
+      if (progress.abandoned) return null;
+    }
     // The schema requires both for an open and a reverse; this is the type's proof.
     if (side === undefined || amount === undefined) throw new ExchangeFailure('internal_error', 'an open needs a side and a quantity');
     progress.entryPhase = 'sending';
@@ -328,7 +351,7 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
         side,
         type: signal.order_type,
         amount,
-        price: signal.price,
+        price,
         clientOrderId: account.client_order_id,
         reduceOnly: signal.reduce_only,
       });
@@ -336,6 +359,7 @@ async function placeEntry(trader: Trader, signal: Signal, account: AccountOrder,
       const failure = normaliseError(error, account.credentials);
       entry = await resolveAmbiguous(trader, signal.symbol, account.client_order_id, false, account, failure);
       if (failure.duplicateClientId) progress.deduplicated = true;
+      if (failure.duplicateClientId && account.sizing) progress.sizing = foundReport(account.sizing, entry.amount);
     }
     progress.entry = entry;
     progress.entryPhase = 'done';

@@ -33,6 +33,8 @@ export function timedTraders(pool: TraderPool, metrics: ExecutionMetrics): Trade
       setLeverage: (symbol, leverage) => timed(metrics, ex, 'set_leverage', () => inner.setLeverage(symbol, leverage)),
       setMarginMode: (symbol, mode) => timed(metrics, ex, 'set_margin_mode', () => inner.setMarginMode(symbol, mode)),
       fetchBalances: () => timed(metrics, ex, 'fetch_balances', () => inner.fetchBalances()),
+      marketSizing: (symbol) => inner.marketSizing(symbol),
+      lastPrice: (symbol) => timed(metrics, ex, 'fetch_ticker', () => inner.lastPrice(symbol)),
       fetchPositions: (symbols) => timed(metrics, ex, 'fetch_positions', () => inner.fetchPositions(symbols)),
       openOrders: (symbol) => timed(metrics, ex, 'open_orders', () => inner.openOrders(symbol)),
       cancelOrder: (order) => timed(metrics, ex, order.trigger ? 'cancel_trigger_order' : 'cancel_order', () => inner.cancelOrder(order)),

@@ -194,7 +194,7 @@ for (const dialect of DIALECTS) {
         for (const id of accepted.orderIds) {
           const target = plan.claimed.sealed.get(id);
           const row = byId.get(id);
-          assert.deepEqual(target?.order, { id, signal_row_id: row?.signal_row_id, account_id: row?.account_id, execution_node_id: row?.execution_node_id, client_order_id: row?.client_order_id, symbol: row?.symbol, quantity: row?.quantity });
+          assert.deepEqual(target?.order, { id, signal_row_id: row?.signal_row_id, account_id: row?.account_id, execution_node_id: row?.execution_node_id, client_order_id: row?.client_order_id, symbol: row?.symbol, quantity: row?.quantity, sizing: row?.sizing, leverage: row?.leverage, margin_mode: row?.margin_mode });
         }
         const multipliers = new Map((await h.center.ctx.db.kysely.selectFrom('dim_strategy_binding').select(['account_id', 'multiplier']).execute()).map((b) => [b.account_id, Number(b.multiplier)]));
         for (const r of rows) {

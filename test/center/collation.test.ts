@@ -76,7 +76,7 @@ describe('the migration makes an existing MariaDB database binary', needs('mysql
       assert.equal(hidden.length, 1, 'the server default collation took sig-á for Sig-A (the defect)');
 
       const report = await migrateToLatest(db.kysely, 'mysql');
-      assert.deepEqual(report.applied, ['0004_binary_text', '0005_request_id_length', '0006_order_reconciled_at', '0007_signal_margin_mode', '0008_signal_actions', '0009_order_legs', '0010_follower_positions', '0011_protective_orders']);
+      assert.deepEqual(report.applied, ['0004_binary_text', '0005_request_id_length', '0006_order_reconciled_at', '0007_signal_margin_mode', '0008_signal_actions', '0009_order_legs', '0010_follower_positions', '0011_protective_orders', '0012_binding_sizing']);
       assert.deepEqual(await db.kysely.selectFrom('fact_signal').select(['action', 'position_side', 'close_fraction', 'cancel']).where('signal_id', '=', 'Sig-A').execute(), [{ action: 'open', position_side: null, close_fraction: null, cancel: null }], 'a signal stored before actions existed is an open');
       assert.equal((await db.kysely.selectFrom('fact_signal').select('signal_id').where('signal_id', '=', 'sig-á').execute()).length, 0);
       for (const id of ['sig-a', 'SIG-A', 'sig-á']) await db.kysely.insertInto('fact_signal').values({ ...row, signal_id: id }).execute();

@@ -175,6 +175,8 @@ for (const dialect of DIALECTS) {
       setLeverage: async () => undefined,
       setMarginMode: async () => undefined,
       fetchBalances: async () => [],
+      marketSizing: async () => { throw new Error('not sized here'); },
+      lastPrice: async () => undefined,
       fetchPositions: async () => [],
       openOrders: async () => [],
       cancelOrder: async () => false,

@@ -60,6 +60,8 @@ function recordingPool(pool: TraderPool, seen: Array<OrderRequest | { leverage: 
         },
         findOrder: (...args) => inner.findOrder(...args),
         fetchBalances: () => inner.fetchBalances(),
+        marketSizing: (symbol) => inner.marketSizing(symbol),
+        lastPrice: (symbol) => inner.lastPrice(symbol),
         fetchPositions: (symbols) => inner.fetchPositions(symbols),
       };
       return recorded;

@@ -50,6 +50,8 @@ function fakeTrader(opts: { long: number; mark: number | null; failCancel?: (o: 
     async setLeverage() {},
     async setMarginMode() {},
     async fetchBalances() { return []; },
+    async marketSizing() { throw new Error('not sized here'); },
+    async lastPrice() { return undefined; },
     async fetchPositions() {
       return long > 0 ? [{ symbol: SYMBOL, side: 'long', contracts: long, contract_size: 1, entry_price: 60000, mark_price: opts.mark, notional: null, unrealized_pnl: null, leverage: null, liquidation_price: null, margin_mode: null }] : [];
     },

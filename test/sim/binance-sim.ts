@@ -52,6 +52,9 @@ export interface BinanceSim {
   orders(apiKey?: string): SimOrder[];
   /** The account's open positions, as its book holds them (signed amounts, one per symbol and position side). */
   positions(apiKey: string): Position[];
+  /** Leverage and margin type the account has set on a symbol (exchange id, e.g. 'BTCUSDT'); Binance's defaults when never set. */
+  leverage(apiKey: string, symbol: string): number;
+  marginType(apiKey: string, symbol: string): 'CROSSED' | 'ISOLATED';
   /** Requests received, e.g. requestCount('GET', '/fapi/v1/exchangeInfo'). */
   requestCount(method?: string, path?: string): number;
   resetCounts(): void;
@@ -146,6 +149,12 @@ export async function startBinanceSim(options: SimOptions = {}): Promise<Binance
       faults = [];
     },
     orders: (apiKey) => book.allOrders(apiKey),
+    leverage: (apiKey, symbol) => {
+      const account = book.account(apiKey);
+      if (!account) throw new Error(`no account ${apiKey}`);
+      return book.leverageOf(account, symbol);
+    },
+    marginType: (apiKey, symbol) => book.account(apiKey)?.marginType.get(symbol) ?? 'CROSSED',
     positions: (apiKey) => [...(book.account(apiKey)?.positions.values() ?? [])].filter((p) => p.amount !== 0).map((p) => ({ ...p })),
     requestCount: (method, path) => {
       let n = 0;

@@ -4,6 +4,8 @@ import { STAGES, stageTimings, type StageTimings } from '../dispatch/stage-timin
 import { nodeAvailability } from '../nodes.js';
 import { fromUnits } from '../settle/units.js';
 import { iso } from './env.js';
+import type { SizingReport } from '../../core/sizing.js';
+import { sizingOfColumn } from '../dispatch/binding-sizing.js';
 
 /** How records look in the data API. Credentials are never part of any view. */
 
@@ -104,6 +106,10 @@ export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string |
     client_order_id: order.client_order_id,
     status: order.status,
     quantity: Number(order.quantity),
+    // How the node sized it (null: the center did, quantity × multiplier): the spec sent, then what was chosen and why.
+    sizing: sizingView(order),
+    leverage: order.leverage,
+    margin_mode: order.margin_mode,
     exchange_order_id: order.exchange_order_id,
     filled_quantity: Number(order.filled_quantity),
     filled_price: nullableNumber(order.filled_price),
@@ -143,6 +149,22 @@ export function orderView(order: OrderRow, signal: SignalRow, nodeCode: string |
       appliedAt: order.applied_at,
     }),
     updated_at: iso(order.updated_at),
+  };
+}
+
+function sizingView(order: OrderRow) {
+  const spec = sizingOfColumn(order.sizing);
+  if (!spec) return null;
+  const report = order.sizing_report === null ? null : (JSON.parse(order.sizing_report) as SizingReport);
+  return {
+    mode: spec.mode,
+    value: spec.value ?? null,
+    min_size: spec.min_size,
+    max_notional: spec.max_notional ?? null,
+    quantity: report?.quantity ?? null,
+    equity: report?.equity ?? null,
+    price: report?.price ?? null,
+    reason: report?.reason ?? null,
   };
 }
 

@@ -531,6 +531,37 @@ function protectiveOrders(dialect: DialectName): Migration {
   };
 }
 
+/**
+ * Sizing per binding (issue #20): how each follower's open is sized
+ * (`sizing`, `sizing_value`, `min_size`, `max_position_notional`) and at
+ * what leverage and margin mode, on the binding and as the strategy's
+ * defaults; null everywhere is the behaviour before (quantity × multiplier,
+ * the signal's leverage). Each order keeps the spec it is sent with, so a
+ * resend sends the same, and what the node chose.
+ */
+const bindingSizing: Migration = {
+  async up(db: AnyDb) {
+    for (const table of ['dim_strategy', 'dim_strategy_binding']) {
+      await db.schema.alterTable(table).addColumn('sizing', 'varchar(24)').execute();
+      await db.schema.alterTable(table).addColumn('sizing_value', 'varchar(40)').execute();
+      await db.schema.alterTable(table).addColumn('min_size', 'varchar(16)').execute();
+      await db.schema.alterTable(table).addColumn('max_position_notional', 'varchar(40)').execute();
+      await db.schema.alterTable(table).addColumn('leverage', 'integer').execute();
+      await db.schema.alterTable(table).addColumn('margin_mode', 'varchar(16)').execute();
+    }
+    await db.schema.alterTable('fact_order').addColumn('sizing', 'varchar(255)').execute();
+    await db.schema.alterTable('fact_order').addColumn('sizing_report', 'text').execute();
+    await db.schema.alterTable('fact_order').addColumn('leverage', 'integer').execute();
+    await db.schema.alterTable('fact_order').addColumn('margin_mode', 'varchar(16)').execute();
+  },
+  async down(db: AnyDb) {
+    for (const column of ['margin_mode', 'leverage', 'sizing_report', 'sizing']) await db.schema.alterTable('fact_order').dropColumn(column).execute();
+    for (const table of ['dim_strategy_binding', 'dim_strategy']) {
+      for (const column of ['margin_mode', 'leverage', 'max_position_notional', 'min_size', 'sizing_value', 'sizing']) await db.schema.alterTable(table).dropColumn(column).execute();
+    }
+  },
+};
+
 export function migrationsFor(dialect: DialectName): Record<string, Migration> {
   return {
     '0001_initial': initial(dialect),
@@ -544,6 +575,7 @@ export function migrationsFor(dialect: DialectName): Record<string, Migration> {
     '0009_order_legs': orderLegs(dialect),
     '0010_follower_positions': followerPositions(dialect),
     '0011_protective_orders': protectiveOrders(dialect),
+    '0012_binding_sizing': bindingSizing,
   };
 }
 

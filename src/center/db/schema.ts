@@ -91,6 +91,17 @@ export interface StrategyTable {
   name: string | null;
   enabled: number;
   created_at: number;
+  /** How a follower's open is sized (migration 0012): multiplier, fixed_notional, equity_percent, risk_percent; null = multiplier (or, on a binding, the strategy's). */
+  sizing: string | null;
+  /** USDT per signal (fixed_notional) or a percentage (equity_percent, risk_percent); decimal text, with `sizing`. */
+  sizing_value: string | null;
+  /** Below the market's minimum: skip or round_up; null = skip (or the strategy's). */
+  min_size: string | null;
+  /** USDT cap on an open's notional; decimal text; null = none (or the strategy's). */
+  max_position_notional: string | null;
+  /** Overrides the signal's leverage and margin mode; null = the signal's (or the strategy's). */
+  leverage: number | null;
+  margin_mode: string | null;
 }
 
 export interface StrategyBindingTable {
@@ -101,6 +112,17 @@ export interface StrategyBindingTable {
   multiplier: string;
   enabled: number;
   created_at: number;
+  /** How a follower's open is sized (migration 0012): multiplier, fixed_notional, equity_percent, risk_percent; null = multiplier (or, on a binding, the strategy's). */
+  sizing: string | null;
+  /** USDT per signal (fixed_notional) or a percentage (equity_percent, risk_percent); decimal text, with `sizing`. */
+  sizing_value: string | null;
+  /** Below the market's minimum: skip or round_up; null = skip (or the strategy's). */
+  min_size: string | null;
+  /** USDT cap on an open's notional; decimal text; null = none (or the strategy's). */
+  max_position_notional: string | null;
+  /** Overrides the signal's leverage and margin mode; null = the signal's (or the strategy's). */
+  leverage: number | null;
+  margin_mode: string | null;
 }
 
 export interface SignalTable {
@@ -173,6 +195,13 @@ export interface OrderTable {
   applied_at: number | null;
   /** When the reconciler last looked at it (migration 0006); it looks at the least recently seen first. */
   reconciled_at: number | null;
+  /** The sizing spec it is sent with, as wire JSON (migration 0012); null = sized by the center (`quantity`). */
+  sizing: string | null;
+  /** What the node chose and why (the result's `sizing`), as JSON. */
+  sizing_report: string | null;
+  /** The binding's leverage and margin mode, sent with the order over the signal's; null = the signal's. */
+  leverage: number | null;
+  margin_mode: string | null;
 }
 
 export interface FillTable {

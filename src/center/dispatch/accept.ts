@@ -8,6 +8,7 @@ import type { SignalRow } from '../db/schema.js';
 import { signalColumns } from '../db/signal-rows.js';
 import { groupByDestination, routerFor, type Destination, type Groups } from '../routing.js';
 import type { SealedTarget } from './targets.js';
+import { bindingOrder, sizingColumn } from './binding-sizing.js';
 
 export class SignalError extends Error {
   constructor(
@@ -70,6 +71,7 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
     .innerJoin('fact_exchange_account as a', 'a.id', 'b.account_id')
     .innerJoin('dim_user as u', 'u.id', 'a.user_id')
     .select(['a.id as account_id', 'a.user_id', 'a.execution_node_id', 'b.multiplier', 'u.points_units'])
+    .select(['b.sizing', 'b.sizing_value', 'b.min_size', 'b.max_position_notional', 'b.leverage', 'b.margin_mode'])
     // The sealed credentials too: the orders sent from this process are claimed and sent without reading them back.
     .select(['a.exchange', 'a.api_key_enc', 'a.api_secret_enc', 'a.passphrase_enc', 'a.sandbox'])
     .where('b.strategy_id', '=', strategy.id)
@@ -106,9 +108,10 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
       const signalRowId = Number(inserted.insertId);
       const skipped = new Set<number>();
       const rows = targets.map((t) => {
-        // Actions sized from each account's live position (a close, a reduce by fraction) carry no quantity: stored as '0'.
-        const quantity = signal.quantity === undefined ? undefined : Number((signal.quantity * Number(t.multiplier)).toPrecision(12));
-        const refusal = refusalOf(ctx, t.points_units, quantity, t.multiplier);
+        // Actions sized from each account's live position (a close, a reduce by fraction) and opens the node sizes carry no quantity: stored as '0'.
+        const sized = bindingOrder(signal, t.multiplier, t, strategy);
+        const quantity = sized.quantity;
+        const refusal = refusalOf(ctx, t.points_units, quantity, t.multiplier) ?? sized.refusal;
         if (refusal) skipped.add(t.account_id);
         const claimed = !refusal && claimsNow(t.account_id);
         return {
@@ -120,6 +123,9 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
           symbol: signal.symbol,
           side: signal.side ?? '',
           quantity: quantity === undefined ? '0' : String(quantity),
+          sizing: sizingColumn(sized.sizing),
+          leverage: sized.leverage ?? null,
+          margin_mode: sized.marginMode ?? null,
           status: refusal ? 'skipped' : 'pending',
           filled_quantity: '0',
           error_code: refusal?.code ?? null,
@@ -149,7 +155,7 @@ export async function acceptSignal(ctx: CenterContext, strategyCode: string, sig
         if (claimsNow(t.account_id)) {
           attempts.set(id, 1);
           sealed.set(id, {
-            order: { id, signal_row_id: signalRowId, account_id: t.account_id, execution_node_id: t.execution_node_id, client_order_id: row.client_order_id, symbol: row.symbol, quantity: row.quantity },
+            order: { id, signal_row_id: signalRowId, account_id: t.account_id, execution_node_id: t.execution_node_id, client_order_id: row.client_order_id, symbol: row.symbol, quantity: row.quantity, sizing: row.sizing, leverage: row.leverage, margin_mode: row.margin_mode },
             exchange: t.exchange,
             credentials: { api_key_enc: t.api_key_enc, api_secret_enc: t.api_secret_enc, passphrase_enc: t.passphrase_enc },
             sandbox: t.sandbox === 1,
@@ -178,7 +184,7 @@ function refusalOf(ctx: CenterContext, pointsUnits: bigint, quantity: number | u
   return undefined;
 }
 
-/** Pending orders per INSERT: 16 placeholders each, far below MySQL's 65,535 and SQLite's 32,766. */
+/** Pending orders per INSERT: 20 placeholders each, far below MySQL's 65,535 and SQLite's 32,766. */
 const INSERT_CHUNK = 500;
 
 async function duplicateOf(ctx: CenterContext, signal: SignalRow): Promise<Accepted> {

@@ -1,5 +1,6 @@
 import { MysqlAdapter, type Insertable, type Kysely } from 'kysely';
 import type { AccountResult } from '../../core/wire-execute.js';
+import type { SizingReport } from '../../core/sizing.js';
 import type { OrderReport } from '../../core/wire-query.js';
 import { isUniqueViolation, transact } from '../db/connect.js';
 import { insertRows, updateRowsById, type RowValue } from '../db/bulk-writes.js';
@@ -41,6 +42,10 @@ export interface OrderOutcome {
   canceledProtection?: CanceledProtection[] | undefined;
   /** A protect-only answer: every tradectl stop-loss and take-profit resting on the symbol afterwards. */
   restingProtection?: ProtectiveOutcome[] | undefined;
+  /** A node-sized entry: the quantity the node chose and why; it becomes the order's `quantity`. */
+  sizing?: SizingReport | undefined;
+  /** A lookup's amount of the entry: a node-sized order whose answer was lost learns its quantity from it. */
+  amount?: number | null | undefined;
 }
 
 /** A protective order a node reported resting on the exchange. */
@@ -111,6 +116,7 @@ export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOu
     ...(restingProtection ? { restingProtection } : {}),
     ...(canceledProtection.length > 0 ? { canceledProtection } : {}),
     ...(result.position_mode ? { positionMode: result.position_mode } : {}),
+    ...(result.sizing ? { sizing: result.sizing } : {}),
     status: result.status,
     exchangeOrderId: result.order_id,
     filledQuantity: result.filled_quantity,
@@ -128,7 +134,7 @@ export function outcomeOfResult(result: AccountResult, action = 'open'): OrderOu
 
 /** A lookup's answer about an entry; `undefined` when it proves nothing (not found, lookup failed). */
 export function outcomeOfReport(report: OrderReport): OrderOutcome | undefined {
-  const base = { exchangeOrderId: report.order_id, filledQuantity: report.filled_quantity, filledPrice: report.filled_price, fee: report.fee };
+  const base = { exchangeOrderId: report.order_id, filledQuantity: report.filled_quantity, filledPrice: report.filled_price, fee: report.fee, amount: report.amount };
   switch (report.state) {
     case 'open':
     case 'filled':
@@ -309,6 +315,9 @@ const APPLY_COLUMNS = [
   'symbol',
   'side',
   'protected_quantity',
+  'quantity',
+  'sizing',
+  'sizing_report',
 ] as const;
 type AppliedOrder = Pick<OrderRow, (typeof APPLY_COLUMNS)[number]>;
 
@@ -593,6 +602,16 @@ function planOutcome(order: AppliedOrder, outcome: OrderOutcome, now: number): P
   setIfChanged(update, order, 'stop_loss_order_id', outcome.stopLossOrderId);
   setIfChanged(update, order, 'take_profit_order_id', outcome.takeProfitOrderId);
   setIfChanged(update, order, 'protected_quantity', protectedQuantity(order, outcome));
+  if (outcome.sizing) {
+    // What the node placed (0 when it placed nothing); a resend that found the entry reports its amount, so this never moves after a fill.
+    setIfChanged(update, order, 'quantity', String(outcome.sizing.quantity));
+    // A resend's "found, not sized again" keeps the first answer's reason (its equity and price).
+    const found = outcome.sizing.price === null && order.sizing_report !== null;
+    if (!found) setIfChanged(update, order, 'sizing_report', JSON.stringify({ ...outcome.sizing, reason: outcome.sizing.reason.slice(0, 1000) }));
+  }
+  if (!outcome.sizing && order.sizing !== null && order.quantity === '0' && typeof outcome.amount === 'number' && outcome.amount > 0) {
+    setIfChanged(update, order, 'quantity', String(outcome.amount));
+  }
   if (outcome.fee) {
     setIfChanged(update, order, 'fee_cost', String(outcome.fee.cost));
     setIfChanged(update, order, 'fee_currency', outcome.fee.currency?.slice(0, 16) ?? null);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { announces } from '../../core/wire-heartbeat.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
 import { groupByDestination, routerFor, type Groups } from '../routing.js';
@@ -32,7 +33,7 @@ export async function dispatchOrders(ctx: CenterContext, signal: SignalRow, orde
   const router = await routerFor(ctx, rows.map(nodeIdOf), now);
   const byDestination = groupByDestination(rows, (r) => router.send(nodeIdOf(r)));
   // Protect-only resends go only where they are honoured: a node of an earlier version would answer one as a plain resend.
-  const honoured = (node: NodeRow) => claim !== 'protect' || (node.features ?? '').split(',').includes('protect_only');
+  const honoured = (node: NodeRow) => claim !== 'protect' || announces(node.features, 'protect_only');
   for (const [nodeId, g] of byDestination.remote) {
     if (honoured(g.node)) continue;
     byDestination.remote.delete(nodeId);

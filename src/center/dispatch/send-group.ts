@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { announces } from '../../core/wire-heartbeat.js';
 import type { AccountResult } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
 import type { NodeRow, SignalRow } from '../db/schema.js';
@@ -39,7 +40,15 @@ export async function sendGroup(
   const [claimed, read] = prepared ? [prepared.attempts, undefined] : await Promise.all([claimOrders(ctx, orderIds), readTargets(ctx, orderIds)]);
   if (claimed.size === 0) return;
   const log = ctx.logger.child({ request_id: requestId });
-  const group = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
+  const claimedTargets = prepared?.targets ?? (read ?? []).filter((t) => claimed.has(t.order.id)).map((t) => unsealTarget(ctx, t));
+  // Never sent where a field it needs would be ignored: an earlier node would place the signal's quantity at the signal's leverage.
+  const outdated = node && !announces(node.features, 'sizing') ? claimedTargets.filter(needsSizing) : [];
+  const group = outdated.length === 0 ? claimedTargets : claimedTargets.filter((t) => !outdated.includes(t));
+  if (outdated.length > 0) {
+    const message = `node ${node?.node_code ?? ''} does not announce "sizing" in its heartbeat (an earlier version): this account's sizing, leverage or margin mode would be ignored there, so nothing was sent; upgrade the node`;
+    await applyBatch(ctx, outdated.map((t) => ({ orderId: t.order.id, outcome: noFill('failed', 'node_outdated', message) })), log);
+    if (group.length === 0) return;
+  }
   const attempt = Math.max(...claimed.values());
   const base = { request_id: requestId, attempt, retry: retry || attempt > 1 || protectOnly, protectOnly, signal: signalOfRow(signal) };
   const job = { signal_id: signal.signal_id, node_code: node?.node_code ?? null, accounts: group.length, attempt };
@@ -75,6 +84,11 @@ export async function sendGroup(
   } finally {
     expected.done();
   }
+}
+
+/** An account's order carries what only a node announcing `sizing` honours. */
+function needsSizing(t: DispatchTarget): boolean {
+  return t.account.sizing !== undefined || t.account.leverage !== undefined || t.account.margin_mode !== undefined;
 }
 
 /**

@@ -2,9 +2,10 @@ import type { AccountOrder } from '../../core/wire-execute.js';
 import type { CenterContext } from '../context.js';
 import { openCredentials, type SealedCredentials } from '../crypto/secret-box.js';
 import type { OrderRow } from '../db/schema.js';
+import { sizingOfColumn } from './binding-sizing.js';
 
 /** The order columns a send (and the reconciler's lookup) needs. */
-type TargetOrder = Pick<OrderRow, 'id' | 'signal_row_id' | 'account_id' | 'execution_node_id' | 'client_order_id' | 'symbol' | 'quantity'>;
+type TargetOrder = Pick<OrderRow, 'id' | 'signal_row_id' | 'account_id' | 'execution_node_id' | 'client_order_id' | 'symbol' | 'quantity' | 'sizing' | 'leverage' | 'margin_mode'>;
 
 /** A pending order with what it takes to send it. */
 export interface DispatchTarget {
@@ -36,7 +37,7 @@ export async function readTargets(ctx: CenterContext, orderIds: number[]): Promi
   const rows = await ctx.db.kysely
     .selectFrom('fact_order as o')
     .innerJoin('fact_exchange_account as a', 'a.id', 'o.account_id')
-    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.execution_node_id', 'o.client_order_id', 'o.symbol', 'o.quantity'])
+    .select(['o.id', 'o.signal_row_id', 'o.account_id', 'o.execution_node_id', 'o.client_order_id', 'o.symbol', 'o.quantity', 'o.sizing', 'o.leverage', 'o.margin_mode'])
     .select(['a.exchange', 'a.api_key_enc', 'a.api_secret_enc', 'a.passphrase_enc', 'a.sandbox', 'a.execution_node_id as account_node_id'])
     .where('o.id', 'in', orderIds)
     .orderBy('o.id')
@@ -52,6 +53,7 @@ export async function readTargets(ctx: CenterContext, orderIds: number[]): Promi
 
 export function unsealTarget(ctx: CenterContext, t: SealedTarget): DispatchTarget {
   const credentials = openCredentials(ctx.box, t.credentials);
+  const sizing = sizingOfColumn(t.order.sizing);
   return {
     order: t.order,
     nodeId: t.order.execution_node_id ?? t.accountNodeId,
@@ -60,9 +62,13 @@ export function unsealTarget(ctx: CenterContext, t: SealedTarget): DispatchTarge
       exchange: t.exchange,
       credentials,
       sandbox: t.sandbox,
-      // '0': an action sized from the account's position (a close, a reduce by fraction) carries no quantity.
-      quantity: t.order.quantity === '0' ? undefined : Number(t.order.quantity),
+      // '0': an action sized from the account's position (a close, a reduce by fraction), or an open the node sizes, carries no quantity.
+      // A sized order's quantity is the node's answer once it came back: never sent again as the order's own.
+      quantity: t.order.quantity === '0' || (sizing && sizing.mode !== 'multiplier') ? undefined : Number(t.order.quantity),
       client_order_id: t.order.client_order_id,
+      sizing,
+      leverage: t.order.leverage ?? undefined,
+      margin_mode: (t.order.margin_mode ?? undefined) as 'cross' | 'isolated' | undefined,
     },
   };
 }
