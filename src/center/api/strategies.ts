@@ -6,7 +6,7 @@ import { conflict, idParam, input, iso, notFound, type CenterEnv } from './env.j
 import { invalidRequest } from '../../http/errors.js';
 import { MAX_PERCENT, MinSizePolicySchema, PERCENT_MODES, SizingModeSchema, type SizingMode } from '../../core/sizing.js';
 import { positiveDecimal } from '../../core/wire-fields.js';
-import type { SizingColumns } from '../dispatch/binding-sizing.js';
+import type { SizingColumns } from '../db/schema.js';
 
 const code = v.pipe(v.string('expected a strategy_code'), v.trim(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected 1-64 letters, digits or ._-'));
 const multiplier = v.pipe(

@@ -85,12 +85,8 @@ export interface ExchangeAccountTable {
   position_mode: string | null;
 }
 
-export interface StrategyTable {
-  id: Generated<number>;
-  strategy_code: string;
-  name: string | null;
-  enabled: number;
-  created_at: number;
+/** The sizing columns a strategy (the defaults) and each of its bindings share (migration 0012). */
+export interface SizingColumns {
   /** How a follower's open is sized (migration 0012): multiplier, fixed_notional, equity_percent, risk_percent; null = multiplier (or, on a binding, the strategy's). */
   sizing: string | null;
   /** USDT per signal (fixed_notional) or a percentage (equity_percent, risk_percent); decimal text, with `sizing`. */
@@ -104,7 +100,15 @@ export interface StrategyTable {
   margin_mode: string | null;
 }
 
-export interface StrategyBindingTable {
+export interface StrategyTable extends SizingColumns {
+  id: Generated<number>;
+  strategy_code: string;
+  name: string | null;
+  enabled: number;
+  created_at: number;
+}
+
+export interface StrategyBindingTable extends SizingColumns {
   id: Generated<number>;
   strategy_id: number;
   account_id: number;
@@ -112,17 +116,6 @@ export interface StrategyBindingTable {
   multiplier: string;
   enabled: number;
   created_at: number;
-  /** How a follower's open is sized (migration 0012): multiplier, fixed_notional, equity_percent, risk_percent; null = multiplier (or, on a binding, the strategy's). */
-  sizing: string | null;
-  /** USDT per signal (fixed_notional) or a percentage (equity_percent, risk_percent); decimal text, with `sizing`. */
-  sizing_value: string | null;
-  /** Below the market's minimum: skip or round_up; null = skip (or the strategy's). */
-  min_size: string | null;
-  /** USDT cap on an open's notional; decimal text; null = none (or the strategy's). */
-  max_position_notional: string | null;
-  /** Overrides the signal's leverage and margin mode; null = the signal's (or the strategy's). */
-  leverage: number | null;
-  margin_mode: string | null;
 }
 
 export interface SignalTable {

@@ -1,16 +1,7 @@
 import * as v from 'valibot';
 import { SizingSpecSchema, sizingSpecToWire, type MinSizePolicy, type SizingMode, type SizingSpec } from '../../core/sizing.js';
 import type { Signal } from '../../core/wire-execute.js';
-
-/** The sizing columns a binding and its strategy share (migration 0012); null = not set here. */
-export interface SizingColumns {
-  sizing: string | null;
-  sizing_value: string | null;
-  min_size: string | null;
-  max_position_notional: string | null;
-  leverage: number | null;
-  margin_mode: string | null;
-}
+import type { SizingColumns } from '../db/schema.js';
 
 /** One follower's order as its binding sizes it. */
 export interface BindingOrder {
